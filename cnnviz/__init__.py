@@ -1,0 +1,13 @@
+"""cnnviz: the engine behind the dashboard that teaches convolutional neural networks.
+
+Every page of the app sits on this package. It never imports streamlit, and it imports
+TensorFlow only inside the functions that need it (importing TensorFlow costs seconds and
+hundreds of megabytes, which the pooling page should never pay).
+"""
+
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The only directory models are ever loaded from (never a user-supplied path).
+MODELS_DIR = PROJECT_ROOT / "models"
+DATA_DIR = PROJECT_ROOT / "data"

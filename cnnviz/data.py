@@ -1,0 +1,184 @@
+"""Where MNIST comes from.
+
+The app looks for MNIST through one clear chain, first match wins:
+
+1. the file named by the environment variable ``CNNVIZ_MNIST``;
+2. ``data/mnist.npz`` inside the project;
+3. keras' own cache (``~/.keras/datasets/mnist.npz``, or under ``$KERAS_HOME``), downloading it
+   there when the machine is online.
+
+All three hold keras' own format: an ``.npz`` with ``x_train``, ``y_train``, ``x_test`` and
+``y_test``. When none works, :class:`MnistNotFoundError` says what to do.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from cnnviz import DATA_DIR
+
+MNIST_ENV_VAR = "CNNVIZ_MNIST"
+LOCAL_MNIST_PATH = DATA_DIR / "mnist.npz"
+MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
+MNIST_IMAGE_SHAPE = (28, 28)
+MNIST_CLASSES = 10
+
+
+class MnistNotFoundError(RuntimeError):
+    """Raised when no MNIST source in the chain works; the message lists the options."""
+
+
+class Mnist(NamedTuple):
+    """MNIST as keras ships it: uint8 images (N, 28, 28) in [0, 255] and uint8 labels (N,)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def keras_cache_path() -> Path:
+    """Where ``keras.datasets.mnist.load_data()`` keeps its download."""
+    keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    return keras_home / "datasets" / "mnist.npz"
+
+
+def how_to_get_mnist() -> str:
+    """The instructions shown when MNIST cannot be found (plain text, also fine as Markdown)."""
+    return (
+        "MNIST was not found. cnnviz looks, in order, at:\n"
+        f"1. the file named by the environment variable `{MNIST_ENV_VAR}`;\n"
+        f"2. `{LOCAL_MNIST_PATH}`;\n"
+        f"3. keras' cache `{keras_cache_path()}`, downloading it there when online.\n\n"
+        "To fix it, either copy keras' `mnist.npz` to `data/mnist.npz`, or start the app with\n"
+        f"`{MNIST_ENV_VAR}=/path/to/mnist.npz streamlit run app.py`, or run it once on a machine "
+        "with internet access so keras can download it."
+    )
+
+
+def find_mnist_file() -> Path | None:
+    """The first existing MNIST file of the chain (without downloading), or ``None``.
+
+    Raises
+    ------
+    MnistNotFoundError
+        If ``CNNVIZ_MNIST`` is set but names no file: a typo there should not silently fall
+        back to another copy.
+    """
+    from_env = os.environ.get(MNIST_ENV_VAR)
+    if from_env:
+        path = Path(from_env).expanduser()
+        if not path.is_file():
+            raise MnistNotFoundError(
+                f"{MNIST_ENV_VAR} is set to '{from_env}', but there is no file there.\n\n"
+                + how_to_get_mnist()
+            )
+        return path
+    for candidate in (LOCAL_MNIST_PATH, keras_cache_path()):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_mnist_npz(path: str | os.PathLike) -> Mnist:
+    """Read an MNIST ``.npz`` in keras' format and check its shapes.
+
+    Raises
+    ------
+    MnistNotFoundError
+        If the file is not a readable ``.npz`` with the four keras arrays.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [key for key in MNIST_KEYS if key not in npz.files]
+            if missing:
+                raise MnistNotFoundError(
+                    f"'{path}' is not keras' mnist.npz: it lacks {', '.join(missing)}.\n\n"
+                    + how_to_get_mnist()
+                )
+            arrays = {key: npz[key] for key in MNIST_KEYS}
+    except (OSError, ValueError) as error:
+        raise MnistNotFoundError(
+            f"'{path}' could not be read as an .npz file ({error}).\n\n" + how_to_get_mnist()
+        ) from error
+    for split in ("train", "test"):
+        images, labels = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if images.ndim != 3 or images.shape[1:] != MNIST_IMAGE_SHAPE or len(images) != len(labels):
+            raise MnistNotFoundError(
+                f"'{path}' has x_{split} of shape {images.shape} and y_{split} of shape "
+                f"{labels.shape}; expected (N, 28, 28) images and N labels."
+            )
+    return Mnist(**arrays)
+
+
+def load_mnist(allow_download: bool = True) -> Mnist:
+    """Load MNIST through the chain described in the module docstring.
+
+    Parameters
+    ----------
+    allow_download : bool
+        Whether the last step may ask keras to download MNIST (this imports TensorFlow).
+
+    Returns
+    -------
+    Mnist
+        ``x_train`` (60000, 28, 28), ``y_train`` (60000,), ``x_test`` (10000, 28, 28),
+        ``y_test`` (10000,), all uint8.
+
+    Raises
+    ------
+    MnistNotFoundError
+        When no source works; its message names every option.
+    """
+    path = find_mnist_file()
+    if path is not None:
+        return read_mnist_npz(path)
+    if allow_download:
+        try:
+            from keras.datasets import mnist  # lazy: imports TensorFlow
+
+            (x_train, y_train), (x_test, y_test) = mnist.load_data()
+        except Exception as error:  # any network or file error means the same to a teacher
+            raise MnistNotFoundError(
+                f"keras could not download MNIST ({type(error).__name__}: {error}).\n\n"
+                + how_to_get_mnist()
+            ) from error
+        return Mnist(x_train, y_train, x_test, y_test)
+    raise MnistNotFoundError(how_to_get_mnist())
+
+
+def mnist_available() -> bool:
+    """Whether a MNIST file is reachable without downloading (cheap: checks paths only)."""
+    try:
+        return find_mnist_file() is not None
+    except MnistNotFoundError:
+        return False
+
+
+def to_model_input(images: np.ndarray, size: tuple[int, int] = MNIST_IMAGE_SHAPE) -> np.ndarray:
+    """MNIST-style images, scaled to [0, 1], as a batch a model takes: (N, height, width, 1).
+
+    ``images`` is (N, 28, 28) or (28, 28), uint8 in [0, 255] (scaled by 1/255, as the seed
+    does) or float in [0, 1] (kept). When ``size`` differs from 28 × 28 the batch is resized with
+    ``tf.image.resize`` (bilinear), exactly as the seed prepares LeNet-5's 32 × 32 input; do it
+    once for a whole data set, not per batch.
+    """
+    images = np.asarray(images)
+    if images.ndim == 2:
+        images = images[np.newaxis]
+    if images.ndim != 3:
+        raise ValueError(f"Expected images of shape (N, H, W) or (H, W), got {images.shape}.")
+    if images.dtype == np.uint8:
+        batch = images.astype(np.float32) / 255.0
+    else:
+        batch = images.astype(np.float32, copy=False)
+    batch = batch[..., np.newaxis]  # (N, H, W, 1): one grey channel
+    if tuple(size) == batch.shape[1:3]:
+        return batch
+    import tensorflow as tf  # lazy: only models whose input is not 28 × 28 need it
+
+    return tf.image.resize(batch, size, method="bilinear").numpy()
