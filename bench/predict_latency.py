@@ -1,0 +1,77 @@
+"""Server-side latency of one canvas prediction: preprocessing, the model call, and both.
+
+Draws MNIST test digits as 280 × 280 canvases (as bench/canvas_accuracy.py does), warms the
+model up, then times ``canvas_to_mnist`` and ``predict_digit`` for each and prints p50/p95 in
+milliseconds. The budget is 30 ms at the 95th percentile for the total.
+
+    python bench/predict_latency.py [--model lenet] [--repeats 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from canvas_accuracy import build_set
+
+from cnnviz import MODELS_DIR
+from cnnviz.inference import activation_maps, load_registry, predict_digit
+from cnnviz.preprocess import canvas_to_mnist
+
+BUDGET_MS = 30.0
+WARM_UP = 20
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="lenet", choices=("lenet", "alexnet"))
+    parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument(
+        "--models-dir",
+        type=Path,
+        default=MODELS_DIR,
+        help="development only",
+    )
+    arguments = parser.parse_args()
+    status = load_registry(arguments.models_dir)[arguments.model]
+    if not status.ok:
+        print(status.error)
+        return 2
+    canvases, _, _, _ = build_set(arguments.repeats, seed=1)
+    for canvas in canvases[:WARM_UP]:
+        predict_digit(status.model, canvas_to_mnist(canvas))
+
+    timings = {"preprocess": [], "model call": [], "total": [], "activation maps": []}
+    for canvas in canvases:
+        started = time.perf_counter()
+        digit = canvas_to_mnist(canvas)
+        preprocessed = time.perf_counter()
+        predict_digit(status.model, digit)
+        predicted = time.perf_counter()
+        activation_maps(status.model, digit)
+        mapped = time.perf_counter()
+        timings["preprocess"].append(preprocessed - started)
+        timings["model call"].append(predicted - preprocessed)
+        timings["total"].append(predicted - started)
+        timings["activation maps"].append(mapped - predicted)
+
+    print(f"{status.label}: {len(canvases)} canvases of 280 × 280, after {WARM_UP} warm-up calls")
+    print(f"{'':18s}{'p50 ms':>9s}{'p95 ms':>9s}")
+    for name, values in timings.items():
+        p50, p95 = np.percentile(np.array(values) * 1000, [50, 95])
+        print(f"{name:18s}{p50:9.1f}{p95:9.1f}")
+    p95_total = float(np.percentile(np.array(timings["total"]) * 1000, 95))
+    verdict = "PASS" if p95_total <= BUDGET_MS else "FAIL"
+    print(f"{verdict}: total p95 {p95_total:.1f} ms (budget {BUDGET_MS:.0f} ms)")
+    return 0 if p95_total <= BUDGET_MS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+"""How much faster cnnviz trains the seed recipes than the seed notebook's own ``model.fit``.
+
+Runs, for each model, the seed recipe exactly as the notebook does (its model code, ``/255``,
+``np.expand_dims``, ``tf.image.resize`` to 32 × 32 for LeNet, ``compile(optimizer="adam")``,
+``model.fit(x_train, y_train, epochs=..., validation_data=(x_test, y_test))`` with keras' default
+progress bar) and then cnnviz's engine (:class:`cnnviz.training.TrainingJob`, polled twice a
+second as the page does, with its live metrics on) on the same model, batch size and epochs.
+Each run is a fresh subprocess, and the runs alternate (seed, ours, ours, seed, ... with
+``--rounds``) so drift in a shared machine's load hits both. Prints per-epoch seconds (each
+including its validation pass), totals, the speed-up and the test accuracies.
+
+    python bench/train_speed.py                     # both models, the recipes' epochs
+    python bench/train_speed.py --model lenet --epochs 1 --subset 12000   # a quick check
+
+Needs MNIST (``CNNVIZ_MNIST``). Timings exclude loading MNIST and resizing it, for both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_EPOCHS = {"lenet": 5, "alexnet": 3}
+POLL_SECONDS = 0.5  # how often the Live training page reads a snapshot
+
+
+def seed_lenet5():
+    """The notebook's LeNet5(), verbatim but for keras 3's Input instead of input_shape."""
+    from tensorflow.keras import layers, models
+
+    model = models.Sequential()
+    model.add(layers.Input(shape=(32, 32, 1)))
+    model.add(
+        layers.Conv2D(6, kernel_size=(5, 5), strides=(1, 1), activation="tanh", padding="same")
+    )
+    model.add(layers.AveragePooling2D(pool_size=(2, 2), strides=(2, 2)))
+    model.add(
+        layers.Conv2D(16, kernel_size=(5, 5), strides=(1, 1), activation="tanh", padding="valid")
+    )
+    model.add(layers.AveragePooling2D(pool_size=(2, 2), strides=(2, 2)))
+    model.add(layers.Flatten())
+    model.add(layers.Dense(120, activation="tanh"))
+    model.add(layers.Dense(84, activation="tanh"))
+    model.add(layers.Dense(10, activation="softmax"))
+    return model
+
+
+def seed_alexnet_mnist():
+    """The notebook's AlexNet_MNIST(), verbatim but for keras 3's InputLayer(shape=...)."""
+    from tensorflow.keras import layers, models
+
+    model = models.Sequential()
+    model.add(layers.InputLayer(shape=(28, 28, 1)))
+    model.add(layers.Resizing(64, 64))
+    model.add(layers.Conv2D(48, (11, 11), strides=(4, 4), padding="valid", activation="relu"))
+    model.add(layers.MaxPooling2D(pool_size=(3, 3), strides=(2, 2), padding="valid"))
+    model.add(layers.Conv2D(128, (5, 5), strides=(1, 1), padding="same", activation="relu"))
+    model.add(layers.MaxPooling2D(pool_size=(3, 3), strides=(2, 2), padding="valid"))
+    model.add(layers.Conv2D(192, (3, 3), strides=(1, 1), padding="same", activation="relu"))
+    model.add(layers.Conv2D(192, (3, 3), strides=(1, 1), padding="same", activation="relu"))
+    model.add(layers.Conv2D(128, (3, 3), strides=(1, 1), padding="same", activation="relu"))
+    model.add(layers.MaxPooling2D(pool_size=(3, 3), strides=(2, 2), padding="same"))
+    model.add(layers.Flatten())
+    model.add(layers.Dense(1024, activation="relu"))
+    model.add(layers.Dropout(0.5))
+    model.add(layers.Dense(1024, activation="relu"))
+    model.add(layers.Dropout(0.5))
+    model.add(layers.Dense(10, activation="softmax"))
+    return model
+
+
+def run_seed(model_name: str, epochs: int, subset: int | None) -> dict:
+    """The notebook's code path: numpy → tf.image.resize → model.fit with validation_data."""
+    import numpy as np
+    import tensorflow as tf
+
+    from cnnviz.data import load_mnist
+
+    (x_train, y_train, x_test, y_test) = load_mnist(allow_download=False)
+    if subset:
+        x_train, y_train = x_train[:subset], y_train[:subset]
+    x_train = x_train.astype("float32") / 255.0
+    x_test = x_test.astype("float32") / 255.0
+    x_train = np.expand_dims(x_train, axis=-1)
+    x_test = np.expand_dims(x_test, axis=-1)
+    if model_name == "lenet":
+        x_train = tf.image.resize(x_train, [32, 32])
+        x_test = tf.image.resize(x_test, [32, 32])
+        model = seed_lenet5()
+    else:
+        model = seed_alexnet_mnist()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+    epoch_seconds: list[float] = []
+
+    class EpochTimer(tf.keras.callbacks.Callback):  # epoch hooks only: no per-batch cost
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            epoch_seconds.append(time.perf_counter() - self.started)
+
+    started = time.perf_counter()
+    history = model.fit(
+        x_train, y_train, epochs=epochs, validation_data=(x_test, y_test), callbacks=[EpochTimer()]
+    )
+    total = time.perf_counter() - started
+    return {
+        "epoch_seconds": epoch_seconds,
+        "total_seconds": total,
+        "val_accuracy": [float(value) for value in history.history["val_accuracy"]],
+        "test_accuracy": float(history.history["val_accuracy"][-1]),
+    }
+
+
+def run_ours(model_name: str, epochs: int, subset: int | None) -> dict:
+    """cnnviz's engine as the page uses it: a TrainingJob polled for snapshots."""
+    from cnnviz.data import load_mnist
+    from cnnviz.models import TrainingConfig
+    from cnnviz.training import TrainingJob, training_arrays
+
+    mnist = load_mnist(allow_download=False)
+    config = TrainingConfig(model=model_name, epochs=epochs, subset=subset)
+    # Resize once before timing, as the seed's tf.image.resize happens before its fit.
+    training_arrays(mnist, config.recipe.input_size, config.subset, config.seed)
+    started = time.perf_counter()
+    job = TrainingJob(config, mnist).start()
+    points = 0
+    while not job.wait(POLL_SECONDS):
+        points = len(job.snapshot().batch_steps)
+    total = time.perf_counter() - started
+    snapshot = job.snapshot()
+    if snapshot.status != "finished":
+        raise RuntimeError(f"our training ended with {snapshot.status}: {snapshot.error}")
+    return {
+        "epoch_seconds": [record.seconds for record in snapshot.epochs],
+        "total_seconds": total,
+        "val_accuracy": [record.val_accuracy for record in snapshot.epochs],
+        "test_accuracy": job.result.test_accuracy,
+        "live_points": len(snapshot.batch_steps),
+        "points_seen_while_polling": points,
+    }
+
+
+def run_in_subprocess(kind: str, model_name: str, epochs: int, subset: int | None) -> dict:
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "result.json"
+        command = [sys.executable, __file__, "--worker", kind, "--model", model_name]
+        command += ["--epochs", str(epochs), "--worker-out", str(out)]
+        if subset:
+            command += ["--subset", str(subset)]
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(PROJECT_ROOT))
+        completed = subprocess.run(
+            command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        if completed.returncode != 0:
+            raise RuntimeError(f"{kind} run failed:\n{completed.stderr.decode()[-3000:]}")
+        return json.loads(out.read_text())
+
+
+def describe(name: str, runs: list[dict]) -> str:
+    epochs = [" ".join(f"{s:6.1f}" for s in run["epoch_seconds"]) for run in runs]
+    accuracies = ", ".join(f"{run['test_accuracy']:.2%}" for run in runs)
+    totals = ", ".join(f"{run['total_seconds']:.1f}" for run in runs)
+    return (
+        f"  {name}: per-epoch s [{' | '.join(epochs)}]; total s {totals}; "
+        f"test accuracy {accuracies}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", choices=["lenet", "alexnet", "both"], default="both")
+    parser.add_argument("--epochs", type=int, help="default: the recipe's (LeNet 5, AlexNet 3)")
+    parser.add_argument("--subset", type=int, help="train on the first N images (quick checks)")
+    parser.add_argument("--rounds", type=int, default=1, help="seed/ours pairs per model (ABBA)")
+    parser.add_argument("--worker", choices=["seed", "ours"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker-out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.worker:
+        runner = run_seed if args.worker == "seed" else run_ours
+        result = runner(args.model, args.epochs, args.subset)
+        args.worker_out.write_text(json.dumps(result))
+        return 0
+
+    models = ["lenet", "alexnet"] if args.model == "both" else [args.model]
+    print(
+        f"cnnviz training speed, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+        f"{os.cpu_count()} CPUs, subset={args.subset or 'all 60000'}",
+        flush=True,
+    )
+    for model_name in models:
+        epochs = args.epochs or DEFAULT_EPOCHS[model_name]
+        runs: dict[str, list[dict]] = {"seed": [], "ours": []}
+        # ABBA order: seed, ours, ours, seed, ... so a trend in the load hits both equally.
+        order = []
+        for round_index in range(args.rounds):
+            order += ["seed", "ours"] if round_index % 2 == 0 else ["ours", "seed"]
+        for kind in order:
+            result = run_in_subprocess(kind, model_name, epochs, args.subset)
+            runs[kind].append(result)
+            print(
+                f"  [{model_name} {kind}] epochs s "
+                + " ".join(f"{s:.1f}" for s in result["epoch_seconds"])
+                + f", total {result['total_seconds']:.1f} s"
+                + f", test acc {result['test_accuracy']:.4f}",
+                flush=True,
+            )
+        seed_epoch = statistics.mean(s for run in runs["seed"] for s in run["epoch_seconds"])
+        ours_epoch = statistics.mean(s for run in runs["ours"] for s in run["epoch_seconds"])
+        seed_total = statistics.mean(run["total_seconds"] for run in runs["seed"])
+        ours_total = statistics.mean(run["total_seconds"] for run in runs["ours"])
+        print(f"{model_name}: {epochs} epoch(s), batch 32")
+        print(describe("seed", runs["seed"]))
+        print(describe("ours", runs["ours"]))
+        print(
+            f"  speed-up: {seed_epoch / ours_epoch:.2f}x per epoch "
+            f"({seed_epoch:.1f} s -> {ours_epoch:.1f} s), {seed_total / ours_total:.2f}x in total "
+            f"({seed_total:.1f} s -> {ours_total:.1f} s)",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

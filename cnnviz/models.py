@@ -1,0 +1,344 @@
+"""The networks cnnviz trains and explains, built exactly as the seed notebook's recipes.
+
+Three Keras models, each a short lesson with one comment per layer:
+
+* :func:`lenet5` — the seed's LeNet-5 (C1 with ``padding="same"`` on a 32 × 32 input),
+  82,826 parameters;
+* :func:`lenet5_original` — LeCun et al. (1998) in its usual modern form: valid convolutions
+  32 → 28 → 14 → 10 → 5 and C5 as a 5 × 5 convolution to 120 maps, 61,706 parameters;
+* :func:`alexnet_mnist` — the seed's AlexNet adapted to MNIST (28 × 28 input resized to 64 × 64
+  inside the model), 2,126,186 parameters.
+
+:class:`TrainingConfig` holds the classroom options (activation, pooling, optimizer, ...) with the
+seed's values as defaults, and :func:`build_model` turns one into a compiled model. TensorFlow and
+Keras are imported inside the functions: importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:  # only for type hints: importing keras costs seconds
+    import keras
+
+
+class Recipe(NamedTuple):
+    """What the seed notebook fixes for one model; the defaults of :class:`TrainingConfig`."""
+
+    activation: str  # hidden-layer activation
+    pooling: str  # "average" or "max"
+    epochs: int  # epochs the seed trains for
+    input_size: tuple[int, int]  # (height, width) of the images the model takes
+
+
+RECIPES: dict[str, Recipe] = {
+    # LeNet-5 as the seed writes it: tanh, average pooling, 5 epochs, MNIST resized to 32 × 32.
+    "lenet": Recipe(activation="tanh", pooling="average", epochs=5, input_size=(32, 32)),
+    # AlexNet for MNIST: ReLU, max pooling, 3 epochs; it resizes 28 × 28 to 64 × 64 itself.
+    "alexnet": Recipe(activation="relu", pooling="max", epochs=3, input_size=(28, 28)),
+    # LeCun's original layout, trained like the seed's LeNet for a fair comparison.
+    "lenet_original": Recipe(activation="tanh", pooling="average", epochs=5, input_size=(32, 32)),
+}
+MODEL_LABELS: dict[str, str] = {
+    "lenet": "LeNet-5 (seed)",
+    "alexnet": "AlexNet (MNIST)",
+    "lenet_original": "LeNet-5 (original, 1998)",
+}
+# Files under cnnviz.MODELS_DIR trained by `python -m cnnviz.train` on full MNIST.
+SHIPPED_MODELS: dict[str, str] = {"lenet": "lenet5.keras", "alexnet": "alexnet.keras"}
+
+ACTIVATIONS = ("tanh", "relu")
+POOLINGS = ("average", "max")
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+MNIST_TRAIN_SIZE = 60_000
+MNIST_CLASSES = 10
+# Generous limits that keep a classroom slider from freezing the server.
+MAX_BATCH_SIZE = 4096
+MAX_EPOCHS = 100
+MAX_LEARNING_RATE = 10.0
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Everything that decides one training run; ``None`` fields mean "as the seed recipe".
+
+    Frozen, so a running job's configuration cannot change under it, and hashable, so it can
+    key caches. Bad values raise :class:`ValueError` with a message a student understands.
+    """
+
+    model: str = "lenet"  # "lenet" | "alexnet" | "lenet_original"
+    activation: str | None = None  # None: the recipe's (tanh for LeNet, relu for AlexNet)
+    pooling: str | None = None  # "average" | "max"; None: the recipe's
+    optimizer: str = "adam"  # the seed compiles with optimizer="adam"
+    learning_rate: float = 1e-3  # Adam's default, what the seed gets
+    batch_size: int = 32  # keras' default batch size, what the seed gets
+    epochs: int | None = None  # None: the recipe's (5 for LeNet, 3 for AlexNet)
+    subset: int | None = None  # train on the first N shuffled images; None: all 60,000
+    augment: bool = False  # small random shifts, rotations and zooms of the training images
+    seed: int = 0  # makes weights, subset and shuffling repeatable
+
+    def __post_init__(self) -> None:
+        if self.model not in RECIPES:
+            raise ValueError(f"Unknown model '{self.model}'; choose one of {sorted(RECIPES)}.")
+        if self.activation is not None and self.activation not in ACTIVATIONS:
+            raise ValueError(
+                f"Unknown activation '{self.activation}'; choose one of {ACTIVATIONS}."
+            )
+        if self.pooling is not None and self.pooling not in POOLINGS:
+            raise ValueError(f"Unknown pooling '{self.pooling}'; choose one of {POOLINGS}.")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"Unknown optimizer '{self.optimizer}'; choose one of {OPTIMIZERS}.")
+        if (
+            isinstance(self.learning_rate, bool)
+            or not isinstance(self.learning_rate, int | float)
+            or not math.isfinite(self.learning_rate)
+            or not 0 < self.learning_rate <= MAX_LEARNING_RATE
+        ):
+            raise ValueError(
+                f"The learning rate must be a number in (0, {MAX_LEARNING_RATE}], "
+                f"got {self.learning_rate!r}."
+            )
+        _check_int("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)
+        if self.epochs is not None:
+            _check_int("epochs", self.epochs, 1, MAX_EPOCHS)
+        if self.subset is not None:
+            _check_int("subset", self.subset, 1, MNIST_TRAIN_SIZE)
+        if not isinstance(self.augment, bool):
+            raise ValueError(f"augment must be True or False, got {self.augment!r}.")
+        _check_int("seed", self.seed, 0, 2**31 - 1)
+
+    @property
+    def recipe(self) -> Recipe:
+        """The seed recipe of this config's model."""
+        return RECIPES[self.model]
+
+    @property
+    def resolved_activation(self) -> str:
+        """The activation actually used (the recipe's when ``activation`` is None)."""
+        return self.activation or self.recipe.activation
+
+    @property
+    def resolved_pooling(self) -> str:
+        """The pooling actually used (the recipe's when ``pooling`` is None)."""
+        return self.pooling or self.recipe.pooling
+
+    @property
+    def resolved_epochs(self) -> int:
+        """The number of epochs actually trained (the recipe's when ``epochs`` is None)."""
+        return self.epochs if self.epochs is not None else self.recipe.epochs
+
+    @property
+    def label(self) -> str:
+        """A short human name for this configuration, e.g. "LeNet-5 (seed)"."""
+        return MODEL_LABELS[self.model]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-friendly dict (what the history files record)."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}.")
+
+
+def _check_choices(activation: str, pooling: str) -> None:
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"Unknown activation '{activation}'; choose one of {ACTIVATIONS}.")
+    if pooling not in POOLINGS:
+        raise ValueError(f"Unknown pooling '{pooling}'; choose one of {POOLINGS}.")
+
+
+def _pooling_layer(pooling: str, pool_size: int, strides: int, padding: str, name: str):
+    """A max- or average-pooling layer with the given window (the only thing ``pooling`` swaps)."""
+    from keras import layers
+
+    layer_class = layers.MaxPooling2D if pooling == "max" else layers.AveragePooling2D
+    return layer_class(pool_size=pool_size, strides=strides, padding=padding, name=name)
+
+
+def lenet5(activation: str = "tanh", pooling: str = "average") -> keras.Model:
+    """The seed's LeNet-5: 32 × 32 × 1 in, 10 class probabilities out, 82,826 parameters.
+
+    Output shapes: 32×32×6, 16×16×6, 12×12×16, 6×6×16, 576, 120, 84, 10. C1 pads with "same",
+    unlike LeCun's original (see :func:`lenet5_original`), so S4 leaves 6 × 6 maps, not 5 × 5.
+    """
+    _check_choices(activation, pooling)
+    import keras
+    from keras import layers
+
+    return keras.Sequential(
+        [
+            # MNIST resized to 32 × 32, one grey channel: (batch, 32, 32, 1).
+            keras.Input(shape=(32, 32, 1), name="image"),
+            # C1: six 5×5 filters; "same" padding keeps 32×32 → (batch, 32, 32, 6).
+            layers.Conv2D(6, kernel_size=5, activation=activation, padding="same", name="C1"),
+            # S2: 2×2 subsampling halves each side → (batch, 16, 16, 6).
+            _pooling_layer(pooling, pool_size=2, strides=2, padding="valid", name="S2"),
+            # C3: sixteen 5×5 filters, no padding: 16 − 5 + 1 = 12 → (batch, 12, 12, 16).
+            layers.Conv2D(16, kernel_size=5, activation=activation, padding="valid", name="C3"),
+            # S4: 2×2 subsampling → (batch, 6, 6, 16).
+            _pooling_layer(pooling, pool_size=2, strides=2, padding="valid", name="S4"),
+            # Unroll the maps into one vector for the classifier: 6·6·16 = 576 values.
+            layers.Flatten(name="flatten"),
+            # C5 of the paper, here a fully connected layer of 120 units.
+            layers.Dense(120, activation=activation, name="C5"),
+            # F6: 84 units.
+            layers.Dense(84, activation=activation, name="F6"),
+            # Output: one probability per digit (softmax replaces the paper's RBF units).
+            layers.Dense(MNIST_CLASSES, activation="softmax", name="output"),
+        ],
+        name="lenet5",
+    )
+
+
+def lenet5_original(activation: str = "tanh", pooling: str = "average") -> keras.Model:
+    """LeNet-5 as LeCun et al. (1998) laid it out, in its common modern form: 61,706 parameters.
+
+    Every convolution is "valid": 32 → 28 → 14 → 10 → 5, then C5 is a 5 × 5 convolution that
+    leaves 1 × 1 × 120. (The paper's trainable subsampling coefficients, C3's sparse connection
+    table and RBF output units are replaced by plain pooling, full connections and softmax.)
+    """
+    _check_choices(activation, pooling)
+    import keras
+    from keras import layers
+
+    return keras.Sequential(
+        [
+            # MNIST resized to 32 × 32: (batch, 32, 32, 1).
+            keras.Input(shape=(32, 32, 1), name="image"),
+            # C1: six 5×5 filters, no padding: 32 − 5 + 1 = 28 → (batch, 28, 28, 6).
+            layers.Conv2D(6, kernel_size=5, activation=activation, padding="valid", name="C1"),
+            # S2: 2×2 subsampling → (batch, 14, 14, 6).
+            _pooling_layer(pooling, pool_size=2, strides=2, padding="valid", name="S2"),
+            # C3: sixteen 5×5 filters: 14 − 5 + 1 = 10 → (batch, 10, 10, 16).
+            layers.Conv2D(16, kernel_size=5, activation=activation, padding="valid", name="C3"),
+            # S4: 2×2 subsampling → (batch, 5, 5, 16).
+            _pooling_layer(pooling, pool_size=2, strides=2, padding="valid", name="S4"),
+            # C5: 120 filters of 5×5 cover the whole 5×5 map → (batch, 1, 1, 120).
+            layers.Conv2D(120, kernel_size=5, activation=activation, padding="valid", name="C5"),
+            # Unroll (1, 1, 120) into 120 values.
+            layers.Flatten(name="flatten"),
+            # F6: 84 units.
+            layers.Dense(84, activation=activation, name="F6"),
+            # Output: one probability per digit.
+            layers.Dense(MNIST_CLASSES, activation="softmax", name="output"),
+        ],
+        name="lenet5_original",
+    )
+
+
+def alexnet_mnist(activation: str = "relu", pooling: str = "max") -> keras.Model:
+    """The seed's AlexNet adapted to MNIST: 28 × 28 × 1 in, 2,126,186 parameters.
+
+    Output shapes: 64×64×1, 14×14×48, 6×6×48, 6×6×128, 2×2×128, 2×2×192, 2×2×192, 2×2×128,
+    1×1×128, 128, 1024, 1024, 10 (dropout layers keep their input's shape).
+    """
+    _check_choices(activation, pooling)
+    import keras
+    from keras import layers
+
+    return keras.Sequential(
+        [
+            # Raw MNIST, one grey channel: (batch, 28, 28, 1).
+            keras.Input(shape=(28, 28, 1), name="image"),
+            # Upscale inside the model so the big first kernel has room: (batch, 64, 64, 1).
+            layers.Resizing(64, 64, name="resize"),
+            # Conv 1: 48 filters of 11×11 with stride 4: ⌊(64 − 11)/4⌋ + 1 = 14 → (14, 14, 48).
+            layers.Conv2D(
+                48, kernel_size=11, strides=4, padding="valid", activation=activation, name="conv1"
+            ),
+            # Overlapping pooling (3×3 window, stride 2): ⌊(14 − 3)/2⌋ + 1 = 6 → (6, 6, 48).
+            _pooling_layer(pooling, pool_size=3, strides=2, padding="valid", name="pool1"),
+            # Conv 2: 128 filters of 5×5, "same" keeps 6×6 → (6, 6, 128).
+            layers.Conv2D(128, kernel_size=5, padding="same", activation=activation, name="conv2"),
+            # Overlapping pooling: ⌊(6 − 3)/2⌋ + 1 = 2 → (2, 2, 128).
+            _pooling_layer(pooling, pool_size=3, strides=2, padding="valid", name="pool2"),
+            # Conv 3–5: three 3×3 convolutions that keep 2×2 → 192, 192, then 128 maps.
+            layers.Conv2D(192, kernel_size=3, padding="same", activation=activation, name="conv3"),
+            layers.Conv2D(192, kernel_size=3, padding="same", activation=activation, name="conv4"),
+            layers.Conv2D(128, kernel_size=3, padding="same", activation=activation, name="conv5"),
+            # Last pooling with "same" padding: ⌈2/2⌉ = 1 → (1, 1, 128).
+            _pooling_layer(pooling, pool_size=3, strides=2, padding="same", name="pool3"),
+            # Unroll into 128 values for the classifier.
+            layers.Flatten(name="flatten"),
+            # Two wide fully connected layers, each followed by dropout (AlexNet's regulariser):
+            # during training half the units are switched off at random.
+            layers.Dense(1024, activation=activation, name="fc1"),
+            layers.Dropout(0.5, name="dropout1"),
+            layers.Dense(1024, activation=activation, name="fc2"),
+            layers.Dropout(0.5, name="dropout2"),
+            # Output: one probability per digit.
+            layers.Dense(MNIST_CLASSES, activation="softmax", name="output"),
+        ],
+        name="alexnet_mnist",
+    )
+
+
+MODEL_BUILDERS = {"lenet": lenet5, "alexnet": alexnet_mnist, "lenet_original": lenet5_original}
+
+
+def make_optimizer(config: TrainingConfig) -> keras.optimizers.Optimizer:
+    """The optimizer named by ``config`` with its learning rate (other settings: keras')."""
+    from keras import optimizers
+
+    optimizer_class = {
+        "adam": optimizers.Adam,
+        "sgd": optimizers.SGD,
+        "rmsprop": optimizers.RMSprop,
+    }[config.optimizer]
+    return optimizer_class(learning_rate=config.learning_rate)
+
+
+def build_model(
+    config: TrainingConfig, *, jit_compile: bool | str = "auto", steps_per_execution: int = 1
+) -> keras.Model:
+    """The model ``config`` names, compiled as the seed compiles it.
+
+    Loss: sparse categorical cross-entropy; metric: accuracy; weights initialised from
+    ``config.seed``. ``jit_compile`` and ``steps_per_execution`` only change how fast keras runs
+    the training step (the training engine sets them), never what it computes.
+    """
+    import keras
+
+    keras.utils.set_random_seed(config.seed)
+    model = MODEL_BUILDERS[config.model](
+        activation=config.resolved_activation, pooling=config.resolved_pooling
+    )
+    model.compile(
+        optimizer=make_optimizer(config),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        jit_compile=jit_compile,
+        steps_per_execution=steps_per_execution,
+    )
+    return model
+
+
+def input_size(model: keras.Model) -> tuple[int, int]:
+    """The (height, width) of the images ``model`` takes, e.g. (32, 32) for LeNet-5."""
+    shape = model.inputs[0].shape  # (batch, height, width, channels)
+    if len(shape) != 4 or shape[1] is None or shape[2] is None:
+        raise ValueError(f"Expected a model taking (batch, H, W, C) images, got input {shape}.")
+    return int(shape[1]), int(shape[2])
+
+
+def summary_table(model: keras.Model) -> list[dict[str, Any]]:
+    """``model.summary()`` as rows for a table: "Layer", "Type", "Output shape", "Parameters".
+
+    Output shapes leave out the batch axis, e.g. "32×32×6".
+    """
+    rows = []
+    for layer in model.layers:
+        shape = layer.output.shape[1:]  # drop the batch axis
+        rows.append(
+            {
+                "Layer": layer.name,
+                "Type": type(layer).__name__,
+                "Output shape": "×".join(str(size) for size in shape),
+                "Parameters": int(layer.count_params()),
+            }
+        )
+    return rows

@@ -1,0 +1,295 @@
+"""Live training: LeNet-5 and AlexNet learn MNIST while the class watches (Topics 2 and 3).
+
+Training runs in a background thread owned by a ``TrainingJob`` kept in ``st.session_state``;
+this script only reads snapshots, so clicks and page switches never interrupt it.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnviz import charts, models, training
+from cnnviz import training_lesson as lesson
+from cnnviz.data import MnistNotFoundError, load_mnist
+
+POLL_SECONDS = 1.0  # how often the live charts redraw while a job is under way
+GALLERY_SIZE = 16  # misclassified digits shown at once
+RUNS = {"lenet": ("lenet",), "alexnet": ("alexnet",), "both": ("lenet", "alexnet")}
+RUN_LABELS = {"lenet": "LeNet-5", "alexnet": "AlexNet", "both": "Both, one after the other"}
+SETTINGS = (
+    "activation",
+    "pooling",
+    "optimizer",
+    "learning_rate",
+    "batch_size",
+    "epochs",
+    "subset",
+    "augment",
+    "seed",
+)  # TrainingConfig fields, widget keys "train_<field>"
+ANY_DIGIT = "any"
+
+
+@st.cache_resource(show_spinner="Loading MNIST…")
+def load_dataset():
+    return load_mnist(allow_download=False)  # fails fast with instructions; shared, read-only
+
+
+@st.cache_resource(show_spinner="Building the model…")
+def architecture(model_key: str) -> list[dict]:
+    return models.summary_table(models.MODEL_BUILDERS[model_key]())
+
+
+def show_table(rows: list[dict]) -> None:
+    st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption(f"Total: {sum(row['Parameters'] for row in rows):,} parameters")
+
+
+def recipe_or(name: str | None) -> str:
+    return "as the recipe" if name is None else name
+
+
+def start_training(mnist) -> None:
+    stop_training()
+    state = st.session_state
+    settings = {field: state[f"train_{field}"] for field in SETTINGS}
+    try:
+        configs = [models.TrainingConfig(model=key, **settings) for key in RUNS[state.train_models]]
+    except ValueError as error:
+        st.session_state.training_message = str(error)
+        return
+    st.session_state.training_message = None
+    st.session_state.training_jobs = {
+        config.model: training.TrainingJob(config, mnist) for config in configs
+    }
+    for job in st.session_state.training_jobs.values():
+        job.start()
+
+
+def stop_training() -> None:
+    for job in st.session_state.training_jobs.values():
+        job.request_stop()
+
+
+def reset_training() -> None:
+    stop_training()
+    st.session_state.training_jobs = {}
+    st.session_state.training_message = None
+
+
+def use_on_canvas(label: str, model) -> None:
+    st.session_state.setdefault("canvas_models", {})[label] = model
+
+
+def live_job(model_key: str, polling: bool) -> None:
+    job = st.session_state.training_jobs.get(model_key)
+    if job is None:  # reset while this fragment was waiting
+        return
+    snap = job.snapshot()
+    st.subheader(snap.config.label)
+    if snap.status == "queued":
+        st.info(lesson.queue_message(snap.queue_position))
+    elif snap.status == "failed":
+        st.error(f"Training failed: {snap.error}")
+    elif snap.status == "stopped":
+        st.warning(f"Stopped after {snap.batches_done} of {snap.total_batches} batches.")
+    st.progress(min(max(snap.progress, 0.0), 1.0), text=lesson.progress_text(snap))
+    speed, elapsed = st.columns(2)
+    speed.metric("Images per second", f"{snap.images_per_second:,.0f}")
+    elapsed.metric("Elapsed", lesson.format_duration(snap.elapsed_s))
+    if snap.batch_steps:
+        figure = charts.batch_curves(
+            snap.batch_steps,
+            snap.batch_loss,
+            snap.batch_accuracy,
+            title="Per batch",
+            batches_per_epoch=snap.total_batches // snap.total_epochs or None,
+        )
+        st.plotly_chart(figure, key=f"batch_chart_{model_key}")
+    if snap.epochs:
+        figure = charts.epoch_curves(snap.epochs, title="Per epoch: train vs validation")
+        st.plotly_chart(figure, key=f"epoch_chart_{model_key}")
+    if polling and job.done:
+        st.rerun()  # a full run stops the polling and draws the results
+
+
+@st.fragment
+def mistakes_gallery(model_key: str, mnist, result) -> None:
+    digits = [ANY_DIGIT, *range(10)]
+    true_column, predicted_column = st.columns(2)
+    true_digit = true_column.selectbox("True digit", digits, key=f"true_digit_{model_key}")
+    predicted_digit = predicted_column.selectbox(
+        "Predicted digit", digits, key=f"predicted_digit_{model_key}"
+    )
+    indices = charts.misclassified_indices(
+        mnist.y_test,
+        result.test_probabilities,
+        true_class=None if true_digit == ANY_DIGIT else true_digit,
+        predicted_class=None if predicted_digit == ANY_DIGIT else predicted_digit,
+    )
+    st.caption(f"{len(indices)} such mistakes; the {GALLERY_SIZE} most confident are shown.")
+    shown = indices[:GALLERY_SIZE]
+    figure = charts.misclassified_gallery(
+        mnist.x_test[shown], mnist.y_test[shown], result.test_probabilities[shown]
+    )
+    st.plotly_chart(figure, key=f"gallery_{model_key}")
+
+
+def results(model_key: str, job, mnist) -> None:
+    result, snap = job.result, job.snapshot()
+    accuracy, epoch_time = st.columns(2)
+    accuracy.metric("Test accuracy", f"{result.test_accuracy:.2%}")
+    mean_epoch = sum(result.seconds_per_epoch) / max(len(result.seconds_per_epoch), 1)
+    epoch_time.metric("Time per epoch", lesson.format_duration(mean_epoch))
+    st.caption(f"Test loss {result.test_loss:.4f} on {len(mnist.y_test):,} test digits.")
+    st.plotly_chart(charts.confusion_matrix(result.confusion), key=f"confusion_{model_key}")
+    st.markdown("**Misclassified test digits** (true → predicted, with probabilities)")
+    mistakes_gallery(model_key, mnist, result)
+    with st.expander("Epochs, layers and downloads"):
+        st.dataframe(lesson.epoch_rows(snap.epochs), hide_index=True)
+        show_table(models.summary_table(result.model))
+        csv_column, model_column = st.columns(2)
+        csv_column.download_button(
+            "History (CSV)",
+            result.history_csv(),
+            f"{model_key}-history.csv",
+            "text/csv",
+            on_click="ignore",
+            key=f"csv_{model_key}",
+        )
+        model_column.download_button(
+            "Model (.keras)",
+            result.model_bytes,
+            f"{model_key}.keras",
+            "application/zip",
+            on_click="ignore",
+            key=f"keras_{model_key}",
+        )
+    label = f"{snap.config.label}, trained here ({result.test_accuracy:.2%})"
+    st.button(
+        "Use this model on the canvas",
+        key=f"canvas_{model_key}",
+        on_click=use_on_canvas,
+        args=(label, result.model),
+    )
+    if label in st.session_state.get("canvas_models", {}):
+        st.success(f"“{label}” is now offered on the canvas page.")
+        st.page_link("pages/draw.py", label="Draw a digit", icon="✏️")
+
+
+def replay(model_key: str) -> None:
+    st.subheader(models.MODEL_LABELS[model_key])
+    try:
+        history = training.load_shipped_history(model_key)
+        accuracy = f"{history['test_accuracy']:.2%}"
+        batch_figure = charts.batch_curves(
+            history["batch_steps"],
+            history["batch_loss"],
+            history["batch_accuracy"],
+            title="Per batch",
+            batches_per_epoch=history.get("steps_per_epoch"),
+        )
+        epochs = [training.EpochRecord(**record) for record in history["epochs"]]
+        epoch_figure = charts.epoch_curves(epochs, title="Per epoch: train vs validation")
+    except FileNotFoundError:
+        st.info("This model has not been shipped yet: train it live in the first tab.")
+        return
+    except (ValueError, KeyError, TypeError) as error:  # a corrupt or older history file
+        st.warning(f"Its history file could not be read ({type(error).__name__}: {error}).")
+        return
+    st.metric("Test accuracy of the shipped model", accuracy)
+    st.plotly_chart(batch_figure, key=f"replay_batch_{model_key}")
+    st.plotly_chart(epoch_figure, key=f"replay_epoch_{model_key}")
+    st.caption(f"Trained with `{history.get('command', 'python -m cnnviz.train')}`")
+
+
+if "training_jobs" not in st.session_state:
+    st.session_state.training_jobs = {}  # model key → TrainingJob, running or finished
+    st.session_state.training_message = None
+
+st.title("Live training")
+st.markdown(lesson.INTRO)
+train_tab, lenet_tab, alexnet_tab, replay_tab = st.tabs(
+    ["Train live", "LeNet-5", "AlexNet", "Replay the shipped models"]
+)
+
+with train_tab:
+    try:
+        mnist = load_dataset()
+    except MnistNotFoundError as error:
+        mnist = None
+        st.error(str(error))
+    jobs = st.session_state.training_jobs
+    busy = any(not job.done for job in jobs.values())
+    with st.form("training_settings"):
+        st.radio("Model", RUNS, format_func=RUN_LABELS.get, key="train_models", horizontal=True)
+        left, middle, right = st.columns(3)
+        left.number_input(
+            "Epochs", 1, models.MAX_EPOCHS, None, key="train_epochs", placeholder="as the recipe"
+        )
+        left.selectbox("Batch size", [8, 16, 32, 64, 128, 256], index=2, key="train_batch_size")
+        left.number_input(
+            "Training images",
+            64,
+            models.MNIST_TRAIN_SIZE,
+            models.MNIST_TRAIN_SIZE,
+            step=512,
+            key="train_subset",
+        )
+        middle.selectbox(
+            "Activation", [None, *models.ACTIVATIONS], format_func=recipe_or, key="train_activation"
+        )
+        middle.selectbox(
+            "Pooling", [None, *models.POOLINGS], format_func=recipe_or, key="train_pooling"
+        )
+        middle.toggle("Augment (shift, rotate, zoom)", key="train_augment")
+        right.selectbox("Optimizer", models.OPTIMIZERS, key="train_optimizer")
+        right.number_input(
+            "Learning rate",
+            1e-5,
+            models.MAX_LEARNING_RATE,
+            1e-3,
+            step=1e-4,
+            format="%.4f",
+            key="train_learning_rate",
+        )
+        right.number_input("Random seed", 0, 2**31 - 1, 0, key="train_seed")
+        st.form_submit_button(
+            "Start training",
+            type="primary",
+            on_click=start_training,
+            args=(mnist,),
+            disabled=mnist is None or busy,
+        )
+    stop_column, reset_column, _ = st.columns([1, 1, 4])
+    stop_column.button("Stop training", on_click=stop_training, disabled=not busy)
+    reset_column.button("Reset", on_click=reset_training, disabled=not jobs)
+    if st.session_state.training_message:
+        st.error(st.session_state.training_message)
+    st.caption(lesson.ONE_AT_A_TIME)
+    for column, (model_key, job) in zip(st.columns(2), jobs.items(), strict=False):
+        with column:
+            polling = not job.done
+            st.fragment(live_job, run_every=POLL_SECONDS if polling else None)(model_key, polling)
+            if job.done and job.result is not None and mnist is not None:
+                results(model_key, job, mnist)
+    st.markdown(lesson.READING_THE_CHARTS)
+
+with lenet_tab:
+    st.markdown(lesson.LENET_OVERVIEW)
+    st.subheader(lesson.PADDING_LESSON_TITLE)
+    for column, model_key in zip(st.columns(2), ("lenet", "lenet_original"), strict=True):
+        with column:
+            st.markdown(f"**{models.MODEL_LABELS[model_key]}**")
+            show_table(architecture(model_key))
+    st.markdown(lesson.PADDING_LESSON)
+
+with alexnet_tab:
+    st.markdown(lesson.ALEXNET_OVERVIEW)
+    show_table(architecture("alexnet"))
+
+with replay_tab:
+    st.markdown(lesson.SHIPPED_REPLAY)
+    for column, model_key in zip(st.columns(2), models.SHIPPED_MODELS, strict=True):
+        with column:
+            replay(model_key)

@@ -1,0 +1,89 @@
+"""Live training in Chromium: start a small job, watch the chart grow, stop it, keep working.
+
+The job would train LeNet-5 on 16,384 images for 2 epochs (1,024 batches); it is stopped long
+before, after the chart has been read twice, so it never trains on full MNIST.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from harness import (
+    exception_texts,
+    open_app_page,
+    playwright_expect,
+    rerun_after,
+    save_screenshot,
+)
+
+pytestmark = pytest.mark.e2e
+expect = playwright_expect()
+
+TRAINING_TIMEOUT_MS = 90_000  # the first job imports TensorFlow and compiles the model
+PROGRESS = "[data-testid='stProgress']"
+# Points in the first line of the first Plotly chart: the per-batch loss of the running job.
+PLOTTED_POINTS_JS = """() => {
+  const plot = document.querySelector("[data-testid='stPlotlyChart'] .js-plotly-plot");
+  // _fullData holds the decoded arrays (the figure's own data may be base64 typed arrays).
+  return plot && plot._fullData && plot._fullData.length ? plot._fullData[0].x.length : 0;
+}"""
+
+
+def batches_done(page) -> int:
+    """The batch counter under the progress bar ("… · batch 37/1024 · …"), 0 before it shows."""
+    texts = page.locator(PROGRESS).all_inner_texts()
+    match = re.search(r"batch (\d+)/\d+", " ".join(texts))
+    return int(match.group(1)) if match else 0
+
+
+def plotted_points(page) -> int:
+    return int(page.evaluate(PLOTTED_POINTS_JS))
+
+
+def wait_until(condition, timeout_ms: float, message: str) -> None:
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(message)
+        time.sleep(0.25)
+
+
+def test_start_watch_the_chart_grow_stop_and_keep_working(page, app_url):
+    open_app_page(page, app_url, "/training")
+    main = page.locator("[data-testid='stMain']")
+    main.get_by_label("Training images").fill("16384")
+    main.get_by_label("Epochs").fill("2")
+    main.get_by_label("Epochs").press("Tab")  # commit the value inside the form
+    rerun_after(page, lambda: main.get_by_role("button", name="Start training", exact=True).click())
+
+    # The live fragment redraws while training: both the counter and the chart must grow.
+    wait_until(
+        lambda: plotted_points(page) > 0,
+        TRAINING_TIMEOUT_MS,
+        "no per-batch point was plotted after starting training",
+    )
+    first_points, first_batches = plotted_points(page), batches_done(page)
+    wait_until(
+        lambda: plotted_points(page) > first_points and batches_done(page) > first_batches,
+        30_000,
+        f"the chart stayed at {first_points} points and batch {first_batches}",
+    )
+    assert batches_done(page) < 1024, "the job finished before it could be stopped"
+
+    main.get_by_role("button", name="Stop training", exact=True).click()
+    expect(main.get_by_text(re.compile(r"Stopped after \d+ of 1024 batches"))).to_be_visible(
+        timeout=TRAINING_TIMEOUT_MS
+    )
+    save_screenshot(page, "training_stopped")
+
+    # Still usable: another model can be chosen and another tab read, without an exception.
+    main.locator("[data-testid='stRadio']").get_by_text("AlexNet", exact=True).click()
+    expect(main.get_by_role("button", name="Start training", exact=True)).to_be_enabled()
+    main.get_by_role("tab", name="LeNet-5").click()
+    expect(main.get_by_text("The seed's LeNet-5 next to LeCun's original")).to_be_visible()
+    main.get_by_role("tab", name="Train live").click()
+    rerun_after(page, lambda: main.get_by_role("button", name="Reset", exact=True).click())
+    expect(main.locator(PROGRESS)).to_have_count(0)
+    assert exception_texts(page) == []

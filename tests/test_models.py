@@ -1,0 +1,223 @@
+"""The models against the seed notebook: parameter counts, every output shape, the options."""
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from cnnviz.models import (
+    MODEL_LABELS,
+    RECIPES,
+    SHIPPED_MODELS,
+    TrainingConfig,
+    alexnet_mnist,
+    build_model,
+    input_size,
+    lenet5,
+    lenet5_original,
+    summary_table,
+)
+
+# The seed notebook's model.summary(), layer by layer (batch axis left out).
+SEED_LENET_SHAPES = [
+    (32, 32, 6),
+    (16, 16, 6),
+    (12, 12, 16),
+    (6, 6, 16),
+    (576,),
+    (120,),
+    (84,),
+    (10,),
+]
+SEED_ALEXNET_SHAPES = [
+    (64, 64, 1),
+    (14, 14, 48),
+    (6, 6, 48),
+    (6, 6, 128),
+    (2, 2, 128),
+    (2, 2, 192),
+    (2, 2, 192),
+    (2, 2, 128),
+    (1, 1, 128),
+    (128,),
+    (1024,),
+    (1024,),
+    (1024,),
+    (1024,),
+    (10,),
+]
+ORIGINAL_LENET_SHAPES = [
+    (28, 28, 6),
+    (14, 14, 6),
+    (10, 10, 16),
+    (5, 5, 16),
+    (1, 1, 120),
+    (120,),
+    (84,),
+    (10,),
+]
+
+
+def seed_lenet5() -> keras.Model:
+    """The notebook's LeNet5() verbatim (keras 3 spelling of input_shape)."""
+    model = keras.Sequential()
+    model.add(keras.Input(shape=(32, 32, 1)))
+    model.add(
+        layers.Conv2D(6, kernel_size=(5, 5), strides=(1, 1), activation="tanh", padding="same")
+    )
+    model.add(layers.AveragePooling2D(pool_size=(2, 2), strides=(2, 2)))
+    model.add(
+        layers.Conv2D(16, kernel_size=(5, 5), strides=(1, 1), activation="tanh", padding="valid")
+    )
+    model.add(layers.AveragePooling2D(pool_size=(2, 2), strides=(2, 2)))
+    model.add(layers.Flatten())
+    model.add(layers.Dense(120, activation="tanh"))
+    model.add(layers.Dense(84, activation="tanh"))
+    model.add(layers.Dense(10, activation="softmax"))
+    return model
+
+
+def layer_shapes(model: keras.Model) -> list[tuple]:
+    return [tuple(layer.output.shape[1:]) for layer in model.layers]
+
+
+def test_lenet5_matches_the_seed_layer_by_layer():
+    model, seed = lenet5(), seed_lenet5()
+    assert model.count_params() == seed.count_params() == 82_826
+    assert layer_shapes(model) == layer_shapes(seed) == SEED_LENET_SHAPES
+    assert [type(layer) for layer in model.layers] == [type(layer) for layer in seed.layers]
+    assert [layer.count_params() for layer in model.layers] == [
+        layer.count_params() for layer in seed.layers
+    ]
+    assert input_size(model) == (32, 32)
+
+
+def test_lenet5_computes_what_the_seed_computes_with_the_same_weights():
+    model, seed = lenet5(), seed_lenet5()
+    seed.set_weights(model.get_weights())
+    images = np.random.default_rng(0).random((4, 32, 32, 1), dtype=np.float32)
+    np.testing.assert_allclose(model(images), seed(images), atol=1e-6)
+
+
+def test_alexnet_matches_the_seed():
+    model = alexnet_mnist()
+    assert model.count_params() == 2_126_186
+    assert layer_shapes(model) == SEED_ALEXNET_SHAPES
+    assert isinstance(model.layers[0], layers.Resizing)
+    assert input_size(model) == (28, 28)
+    assert sum(isinstance(layer, layers.Conv2D) for layer in model.layers) == 5
+    assert sum(isinstance(layer, layers.Dense) for layer in model.layers) == 3
+    dropouts = [layer.rate for layer in model.layers if isinstance(layer, layers.Dropout)]
+    assert dropouts == [0.5, 0.5]
+
+
+def test_original_lenet5_uses_valid_convolutions():
+    model = lenet5_original()
+    assert model.count_params() == 61_706
+    assert layer_shapes(model) == ORIGINAL_LENET_SHAPES
+    assert all(
+        layer.padding == "valid" for layer in model.layers if isinstance(layer, layers.Conv2D)
+    )
+
+
+@pytest.mark.parametrize("builder", [lenet5, lenet5_original, alexnet_mnist])
+def test_options_swap_activation_and_pooling_but_not_the_parameter_count(builder):
+    default = builder()
+    other = builder(activation="relu" if builder is not alexnet_mnist else "tanh", pooling="max")
+    assert other.count_params() == default.count_params()
+    pools = [layer for layer in other.layers if "Pooling" in type(layer).__name__]
+    assert pools and all(isinstance(layer, layers.MaxPooling2D) for layer in pools)
+    averaged = builder(pooling="average")
+    assert all(
+        isinstance(layer, layers.AveragePooling2D)
+        for layer in averaged.layers
+        if "Pooling" in type(layer).__name__
+    )
+    convs = [layer for layer in other.layers if isinstance(layer, layers.Conv2D)]
+    expected = "relu" if builder is not alexnet_mnist else "tanh"
+    assert all(layer.activation.__name__ == expected for layer in convs)
+
+
+def test_builders_reject_unknown_options():
+    with pytest.raises(ValueError, match="activation"):
+        lenet5(activation="sigmoidal")
+    with pytest.raises(ValueError, match="pooling"):
+        alexnet_mnist(pooling="min")
+
+
+def test_summary_table_matches_keras():
+    rows = summary_table(lenet5())
+    assert [row["Output shape"] for row in rows] == [
+        "×".join(map(str, shape)) for shape in SEED_LENET_SHAPES
+    ]
+    assert sum(row["Parameters"] for row in rows) == 82_826
+    assert rows[0] == {
+        "Layer": "C1",
+        "Type": "Conv2D",
+        "Output shape": "32×32×6",
+        "Parameters": 156,
+    }
+    assert set(rows[-1]) == {"Layer", "Type", "Output shape", "Parameters"}
+
+
+def test_config_defaults_are_the_seed_recipe():
+    lenet = TrainingConfig()
+    assert (lenet.model, lenet.optimizer, lenet.learning_rate, lenet.batch_size) == (
+        "lenet",
+        "adam",
+        1e-3,
+        32,
+    )
+    assert (lenet.resolved_activation, lenet.resolved_pooling, lenet.resolved_epochs) == (
+        "tanh",
+        "average",
+        5,
+    )
+    alexnet = TrainingConfig(model="alexnet")
+    assert (alexnet.resolved_activation, alexnet.resolved_pooling) == ("relu", "max")
+    assert alexnet.resolved_epochs == 3
+    assert (
+        TrainingConfig(model="alexnet", epochs=1, pooling="average").resolved_pooling == "average"
+    )
+    assert set(MODEL_LABELS) == set(RECIPES)
+    assert SHIPPED_MODELS == {"lenet": "lenet5.keras", "alexnet": "alexnet.keras"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"model": "resnet"}, "Unknown model"),
+        ({"activation": "sigmoid"}, "activation"),
+        ({"pooling": "min"}, "pooling"),
+        ({"optimizer": "adagrad"}, "optimizer"),
+        ({"learning_rate": 0.0}, "learning rate"),
+        ({"learning_rate": float("nan")}, "learning rate"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"batch_size": 32.0}, "batch_size"),
+        ({"epochs": 0}, "epochs"),
+        ({"subset": 60_001}, "subset"),
+        ({"augment": "yes"}, "augment"),
+        ({"seed": -1}, "seed"),
+    ],
+)
+def test_config_rejects_bad_values(changes, message):
+    with pytest.raises(ValueError, match=message):
+        TrainingConfig(**changes)
+
+
+def test_config_is_frozen_and_hashable():
+    config = TrainingConfig(subset=512)
+    with pytest.raises(AttributeError):
+        config.epochs = 2  # type: ignore[misc]
+    assert hash(config) == hash(TrainingConfig(subset=512))
+    assert config.as_dict()["subset"] == 512
+
+
+def test_build_model_compiles_with_the_config():
+    model = build_model(TrainingConfig(optimizer="sgd", learning_rate=0.05, activation="relu"))
+    assert isinstance(model.optimizer, keras.optimizers.SGD)
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.05)
+    assert model.layers[0].activation.__name__ == "relu"
+    # The same seed gives the same initial weights (repeatable classroom experiments).
+    again = build_model(TrainingConfig(optimizer="sgd", learning_rate=0.05, activation="relu"))
+    np.testing.assert_array_equal(model.get_weights()[0], again.get_weights()[0])

@@ -1,0 +1,176 @@
+"""The Pooling & padding page, headless (AppTest): it runs, follows its controls, stays light."""
+
+import io
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(PROJECT_ROOT / "pages" / "pooling.py")
+TIMEOUT = 60  # seconds: the first run imports plotly and reads the sample photo
+
+
+@pytest.fixture
+def page() -> AppTest:
+    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def chart_titles(app: AppTest) -> list[str]:
+    """The title of every Plotly chart, and of each of its panels, as sent to the browser."""
+    titles = []
+    for chart in app.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        layout = spec.get("layout", {})
+        title = layout.get("title", {})
+        titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
+        titles += [annotation.get("text", "") for annotation in layout.get("annotations", [])]
+    return titles
+
+
+def markdown_texts(app: AppTest) -> list[str]:
+    return [element.value for element in app.markdown]
+
+
+def png_bytes(pixels: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_page_runs_and_shows_input_output_and_every_section(page):
+    titles = chart_titles(page)
+    # The default sample is the 300 × 451 cat; 2×2 max pooling at stride 2, valid: 150 × 225.
+    assert any(title.startswith("Input: Photo: cat") and "(300 × 451)" in title for title in titles)
+    assert "Max pooling, 2×2, stride 2, valid (150 × 225)" in titles
+    assert {"Max (150 × 225)", "Min (150 × 225)", "Average (150 × 225)"} <= set(titles)
+    texts = markdown_texts(page)
+    assert "Rows: `⌊(300 − 2) / 2⌋ + 1 = 150`" in texts
+    assert "Columns: `⌊(451 − 2) / 2⌋ + 1 = 225`" in texts
+    assert any(text.startswith("Output cell (0, 0): `max(") for text in texts)
+    assert len(page.get("plotly_chart")) == 7  # in/out, modes, step, padded, conv, shift bars
+    assert not page.warning
+
+
+def test_changing_pool_stride_and_padding_changes_the_shapes_and_the_formula(page):
+    page.slider(key="pool_size").set_value(3)
+    page.slider(key="stride").set_value(1)
+    page.radio(key="padding").set_value("same")
+    page.radio(key="mode").set_value("avg")
+    page.run()
+    assert not page.exception
+    assert "Average pooling, 3×3, stride 1, same (300 × 451)" in chart_titles(page)
+    texts = markdown_texts(page)
+    assert "Rows: `⌈300 / 1⌉ = 300`" in texts
+    assert "Columns: `⌈451 / 1⌉ = 451`" in texts
+    assert not any("⌊(300 − 2)" in text for text in texts)
+    # The step-through follows the same settings: 7 × 7 grid, 3 × 3 same at stride 1 → 7 × 7.
+    assert "Output 7 × 7" in chart_titles(page)
+    assert any(text.startswith("Output cell (0, 0): `(") for text in texts)
+
+    page.radio(key="padding").set_value("valid").run()
+    assert "Average pooling, 3×3, stride 1, valid (298 × 449)" in chart_titles(page)
+    assert "Rows: `⌊(300 − 3) / 1⌋ + 1 = 298`" in markdown_texts(page)
+
+
+def test_stepping_moves_the_window_and_writes_its_arithmetic(page):
+    page.radio(key="padding").set_value("same").run()  # 7 × 7 grid → 4 × 4 output
+    page.slider(key="step").set_value(16).run()
+    assert not page.exception
+    last = next(text for text in markdown_texts(page) if text.startswith("Output cell (3, 3)"))
+    # The bottom-right window hangs over the padding: one real cell, three padded ones ignored.
+    assert "(3 padded cells ignored)" in last
+
+
+def test_a_window_that_does_not_fit_gives_a_warning_not_a_traceback(page):
+    page.slider(key="pool_size").set_value(8).run()  # the step-through grid is only 7 × 7
+    assert not page.exception
+    warnings = [warning.value for warning in page.warning]
+    assert any("The 8×8 pool does not fit in a 7×7 image" in text for text in warnings)
+    # The main image (300 × 451) still pools fine.
+    assert "Max pooling, 8×8, stride 2, valid (147 × 222)" in chart_titles(page)
+
+
+def test_a_tiny_upload_with_a_big_pool_warns_everywhere_it_matters(page):
+    page.file_uploader(key="upload").upload("tiny.png", png_bytes(np.zeros((3, 4), np.uint8)))
+    page.slider(key="pool_size").set_value(5).run()
+    assert not page.exception
+    warnings = [warning.value for warning in page.warning]
+    assert any("The 5×5 pool does not fit in a 3×4 image" in text for text in warnings)
+    assert "Rows: `⌊(3 − 5) / 2⌋ + 1 = 0 (no output)`" in markdown_texts(page)
+
+
+def test_uploaded_image_is_used_and_a_big_one_is_scaled_down_with_a_note(page):
+    pixels = np.random.default_rng(0).integers(0, 256, (600, 800), dtype=np.uint8)
+    page.file_uploader(key="upload").upload("big.png", png_bytes(pixels), "image/png").run()
+    assert not page.exception
+    assert any("Input: big.png (384 × 512)" in title for title in chart_titles(page))
+    notes = [info.value for info in page.info]
+    assert any("scaled down from 600 × 800 to 384 × 512" in note for note in notes)
+
+
+def test_a_bad_upload_gets_a_clear_message_and_the_sample_stays(page):
+    page.file_uploader(key="upload").upload("notes.png", b"this is not a picture").run()
+    assert not page.exception
+    errors = [error.value for error in page.error]
+    assert any("not an image cnnviz can open" in error for error in errors)
+    assert any(title.startswith("Input: Photo: cat") for title in chart_titles(page))
+
+
+def test_choosing_a_pattern_and_another_kernel(page):
+    page.selectbox(key="sample").set_value("Pattern: checkerboard (1-pixel squares)")
+    page.selectbox(key="kernel").set_value("Box blur 5×5")
+    page.radio(key="conv_pad").set_value("full")
+    page.run()
+    assert not page.exception
+    titles = chart_titles(page)
+    # 48 × 48 checkerboard: 2×2 max pooling is white everywhere, min black, average grey.
+    assert "Max (24 × 24)" in titles
+    # Its 32 × 32 preview through a 5 × 5 blur: valid shrinks by 4, same keeps, full grows by 4.
+    assert {"valid (28 × 28)", "same (32 × 32)", "full (36 × 36)"} <= set(titles)
+    # The 1-pixel checkerboard flips every pixel when shifted, yet its max pooling does not move.
+    metrics = {metric.label: metric.value for metric in page.metric}
+    assert metrics["Max-pooled cells that changed"] == "0%"
+    assert metrics["Input pixels that changed"] != "0%"
+
+
+def test_the_page_never_imports_tensorflow():
+    """Run the page in a fresh interpreter (this one may have imported TF for other tests)."""
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.path.insert(0, {str(PROJECT_ROOT)!r})
+        from streamlit.testing.v1 import AppTest
+        app = AppTest.from_file({PAGE!r}, default_timeout={TIMEOUT})
+        app.run()
+        app.slider(key="pool_size").set_value(3).run()
+        assert not app.exception, app.exception
+        heavy = ("tensorflow", "keras")
+        loaded = sorted(name for name in sys.modules if name.split(".")[0] in heavy)
+        print("LOADED:", loaded)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "LOADED: []" in result.stdout
+
+
+def test_the_page_runs_inside_the_app_router():
+    app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=TIMEOUT)
+    app.run()
+    # Checked before switching: if the router fails, AppTest would run the page file alone.
+    assert not app.exception, app.exception
+    app.switch_page("pages/pooling.py").run()
+    assert not app.exception, app.exception
+    assert app.title[0].value == "Pooling & padding"

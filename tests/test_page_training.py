@@ -1,0 +1,204 @@
+"""AppTest of the Live training page: it teaches, trains a tiny job, survives clicks, fails well.
+
+Jobs here train on a few hundred images for one epoch (never full MNIST); the one that uses the
+full training set is stopped after its first batches.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from cnnviz import training
+
+APP_TIMEOUT_S = 120  # the first run imports TensorFlow and builds three models for the tables
+JOB_TIMEOUT_S = 60
+APP = Path(__file__).resolve().parent.parent / "app.py"
+PAGE = "pages/training.py"
+
+
+def open_training_page() -> AppTest:
+    app = AppTest.from_file(str(APP), default_timeout=APP_TIMEOUT_S)
+    app.run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, [error.value for error in app.exception]
+    return app
+
+
+def button(app: AppTest, label: str):
+    return next(widget for widget in app.button if widget.label == label)
+
+
+def start_job(
+    app: AppTest, started: list, *, run: str = "lenet", subset: int = 512, epochs: int = 1
+) -> None:
+    app.radio(key="train_models").set_value(run)
+    app.number_input(key="train_subset").set_value(subset)
+    app.number_input(key="train_epochs").set_value(epochs)
+    button(app, "Start training").click().run()
+    assert not app.exception, [error.value for error in app.exception]
+    assert app.session_state["training_message"] is None  # the settings were accepted
+    started.extend(jobs(app).values())
+
+
+def jobs(app: AppTest) -> dict[str, training.TrainingJob]:
+    return app.session_state["training_jobs"]
+
+
+def chart_titles(app: AppTest) -> list[str]:
+    titles = []
+    for chart in app.get("plotly_chart"):
+        title = json.loads(chart.proto.spec).get("layout", {}).get("title", {})
+        titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
+    return titles
+
+
+@pytest.fixture
+def started_jobs():
+    """Every job a test starts, even those a Reset drops: all are stopped and awaited after it,
+    so no test leaves a training thread behind (they would fight for the two cores)."""
+    started: list[training.TrainingJob] = []
+    yield started
+    for job in started:
+        job.request_stop()
+        assert job.wait(JOB_TIMEOUT_S), "a job did not stop"
+
+
+def test_page_renders_its_lessons_and_controls():
+    app = open_training_page()
+    assert app.title[0].value == "Live training"
+    text = "\n".join(block.value for block in app.markdown)
+    for phrase in ("LeNet-5", "LeCun", "AlexNet", "Krizhevsky", "82,826 − 61,706 = 21,120"):
+        assert phrase in text
+    # The seed's LeNet, LeCun's original and AlexNet, each as a layer table with its total.
+    captions = [caption.value for caption in app.caption]
+    for total in ("82,826", "61,706", "2,126,186"):
+        assert f"Total: {total} parameters" in captions
+    assert button(app, "Stop training").disabled and button(app, "Reset").disabled
+    assert not button(app, "Start training").disabled
+
+
+def test_a_tiny_job_ends_with_its_results(started_jobs):
+    app = open_training_page()
+    start_job(app, started_jobs, subset=512, epochs=1)
+    job = jobs(app)["lenet"]
+    assert job.wait(JOB_TIMEOUT_S), "a 512-image, one-epoch job should finish within a minute"
+    app.run()
+    assert not app.exception, [error.value for error in app.exception]
+    snapshot = job.snapshot()
+    assert snapshot.status == "finished", snapshot.error
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["Test accuracy"] == f"{job.result.test_accuracy:.2%}"
+    assert "Time per epoch" in metrics
+    titles = chart_titles(app)
+    assert "Confusion matrix" in titles
+    assert any("Per batch" in title for title in titles)
+    assert any("Per epoch" in title for title in titles)
+    # The gallery filters narrow the mistakes down to one true digit.
+    app.selectbox(key="true_digit_lenet").set_value(3).run()
+    assert any(caption.value.endswith("most confident are shown.") for caption in app.caption)
+    # Hand the model to the canvas page.
+    button(app, "Use this model on the canvas").click().run()
+    canvas_models = app.session_state["canvas_models"]
+    assert list(canvas_models.values()) == [job.result.model]
+    assert any("canvas page" in message.value for message in app.success)
+
+
+def test_training_survives_widgets_and_page_switches_and_stops(started_jobs):
+    app = open_training_page()
+    start_job(app, started_jobs, subset=60_000, epochs=1)  # long enough to be stopped half way
+    job = jobs(app)["lenet"]
+    # Move a widget, leave for another page and come back: the same job is still going.
+    app.selectbox(key="train_optimizer").set_value("sgd").run()
+    app.switch_page("pages/home.py").run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, [error.value for error in app.exception]
+    assert jobs(app)["lenet"] is job
+    assert not job.done and job.snapshot().status in ("queued", "running")
+    assert not button(app, "Stop training").disabled
+    button(app, "Stop training").click().run()
+    assert job.wait(JOB_TIMEOUT_S), "Stop training should end the job within a batch or so"
+    snapshot = job.snapshot()
+    assert snapshot.status == "stopped"
+    assert snapshot.batches_done < snapshot.total_batches
+    app.run()
+    assert not app.exception, [error.value for error in app.exception]
+    assert not button(app, "Start training").disabled  # ready for the next run
+    button(app, "Reset").click().run()
+    assert jobs(app) == {}
+
+
+def test_both_models_run_one_after_the_other(started_jobs, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_MAX_TRAININGS", "1")
+    app = open_training_page()
+    start_job(app, started_jobs, run="both", subset=512, epochs=1)
+    assert set(jobs(app)) == {"lenet", "alexnet"}
+    assert jobs(app)["alexnet"].snapshot().status == "queued"
+    assert any("Busy, you are next" in message.value for message in app.info)
+    assert [header.value for header in app.subheader][:2] == ["LeNet-5 (seed)", "AlexNet (MNIST)"]
+    button(app, "Reset").click().run()
+    assert jobs(app) == {}
+
+
+def test_a_failing_job_shows_its_error_and_the_page_stays_usable(started_jobs, monkeypatch):
+    def broken_build_model(*args, **kwargs):
+        raise RuntimeError("the GPU melted")
+
+    monkeypatch.setattr("cnnviz.training.build_model", broken_build_model)
+    app = open_training_page()
+    start_job(app, started_jobs)
+    assert jobs(app)["lenet"].wait(JOB_TIMEOUT_S)
+    app.run()
+    assert not app.exception, [error.value for error in app.exception]
+    errors = [error.value for error in app.error]
+    assert any("Training failed" in error and "the GPU melted" in error for error in errors)
+    assert "Traceback" not in "\n".join(errors)
+    assert not button(app, "Start training").disabled
+
+
+def test_missing_mnist_says_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_MNIST", str(tmp_path / "missing.npz"))
+    st.cache_resource.clear()  # forget the MNIST an earlier test loaded
+    app = open_training_page()
+    message = "\n".join(error.value for error in app.error)
+    assert "missing.npz" in message and "CNNVIZ_MNIST" in message
+    assert button(app, "Start training").disabled
+    assert any("LeCun" in block.value for block in app.markdown)  # the lessons still render
+
+
+def test_the_shipped_histories_replay_and_a_missing_or_broken_one_is_explained(monkeypatch):
+    history = {
+        "command": "python -m cnnviz.train lenet",
+        "steps_per_epoch": 2,
+        "batch_steps": [1, 2, 3, 4],
+        "batch_loss": [2.0, 1.0, 0.5, 0.4],
+        "batch_accuracy": [0.3, 0.6, 0.85, 0.9],
+        "epochs": [
+            {"epoch": 1, "loss": 1.5, "accuracy": 0.45, "val_loss": 0.6,
+             "val_accuracy": 0.8, "seconds": 3.0},
+            {"epoch": 2, "loss": 0.45, "accuracy": 0.87, "val_loss": 0.4,
+             "val_accuracy": 0.88, "seconds": 3.1},
+        ],
+        "test_accuracy": 0.8812,
+    }  # fmt: skip
+
+    def fake_history(name: str) -> dict:
+        if name == "lenet":
+            return history
+        raise FileNotFoundError(f"models/{name}.history.json is missing")
+
+    monkeypatch.setattr("cnnviz.training.load_shipped_history", fake_history)
+    app = open_training_page()
+    assert {m.label: m.value for m in app.metric}["Test accuracy of the shipped model"] == "88.12%"
+    assert chart_titles(app).count("Per epoch: train vs validation") == 1
+    assert any("python -m cnnviz.train lenet" in caption.value for caption in app.caption)
+    assert any("not been shipped yet" in message.value for message in app.info)
+
+    del history["epochs"]  # a broken file: a warning, not a traceback
+    app.run()
+    assert not app.exception, [error.value for error in app.exception]
+    assert any("could not be read (KeyError" in warning.value for warning in app.warning)

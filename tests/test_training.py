@@ -1,0 +1,255 @@
+"""The training engine on small subsets (never full MNIST): live metrics, stop, faults, queue."""
+
+import gc
+import threading
+import weakref
+
+import keras
+import numpy as np
+import pytest
+
+from cnnviz import MODELS_DIR
+from cnnviz.data import load_mnist
+from cnnviz.models import SHIPPED_MODELS, TrainingConfig
+from cnnviz.training import (
+    TRAINING_SLOTS,
+    TrainingJob,
+    confusion_matrix,
+    epochs_to_csv,
+    load_shipped_history,
+    max_concurrent_trainings,
+    training_arrays,
+)
+
+SUBSET = 512
+JOB_TIMEOUT_S = 60
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_mnist(allow_download=False)
+
+
+@pytest.fixture
+def one_training_at_a_time(monkeypatch):
+    monkeypatch.setenv("CNNVIZ_MAX_TRAININGS", "1")
+
+
+class Hook(keras.callbacks.Callback):
+    """Runs ``action(callback, batch)`` at each live point; counts the points it saw."""
+
+    def __init__(self, action=None, gate: threading.Event | None = None):
+        super().__init__()
+        self.action = action
+        self.gate = gate
+        self.batches_seen = 0
+        self.model_ref = None
+
+    def on_train_begin(self, logs=None):
+        self.model_ref = weakref.ref(self.model)
+        if self.gate is not None:
+            self.gate.wait(JOB_TIMEOUT_S)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches_seen += 1
+        if self.action is not None:
+            self.action(self, batch)
+
+
+def wait_for(predicate, timeout=JOB_TIMEOUT_S):
+    done = threading.Event()
+    for _ in range(int(timeout * 20)):
+        if predicate():
+            return True
+        done.wait(0.05)
+    return False
+
+
+def test_a_small_job_records_batches_epochs_and_a_result(mnist):
+    config = TrainingConfig(subset=SUBSET, epochs=2, seed=1)
+    job = TrainingJob(config, mnist).start()
+    assert job.wait(JOB_TIMEOUT_S)
+    snapshot = job.snapshot()
+    assert snapshot.status == "finished", snapshot.error
+    # 512 / 32 = 16 batches per epoch, 32 in all; points at least every 2 batches.
+    assert snapshot.total_batches == 32 and snapshot.batches_done == 32
+    assert len(snapshot.batch_steps) >= 16
+    assert list(snapshot.batch_steps) == sorted(snapshot.batch_steps)
+    assert snapshot.batch_steps[-1] == 32
+    assert all(np.isfinite(snapshot.batch_loss)) and all(
+        0 <= a <= 1 for a in snapshot.batch_accuracy
+    )
+    assert [record.epoch for record in snapshot.epochs] == [1, 2]
+    assert all(record.val_accuracy is not None and record.seconds > 0 for record in snapshot.epochs)
+    assert snapshot.progress == 1.0 and snapshot.eta_s == 0.0
+    assert snapshot.images_per_second > 0 and snapshot.elapsed_s > 0
+
+    result = job.result
+    assert result is not None
+    # The last epoch's validation is the final test evaluation of the same weights.
+    assert result.test_accuracy == pytest.approx(snapshot.epochs[-1].val_accuracy)
+    assert result.test_probabilities.shape == (10_000, 10)
+    np.testing.assert_allclose(result.test_probabilities.sum(axis=1), 1.0, atol=1e-4)
+    assert result.confusion.shape == (10, 10) and result.confusion.sum() == 10_000
+    assert np.trace(result.confusion) / 10_000 == pytest.approx(result.test_accuracy)
+    assert result.test_accuracy > 0.5  # 2 epochs on 512 images is far better than chance
+    assert len(result.seconds_per_epoch) == 2
+    assert (
+        result.history_csv().splitlines()[0] == "epoch,loss,accuracy,val_loss,val_accuracy,seconds"
+    )
+    assert len(result.history_csv().splitlines()) == 3
+
+
+def test_model_bytes_is_a_loadable_keras_file_without_optimizer(mnist, tmp_path):
+    job = TrainingJob(TrainingConfig(subset=256, epochs=1), mnist).start()
+    assert job.wait(JOB_TIMEOUT_S) and job.snapshot().status == "finished"
+    path = tmp_path / "model.keras"
+    path.write_bytes(job.result.model_bytes())
+    loaded = keras.models.load_model(path, safe_mode=True, compile=False)
+    assert getattr(loaded, "optimizer", None) is None
+    images = training_arrays(mnist, (32, 32), None, 0)[2][:8]
+    np.testing.assert_allclose(loaded(images), job.result.model(images), atol=1e-6)
+
+
+def test_stop_lands_at_the_next_live_point(mnist):
+    stop_at = 3
+
+    def stop_on_third_point(hook, batch):
+        if hook.batches_seen == stop_at:
+            job.request_stop()
+
+    hook = Hook(stop_on_third_point)
+    job = TrainingJob(TrainingConfig(subset=SUBSET, epochs=3), mnist, extra_callbacks=[hook])
+    job.start()
+    assert job.wait(JOB_TIMEOUT_S)
+    snapshot = job.snapshot()
+    assert snapshot.status == "stopped"
+    # The engine's callback runs before ours: it sees the request at the very next point.
+    assert hook.batches_seen == stop_at + 1
+    assert len(snapshot.batch_steps) == stop_at + 1
+    assert snapshot.batches_done < snapshot.total_batches
+    assert len(snapshot.epochs) == 1 and snapshot.epochs[0].val_accuracy is None
+    assert job.result is not None  # a stopped model is still evaluated and handed over
+
+
+def test_an_exception_during_training_is_reported(mnist):
+    def explode(hook, batch):
+        raise RuntimeError("the projector caught fire")
+
+    job = TrainingJob(
+        TrainingConfig(subset=SUBSET, epochs=1), mnist, extra_callbacks=[Hook(explode)]
+    )
+    job.start()
+    assert job.wait(JOB_TIMEOUT_S)
+    snapshot = job.snapshot()
+    assert snapshot.status == "failed"
+    assert snapshot.error == "RuntimeError: the projector caught fire"
+    assert "Traceback" in job.traceback and "explode" in job.traceback
+    assert job.result is None
+    assert TRAINING_SLOTS.running == 0  # the failed job gave its slot back
+
+
+def test_second_job_waits_in_the_queue_then_runs(mnist, one_training_at_a_time):
+    gate = threading.Event()
+    first = TrainingJob(
+        TrainingConfig(subset=256, epochs=1), mnist, extra_callbacks=[Hook(gate=gate)]
+    ).start()
+    second = TrainingJob(TrainingConfig(subset=256, epochs=1, seed=2), mnist).start()
+    try:
+        assert wait_for(lambda: first.snapshot().status == "running")
+        assert wait_for(lambda: second.snapshot().queue_position == 1)
+        assert second.snapshot().status == "queued"
+        assert first.snapshot().queue_position is None
+    finally:
+        gate.set()
+    assert first.wait(JOB_TIMEOUT_S) and second.wait(JOB_TIMEOUT_S)
+    assert first.snapshot().status == second.snapshot().status == "finished"
+    assert second.snapshot().queue_position is None
+
+
+def test_a_queued_job_can_be_stopped_before_it_starts(mnist, one_training_at_a_time):
+    gate = threading.Event()
+    first = TrainingJob(
+        TrainingConfig(subset=256, epochs=1), mnist, extra_callbacks=[Hook(gate=gate)]
+    ).start()
+    second = TrainingJob(TrainingConfig(subset=256, epochs=1), mnist).start()
+    try:
+        assert wait_for(lambda: second.snapshot().status == "queued")
+        second.request_stop()
+        assert second.wait(10)
+        assert second.snapshot().status == "stopped" and second.result is None
+    finally:
+        gate.set()
+    assert first.wait(JOB_TIMEOUT_S)
+
+
+def test_dropping_the_job_stops_it_and_frees_the_model(mnist):
+    gate = threading.Event()
+    hook = Hook(gate=gate)
+    job = TrainingJob(TrainingConfig(subset=SUBSET, epochs=5), mnist, extra_callbacks=[hook])
+    job.start()
+    assert wait_for(lambda: hook.model_ref is not None)
+    state_ref, thread = weakref.ref(job._state), job._thread
+    del job  # what happens when st.session_state lets go of it
+    gc.collect()
+    assert state_ref().stop_event.is_set()
+    gate.set()
+    thread.join(JOB_TIMEOUT_S)
+    assert not thread.is_alive()
+    assert state_ref() is None or state_ref().status == "stopped"
+    assert hook.batches_seen <= 1  # stopped at the first live point, not after 5 epochs
+    model_ref = hook.model_ref
+    del hook  # our test callback holds the model too; the engine's own die with the thread
+    gc.collect()
+    assert state_ref() is None
+    assert model_ref() is None
+
+
+def test_max_concurrent_trainings_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("CNNVIZ_MAX_TRAININGS", "3")
+    assert max_concurrent_trainings() == 3
+    monkeypatch.setenv("CNNVIZ_MAX_TRAININGS", "lots")
+    assert max_concurrent_trainings() == 1
+    monkeypatch.delenv("CNNVIZ_MAX_TRAININGS")
+    assert max_concurrent_trainings() == 1
+
+
+def test_data_is_resized_once_and_cached(mnist):
+    first = training_arrays(mnist, (32, 32), 300, 0)
+    again = training_arrays(mnist, (32, 32), 300, 0)
+    assert first is again
+    x_train, y_train, x_test, _ = first
+    assert tuple(x_train.shape) == (300, 32, 32, 1) and tuple(x_test.shape) == (10_000, 32, 32, 1)
+    assert float(np.max(x_train)) <= 1.0 and y_train.dtype.name == "int32"
+
+
+def test_confusion_matrix_on_a_hand_worked_example():
+    confusion = confusion_matrix(np.array([0, 0, 1, 9]), np.array([0, 1, 1, 0]))
+    assert confusion[0, 0] == 1 and confusion[0, 1] == 1 and confusion[1, 1] == 1
+    assert confusion[9, 0] == 1 and confusion.sum() == 4
+
+
+def test_epochs_to_csv_leaves_missing_validation_empty():
+    from cnnviz.training import EpochRecord
+
+    text = epochs_to_csv([EpochRecord(1, 0.5, 0.8, None, None, 1.25)])
+    assert text.splitlines()[1] == "1,0.500000,0.800000,,,1.250"
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "minimum"), [("lenet", 82_826, 0.982), ("alexnet", 2_126_186, 0.983)]
+)
+def test_shipped_models_and_histories_load(name, params, minimum):
+    path = MODELS_DIR / SHIPPED_MODELS[name]
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: run `python -m cnnviz.train {name}`")
+    model = keras.models.load_model(path, safe_mode=True, compile=False)
+    assert model.count_params() == params
+    history = load_shipped_history(name)
+    assert history["command"].startswith(f"python -m cnnviz.train {name}")
+    assert history["config"]["model"] == name and history["config"]["subset"] is None
+    assert history["test_accuracy"] >= minimum
+    assert len(history["epochs"]) == TrainingConfig(model=name).resolved_epochs
+    assert len(history["batch_steps"]) == len(history["batch_loss"]) > 10
+    with pytest.raises(ValueError, match="No shipped model"):
+        load_shipped_history("vgg")

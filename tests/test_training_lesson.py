@@ -1,0 +1,111 @@
+"""The Live training page's text and display helpers: every number it teaches is the models'."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from cnnviz import models
+from cnnviz import training_lesson as lesson
+
+
+@pytest.fixture(scope="module")
+def tables() -> dict[str, dict[str, dict]]:
+    """Summary rows of the three real models, by model key, then by layer name."""
+    builders = {
+        "lenet": models.lenet5,
+        "lenet_original": models.lenet5_original,
+        "alexnet": models.alexnet_mnist,
+    }
+    return {
+        key: {row["Layer"]: row for row in models.summary_table(build())}
+        for key, build in builders.items()
+    }
+
+
+def total(rows: dict[str, dict]) -> int:
+    return sum(row["Parameters"] for row in rows.values())
+
+
+def test_the_padding_lesson_quotes_the_real_parameter_counts(tables):
+    seed, original = tables["lenet"], tables["lenet_original"]
+    assert (total(seed), total(original)) == (82_826, 61_706)
+    assert "**82,826 − 61,706 = 21,120**" in lesson.PADDING_LESSON
+    # The convolutions cost the same in both networks.
+    for layer, count in (("C1", 156), ("C3", 2_416)):
+        assert seed[layer]["Parameters"] == original[layer]["Parameters"] == count
+        assert f"{count:,}" in lesson.PADDING_LESSON
+    # What S4 leaves, then the layer that makes 120 units of it.
+    assert seed["S4"]["Output shape"] == "6×6×16" and original["S4"]["Output shape"] == "5×5×16"
+    assert seed["flatten"]["Output shape"] == "576"
+    assert "6 × 6 × 16 = 576" in lesson.PADDING_LESSON
+    assert "5 × 5 × 16 = 400" in lesson.PADDING_LESSON
+    dense_120 = next(row for row in seed.values() if row["Output shape"] == "120")
+    conv_120 = next(row for row in original.values() if row["Output shape"] == "1×1×120")
+    assert dense_120["Parameters"] == 576 * 120 + 120 == 69_240
+    assert conv_120["Parameters"] == 400 * 120 + 120 == 48_120
+    assert "**69,240**" in lesson.PADDING_LESSON and "**48,120**" in lesson.PADDING_LESSON
+    assert dense_120["Parameters"] - conv_120["Parameters"] == 176 * 120 == 21_120
+    assert total(seed) - total(original) == 21_120
+
+
+def test_the_alexnet_text_quotes_the_real_parameter_counts(tables):
+    alexnet = tables["alexnet"]
+    fully_connected = sum(row["Parameters"] for row in alexnet.values() if row["Type"] == "Dense")
+    assert total(alexnet) == 2_126_186 and fully_connected == 1_191_946
+    assert "2,126,186" in lesson.ALEXNET_OVERVIEW and "1,191,946" in lesson.ALEXNET_OVERVIEW
+    assert f"({fully_connected / total(alexnet):.0%})" in lesson.ALEXNET_OVERVIEW
+    assert f"about {round(total(alexnet) / total(tables['lenet']))} times" in (
+        lesson.ALEXNET_OVERVIEW
+    )
+    filters = [
+        row["Output shape"].split("×")[-1] for row in alexnet.values() if row["Type"] == "Conv2D"
+    ]
+    assert f"({', '.join(filters)}:" in lesson.ALEXNET_OVERVIEW
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0 s"),
+        (59.4, "59 s"),
+        (59.6, "1 min 00 s"),
+        (185, "3 min 05 s"),
+        (3725, "1 h 02 min"),
+        (None, "—"),
+        (float("nan"), "—"),
+        (-1, "—"),
+    ],
+)
+def test_format_duration(seconds, text):
+    assert lesson.format_duration(seconds) == text
+
+
+def test_queue_message_says_busy_and_the_position():
+    assert lesson.queue_message(1).startswith("Busy, you are next (queue position 1)")
+    assert lesson.queue_message(None).startswith("Busy, you are next")
+    assert "2 trainings are ahead of you (queue position 3)" in lesson.queue_message(3)
+
+
+def test_progress_text_names_epoch_batch_and_eta():
+    snapshot = SimpleNamespace(
+        status="running", epoch=2, total_epochs=5, batches_done=900, total_batches=9375, eta_s=41
+    )
+    assert lesson.progress_text(snapshot) == ("Running · epoch 2/5 · batch 900/9375 · ETA 41 s")
+
+
+def test_epoch_rows_keeps_every_figure():
+    record = SimpleNamespace(
+        epoch=1, loss=0.2, accuracy=0.94, val_loss=0.1, val_accuracy=0.97, seconds=12.5
+    )
+    assert lesson.epoch_rows([record]) == [
+        {
+            "Epoch": 1,
+            "Loss": 0.2,
+            "Accuracy": 0.94,
+            "Validation loss": 0.1,
+            "Validation accuracy": 0.97,
+            "Seconds": 12.5,
+        }
+    ]
