@@ -44,7 +44,7 @@ def main() -> int:
     if not status.ok:
         print(status.error)
         return 2
-    canvases, _, _, _ = build_set(arguments.repeats, seed=1)
+    canvases, *_ = build_set(arguments.repeats, seed=1)
     for canvas in canvases[:WARM_UP]:
         predict_digit(status.model, canvas_to_mnist(canvas))
 

@@ -795,6 +795,7 @@ def probability_bars(probabilities: np.ndarray, *, title: str = "", height: int 
         height=height,
         margin={**CHART_MARGIN, "l": 50, "t": 40 if title else 20},
         xaxis_title="digit",
+        xaxis_type="category",  # every digit labelled, not a numeric axis ticked 0, 5
         yaxis_title="probability",
         yaxis_range=[0, 1.15],  # room for the labels above a bar at 100 %
         yaxis_tickformat=".0%",

@@ -6,8 +6,9 @@ model comes back as a :class:`ModelStatus` with either the model or a clear erro
 
 Streamlit shares one loaded model between every student's session (``st.cache_resource``), so
 every call into a model here holds that model's lock, and calls the model directly
-(``model(x, training=False)``) rather than ``predict``, which TensorFlow does not promise to be
-thread-safe. TensorFlow is imported only inside the functions that need it.
+(``model(x, training=False)``, traced once into a ``tf.function``) rather than ``predict``,
+which TensorFlow does not promise to be thread-safe. TensorFlow is imported only inside the
+functions that need it.
 """
 
 from __future__ import annotations
@@ -213,6 +214,7 @@ class _ModelTools:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.forward = None  # the model's forward pass as one compiled TF graph
         self.activation_model: keras.Model | None = None
         self.activation_layers: list[LayerActivation] | None = None
 
@@ -259,9 +261,18 @@ def predict_digit(model: keras.Model, image28: np.ndarray) -> np.ndarray:
     ndarray, shape (10,), float32
         Probability of each digit 0–9; they sum to 1.
     """
+    import tensorflow as tf  # lazy: TensorFlow takes seconds to import
+
     batch = model_input(model, image28)  # (1, H, W, 1)
-    with _tools(model).lock:
-        probabilities = model(batch, training=False)
+    tools = _tools(model)
+    with tools.lock:
+        if tools.forward is None:
+            # Calling a keras model eagerly walks its layers in Python (several ms); traced
+            # once into a graph, one call costs about a millisecond. Same weights, same maths.
+            # A weak reference, so a session's model can still be freed when the session ends.
+            model_ref = weakref.ref(model)
+            tools.forward = tf.function(lambda images: model_ref()(images, training=False))
+        probabilities = tools.forward(tf.constant(batch))
     return np.asarray(probabilities, dtype=np.float32)[0]
 
 

@@ -170,6 +170,12 @@ def _digit_mask(ink: np.ndarray) -> np.ndarray:
     return keep[blobs]
 
 
+def _holds_no_digit(ink: np.ndarray) -> bool:
+    """Whether an ink map (from :func:`extract_ink`) holds too little ink to be a digit."""
+    inked_pixels = int(np.count_nonzero(ink >= INK_THRESHOLD))
+    return inked_pixels < max(MIN_INK_PIXELS, BLANK_FRACTION * ink.size) or float(ink.max()) == 0
+
+
 def is_blank(rgba: np.ndarray) -> bool:
     """Whether the canvas holds no digit yet: nothing drawn, or only a few stray pixels.
 
@@ -178,9 +184,7 @@ def is_blank(rgba: np.ndarray) -> bool:
     ValueError
         If ``rgba`` is not an (H, W, 4) uint8 image.
     """
-    ink, _ = extract_ink(rgba)
-    inked_pixels = int(np.count_nonzero(ink >= INK_THRESHOLD))
-    return inked_pixels < max(MIN_INK_PIXELS, BLANK_FRACTION * ink.size) or float(ink.max()) == 0
+    return _holds_no_digit(extract_ink(rgba)[0])
 
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
@@ -283,7 +287,7 @@ def canvas_to_mnist_steps(rgba: np.ndarray) -> PreprocessSteps:
         If ``rgba`` is not an (H, W, 4) uint8 image.
     """
     ink, background = extract_ink(rgba)
-    if is_blank(rgba):
+    if _holds_no_digit(ink):
         raise BlankCanvasError("The canvas is blank: draw a digit first.")
     digit = _digit_mask(ink)
     rows, columns = np.flatnonzero(digit.any(axis=1)), np.flatnonzero(digit.any(axis=0))

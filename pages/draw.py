@@ -64,10 +64,13 @@ with right:
         st.error("No trained model is available: train one on the Live training page.")
         st.stop()
     model = choices[st.selectbox("Model", list(choices))]
-    if drawing is None or preprocess.is_blank(drawing):
+    try:
+        steps = None if drawing is None else preprocess.canvas_to_mnist_steps(drawing)
+    except preprocess.BlankCanvasError:
+        steps = None  # nothing drawn yet, or only a stray dot
+    if steps is None:
         st.info("Draw a digit on the canvas: the prediction appears here.")
         st.stop()
-    steps = preprocess.canvas_to_mnist_steps(drawing)
     probabilities = inference.predict_digit(model, steps.centred)
     digit = int(probabilities.argmax())
     st.metric("Prediction", digit)

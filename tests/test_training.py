@@ -188,7 +188,7 @@ def test_dropping_the_job_stops_it_and_frees_the_model(mnist):
     hook = Hook(gate=gate)
     job = TrainingJob(TrainingConfig(subset=SUBSET, epochs=5), mnist, extra_callbacks=[hook])
     job.start()
-    assert wait_for(lambda: hook.model_ref is not None)
+    assert wait_for(lambda callback=hook: callback.model_ref is not None)
     state_ref, thread = weakref.ref(job._state), job._thread
     del job  # what happens when st.session_state lets go of it
     gc.collect()

@@ -8,7 +8,9 @@ How "the script has finished" is detected: Streamlit 1.67 renders the app root a
 The script state goes ``initial`` → ``running`` → ``notRunning`` (or ``rerunRequested`` /
 ``stopRequested`` in between); the connection state is ``CONNECTED`` once the websocket is up. The
 "Running..." status widget (``[data-testid=stStatusWidget]``) is only mounted while a run is in
-progress, with a 200 ms fade, so the attribute is the reliable signal.
+progress, with a 200 ms fade, so the attribute is the reliable signal for a page load. After a
+click, the attribute alone can race (under load React may apply a whole rerun in one render, so
+"running" never shows): `rerun_after` also counts the server's websocket messages.
 """
 
 from __future__ import annotations
@@ -97,10 +99,13 @@ RUN_COUNTER_SCRIPT = """
   });
 })();
 """
+# How long the server must have been silent before a finished-looking rerun counts as finished.
+QUIET_MS = 250
 # The rerun has ended when a message arrived after the action, the app is idle with no stale
 # elements left, and the server has been quiet for QUIET_MS. Returns the ms from the action to
 # the rerun's last message, or false. (Argument: [message count before, performance.now() then].)
-RERUN_DONE_JS = """
+RERUN_DONE_JS = (
+    """
 ([countBefore, startedAt]) => {
   const messages = window.__cnnvizMessages;
   const app = document.querySelector("[data-testid='stApp']");
@@ -108,12 +113,11 @@ RERUN_DONE_JS = """
   if (app.getAttribute("data-test-script-state") !== "notRunning") return false;
   if (app.getAttribute("data-test-connection-state") !== "CONNECTED") return false;
   if (document.querySelector("[data-stale='true']")) return false;
-  if (performance.now() - messages.lastAt < %d) return false;
+  if (performance.now() - messages.lastAt < QUIET_MS) return false;
   return Math.max(messages.lastAt - startedAt, 0);
 }
 """
-QUIET_MS = 250
-RERUN_DONE_JS = RERUN_DONE_JS % QUIET_MS
+).replace("QUIET_MS", str(QUIET_MS))
 RERUN_MARK_JS = (
     "() => [window.__cnnvizMessages ? window.__cnnvizMessages.count : 0, performance.now()]"
 )
@@ -374,6 +378,24 @@ def updating_screenshots() -> bool:
     return os.environ.get(UPDATE_SCREENSHOTS_ENV) == "1"
 
 
+# True once no element is still a loading skeleton and every Plotly chart has drawn its SVG.
+RENDERED_JS = """
+() => {
+  const main = document.querySelector("[data-testid='stMain']");
+  if (!main) return false;
+  const skeletons = "[data-testid='stSkeleton'], [data-testid='stSkeletonElement']";
+  if (main.querySelector(skeletons)) return false;
+  const charts = [...main.querySelectorAll("[data-testid='stPlotlyChart']")];
+  return charts.every((chart) => chart.querySelector(".main-svg"));
+}
+"""
+
+
+def wait_for_rendered(page: Any, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> None:
+    """Wait until the page has drawn everything: no loading skeletons, every chart drawn."""
+    page.wait_for_function(RENDERED_JS, timeout=timeout_ms, polling=100)
+
+
 def save_screenshot(
     page: Any, name: str, *, full_page: bool | None = None, docs: bool = False
 ) -> Path:
@@ -403,7 +425,8 @@ def save_screenshot(
         height = min(max(content_height, original_viewport["height"]), MAX_SCREENSHOT_HEIGHT)
         page.set_viewport_size({"width": original_viewport["width"], "height": height})
         page.wait_for_timeout(500)  # let Plotly and the layout settle at the new height
-        wait_for_app_idle(page)
+    wait_for_app_idle(page)
+    wait_for_rendered(page)
     try:
         page.screenshot(path=str(artifact_path))
     finally:

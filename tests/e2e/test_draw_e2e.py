@@ -22,7 +22,9 @@ WAIT_S = 20.0
 
 def stroke(page, points: list[tuple[float, float]]) -> None:
     """One pen stroke through ``points``, given as fractions of the canvas's width and height."""
-    box = page.locator(CANVAS).bounding_box()
+    surface = page.locator(CANVAS)
+    surface.wait_for(state="visible")
+    box = surface.bounding_box()
     positions = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
     page.mouse.move(*positions[0])
     page.mouse.down()

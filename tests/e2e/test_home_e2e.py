@@ -15,8 +15,10 @@ from harness import (
     open_app_page,
     playwright_expect,
     prepare_page,
+    rerun_after,
     running_app,
     save_screenshot,
+    updating_screenshots,
     wait_for_app_idle,
 )
 
@@ -61,6 +63,9 @@ def test_navigation_link_opens_the_pooling_page(page, app_url):
 
 @pytest.mark.parametrize(("path", "label", "name"), PAGES, ids=[name for *_, name in PAGES])
 def test_every_page_opens_cleanly(page, app_url, console_errors, path, label, name):
+    # Home first, so this test does not depend on being the server's first visit (a deep link
+    # as the very first visit is the last test's subject).
+    open_app_page(page, app_url, "/")
     open_app_page(page, app_url, path)
 
     # The page's own title is shown and its navigation entry is the current one.
@@ -70,7 +75,30 @@ def test_every_page_opens_cleanly(page, app_url, console_errors, path, label, na
     assert exception_texts(page) == []
     assert page.locator("[data-testid='stMain'] [data-testid='stAlertContentError']").count() == 0
     assert console_errors == []
+    if name == "draw" and updating_screenshots():
+        draw_a_seven(page)  # the README shows the page at work, not an empty canvas
     save_screenshot(page, name, docs=True)
+
+
+def draw_a_seven(page) -> None:
+    """Draw a 7 (a bar, then a slanted stroke) and wait for the prediction."""
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box is not None, "the drawing canvas has no bounding box"
+
+    def at(fraction_x: float, fraction_y: float) -> tuple[float, float]:
+        return box["x"] + box["width"] * fraction_x, box["y"] + box["height"] * fraction_y
+
+    def stroke() -> None:
+        page.mouse.move(*at(0.3, 0.25))
+        page.mouse.down()
+        page.mouse.move(*at(0.7, 0.25), steps=10)
+        page.mouse.move(*at(0.45, 0.8), steps=14)
+        page.mouse.up()
+
+    rerun_after(page, stroke)
+    expect(page.locator("[data-testid='stMetric']", has_text="Prediction")).to_be_visible()
 
 
 def test_a_deep_link_as_a_fresh_servers_first_visit_goes_through_the_router(browser):
