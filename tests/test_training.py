@@ -249,7 +249,11 @@ def test_shipped_models_and_histories_load(name, params, minimum):
     assert history["command"].startswith(f"python -m cnnviz.train {name}")
     assert history["config"]["model"] == name and history["config"]["subset"] is None
     assert history["test_accuracy"] >= minimum
-    assert len(history["epochs"]) == TrainingConfig(model=name).resolved_epochs
+    # The history is the run that made the file: one record per epoch it was trained for.
+    shipped_config = TrainingConfig(**history["config"])
+    assert shipped_config.batch_size == 32
+    assert len(history["epochs"]) == shipped_config.resolved_epochs
+    assert history["test_accuracy"] == pytest.approx(history["epochs"][-1]["val_accuracy"])
     assert len(history["batch_steps"]) == len(history["batch_loss"]) > 10
     with pytest.raises(ValueError, match="No shipped model"):
         load_shipped_history("vgg")
