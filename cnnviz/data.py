@@ -53,10 +53,12 @@ def how_to_get_mnist() -> str:
         "MNIST was not found. cnnviz looks, in order, at:\n"
         f"1. the file named by the environment variable `{MNIST_ENV_VAR}`;\n"
         f"2. `{LOCAL_MNIST_PATH}`;\n"
-        f"3. keras' cache `{keras_cache_path()}`, downloading it there when online.\n\n"
+        f"3. keras' cache `{keras_cache_path()}`.\n\n"
         "To fix it, either copy keras' `mnist.npz` to `data/mnist.npz`, or start the app with\n"
-        f"`{MNIST_ENV_VAR}=/path/to/mnist.npz streamlit run app.py`, or run it once on a machine "
-        "with internet access so keras can download it."
+        f"`{MNIST_ENV_VAR}=/path/to/mnist.npz streamlit run app.py`, or, on a machine with "
+        "internet access, let keras download it into its cache once:\n"
+        '`python -c "from cnnviz.data import load_mnist; load_mnist()"` '
+        "(the app itself never waits on the network)."
     )
 
 
