@@ -15,6 +15,7 @@ Usage: ``python bench/pool_rerun.py [--runs 30]``
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 import time
@@ -43,9 +44,9 @@ st.session_state["_script_cpu_seconds"] = time.thread_time() - start_cpu
 
 
 def percentile(values: list[float], fraction: float) -> float:
-    """The nearest-rank percentile (0 < fraction ≤ 1) of ``values``."""
+    """The nearest-rank percentile (0 < fraction ≤ 1) of ``values``: rank ⌈fraction · n⌉."""
     ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(fraction * len(ordered)) - 1))]
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1))]
 
 
 def main() -> None:

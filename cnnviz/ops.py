@@ -34,7 +34,6 @@ SizeArg = int | Sequence[int]
 POOL_MODES: tuple[str, ...] = ("max", "min", "avg")
 POOL_PADDINGS: tuple[str, ...] = ("valid", "same")
 CONV_PADDINGS: tuple[str, ...] = ("valid", "same", "full")
-MODE_NAMES = {"max": "Max pooling", "min": "Min pooling", "avg": "Average pooling"}
 
 
 def _read_only(rows: list[list[float]]) -> np.ndarray:

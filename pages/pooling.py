@@ -95,8 +95,11 @@ for axis, n in (("Rows", image.shape[0]), ("Columns", image.shape[1])):
 
 if pooled is not None:
     st.subheader("Max, min and average side by side")
+    # The chosen mode is already pooled above; only the other two are computed here.
     side_by_side = {
-        MODE_LABELS[each]: ops.pool2d(image, pool_size, stride, padding, each)
+        MODE_LABELS[each]: pooled
+        if each == mode
+        else ops.pool2d(image, pool_size, stride, padding, each)
         for each in ops.POOL_MODES
     }
     st.plotly_chart(charts.image_row(side_by_side, zmin=0, zmax=1), key="modes")
@@ -150,7 +153,8 @@ st.markdown(
     'and multiplies them like pixels ("zero padding"), so its edges are computed partly '
     'from zeros. Pooling with "same" **ignores** the padded cells instead: max never picks '
     "them and average divides by the number of real cells. **Full** padding (k − 1 zeros on "
-    "each side) gives every position where the kernel touches the image: n + k − 1 outputs."
+    "each side) gives every position where the kernel touches the image: n + k − 1 outputs "
+    "(Keras layers offer only valid and same; full is shown here for comparison)."
 )
 kernel_name = st.selectbox("Convolution kernel", list(ops.EXAMPLE_KERNELS), key="kernel")
 kernel = ops.EXAMPLE_KERNELS[kernel_name]
