@@ -267,7 +267,6 @@ def misclassified_indices(
     *,
     true_class: int | None = None,
     predicted_class: int | None = None,
-    limit: int | None = None,
 ) -> np.ndarray:
     """Indices of the wrongly classified images, most confident mistakes first.
 
@@ -279,8 +278,6 @@ def misclassified_indices(
         The model's class probabilities; its prediction is the arg-max.
     true_class, predicted_class : int, optional
         Keep only mistakes on this true digit and/or predicted as this digit.
-    limit : int, optional
-        Return at most this many.
 
     Examples
     --------
@@ -304,8 +301,7 @@ def misclassified_indices(
     indices = np.flatnonzero(keep)
     confidence = scores[indices, predicted[indices]]
     # Stable sort, so equally confident mistakes keep the test set's order.
-    indices = indices[np.argsort(-confidence, kind="stable")]
-    return indices if limit is None else indices[:limit]
+    return indices[np.argsort(-confidence, kind="stable")]
 
 
 def misclassified_gallery(

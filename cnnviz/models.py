@@ -82,12 +82,7 @@ class TrainingConfig:
     def __post_init__(self) -> None:
         if self.model not in RECIPES:
             raise ValueError(f"Unknown model '{self.model}'; choose one of {sorted(RECIPES)}.")
-        if self.activation is not None and self.activation not in ACTIVATIONS:
-            raise ValueError(
-                f"Unknown activation '{self.activation}'; choose one of {ACTIVATIONS}."
-            )
-        if self.pooling is not None and self.pooling not in POOLINGS:
-            raise ValueError(f"Unknown pooling '{self.pooling}'; choose one of {POOLINGS}.")
+        _check_choices(self.resolved_activation, self.resolved_pooling)  # None → the recipe's
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"Unknown optimizer '{self.optimizer}'; choose one of {OPTIMIZERS}.")
         if (
@@ -117,12 +112,12 @@ class TrainingConfig:
     @property
     def resolved_activation(self) -> str:
         """The activation actually used (the recipe's when ``activation`` is None)."""
-        return self.activation or self.recipe.activation
+        return self.activation if self.activation is not None else self.recipe.activation
 
     @property
     def resolved_pooling(self) -> str:
         """The pooling actually used (the recipe's when ``pooling`` is None)."""
-        return self.pooling or self.recipe.pooling
+        return self.pooling if self.pooling is not None else self.recipe.pooling
 
     @property
     def resolved_epochs(self) -> int:

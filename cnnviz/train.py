@@ -2,9 +2,10 @@
 
 The same engine as the Live training page (:class:`cnnviz.training.TrainingJob`), with a plain
 text progress bar. Writes the model as a ``.keras`` file without optimizer state, and its history
-(``<name>.history.json``) beside it. Example::
+(``<name>.history.json``) beside it. The shipped models were made with::
 
-    python -m cnnviz.train lenet --epochs 5 --out models/lenet5.keras
+    python -m cnnviz.train lenet --epochs 8 --augment --out models/lenet5.keras
+    python -m cnnviz.train alexnet --epochs 3 --out models/alexnet.keras
 """
 
 from __future__ import annotations

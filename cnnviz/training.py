@@ -133,7 +133,6 @@ class TrainingResult:
     test_probabilities: np.ndarray  # (N, 10) float32
     seconds_per_epoch: tuple[float, ...]
     epochs: tuple[EpochRecord, ...] = ()
-    config: TrainingConfig | None = None
 
     def history_csv(self) -> str:
         """The per-epoch history as CSV text (one row per epoch)."""
@@ -277,10 +276,15 @@ def evaluate_probabilities(
     probabilities = np.asarray(
         model.predict(x_test, batch_size=VALIDATION_BATCH_SIZE, verbose=0), dtype=np.float32
     )
-    true_probability = probabilities[np.arange(len(y_test)), y_test]
+    return (*probability_metrics(probabilities, y_test), probabilities)
+
+
+def probability_metrics(probabilities: np.ndarray, y_true: np.ndarray) -> tuple[float, float]:
+    """``(loss, accuracy)`` of (N, 10) predicted probabilities: mean cross-entropy, hit rate."""
+    true_probability = probabilities[np.arange(len(y_true)), y_true]
     loss = float(np.mean(-np.log(np.clip(true_probability, PROBABILITY_EPSILON, 1.0))))
-    accuracy = float(np.mean(np.argmax(probabilities, axis=1) == y_test))
-    return loss, accuracy, probabilities
+    accuracy = float(np.mean(np.argmax(probabilities, axis=1) == y_true))
+    return loss, accuracy
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
@@ -452,8 +456,8 @@ def _run_job(
                 state.status = "stopped"
             return
         with state.lock:
-            if state.status == "queued":
-                state.status = "running"
+            # A stop may land between the check above and here: show it, don't say "running".
+            state.status = "stopping" if state.stop_event.is_set() else "running"
             state.started_at = time.perf_counter()
         state.result = _train(state, mnist, extra_callbacks)
         with state.lock:
@@ -502,9 +506,7 @@ def _train(state: _JobState, mnist: Mnist, extra_callbacks: Sequence[Any]) -> Tr
     # The last epoch's validation pass already evaluated these exact weights on the test set.
     if live.last_probabilities is not None:
         probabilities = live.last_probabilities
-        true_probability = probabilities[np.arange(len(y_test_numpy)), y_test_numpy]
-        test_loss = float(np.mean(-np.log(np.clip(true_probability, PROBABILITY_EPSILON, 1.0))))
-        test_accuracy = float(np.mean(np.argmax(probabilities, axis=1) == y_test_numpy))
+        test_loss, test_accuracy = probability_metrics(probabilities, y_test_numpy)
     else:
         test_loss, test_accuracy, probabilities = evaluate_probabilities(
             model, x_test, y_test_numpy
@@ -519,7 +521,6 @@ def _train(state: _JobState, mnist: Mnist, extra_callbacks: Sequence[Any]) -> Tr
         test_probabilities=probabilities,
         seconds_per_epoch=tuple(record.seconds for record in epochs),
         epochs=epochs,
-        config=config,
     )
 
 
@@ -572,10 +573,6 @@ class TrainingJob:
     def done(self) -> bool:
         """Whether the job has ended (finished, stopped or failed)."""
         return self._state.done_event.is_set()
-
-    @property
-    def started(self) -> bool:
-        return self._thread is not None
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the job ends or ``timeout`` seconds pass; True if it ended."""

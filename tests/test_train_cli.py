@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 
 from cnnviz import PROJECT_ROOT
+from cnnviz import train as train_module
+from cnnviz.models import SHIPPED_MODELS
 from cnnviz.train import default_output, main, progress_line
-from cnnviz.training import JobSnapshot
+from cnnviz.training import JobSnapshot, load_shipped_history
 
 
 def test_cli_trains_and_saves_model_and_history(tmp_path):
@@ -62,6 +64,12 @@ def test_default_output_is_the_shipped_file():
     assert default_output("lenet").name == "lenet5.keras"
     assert default_output("alexnet").name == "alexnet.keras"
     assert default_output("lenet").parent == PROJECT_ROOT / "models"
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED_MODELS))
+def test_the_docstring_quotes_the_command_that_made_each_shipped_model(name):
+    # The shipped LeNet is not the plain recipe (8 epochs, augmented): the docs must not drift.
+    assert load_shipped_history(name)["command"] in train_module.__doc__
 
 
 def test_progress_line_shows_bar_epoch_and_eta():

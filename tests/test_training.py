@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from cnnviz import MODELS_DIR
-from cnnviz.data import load_mnist
+from cnnviz.data import load_mnist, to_model_input
 from cnnviz.models import SHIPPED_MODELS, TrainingConfig
 from cnnviz.training import (
     TRAINING_SLOTS,
@@ -88,6 +88,12 @@ def test_a_small_job_records_batches_epochs_and_a_result(mnist):
     assert result is not None
     # The last epoch's validation is the final test evaluation of the same weights.
     assert result.test_accuracy == pytest.approx(snapshot.epochs[-1].val_accuracy)
+    # ... and agrees with keras' own evaluate (an independent loss and accuracy).
+    reference = result.model.evaluate(
+        to_model_input(mnist.x_test, (32, 32)), mnist.y_test, verbose=0, return_dict=True
+    )
+    assert result.test_loss == pytest.approx(reference["loss"], rel=1e-4)
+    assert result.test_accuracy == pytest.approx(reference["accuracy"], abs=1e-4)
     assert result.test_probabilities.shape == (10_000, 10)
     np.testing.assert_allclose(result.test_probabilities.sum(axis=1), 1.0, atol=1e-4)
     assert result.confusion.shape == (10, 10) and result.confusion.sum() == 10_000
