@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cnnviz import MODELS_DIR
 from cnnviz.data import load_mnist, to_model_input
-from cnnviz.inference import load_registry
-from cnnviz.models import input_size
+from cnnviz.inference import ModelStatus, load_registry
+from cnnviz.models import SHIPPED_MODELS, input_size
 from cnnviz.preprocess import canvas_to_mnist, naive_resize
 
 CANVAS_SIZE = 280
@@ -129,23 +129,29 @@ def build_set(count: int, seed: int, style: str = "outline"):
     return canvases, mnist.y_test[indices], np.array(schemes), np.array(pens), mnist.x_test[indices]
 
 
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--model`` (a shipped model's name) and ``--models-dir``, shared by the bench scripts."""
+    parser.add_argument("--model", default="lenet", choices=tuple(SHIPPED_MODELS))
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR, help="development only")
+
+
+def load_shipped_model(arguments: argparse.Namespace) -> ModelStatus:
+    """Load only the model named by ``--model`` (not every shipped one), as the page does."""
+    name = arguments.model
+    return load_registry(arguments.models_dir, {name: SHIPPED_MODELS[name]})[name]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--models-dir",
-        type=Path,
-        default=MODELS_DIR,
-        help="development only",
-    )
-    parser.add_argument("--model", default="lenet", choices=("lenet", "alexnet"))
+    add_model_arguments(parser)
     parser.add_argument(
         "--style", default="outline", choices=tuple(STROKES), help="how strokes are redrawn"
     )
     arguments = parser.parse_args()
 
-    status = load_registry(arguments.models_dir)[arguments.model]
+    status = load_shipped_model(arguments)
     if not status.ok:
         print(status.error)
         return 2

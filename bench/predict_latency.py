@@ -19,10 +19,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from canvas_accuracy import build_set
+from canvas_accuracy import add_model_arguments, build_set, load_shipped_model
 
-from cnnviz import MODELS_DIR
-from cnnviz.inference import activation_maps, load_registry, predict_digit
+from cnnviz.inference import activation_maps, predict_digit
 from cnnviz.preprocess import canvas_to_mnist
 
 BUDGET_MS = 30.0
@@ -31,22 +30,18 @@ WARM_UP = 20
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="lenet", choices=("lenet", "alexnet"))
+    add_model_arguments(parser)
     parser.add_argument("--repeats", type=int, default=200)
-    parser.add_argument(
-        "--models-dir",
-        type=Path,
-        default=MODELS_DIR,
-        help="development only",
-    )
     arguments = parser.parse_args()
-    status = load_registry(arguments.models_dir)[arguments.model]
+    status = load_shipped_model(arguments)
     if not status.ok:
         print(status.error)
         return 2
     canvases, *_ = build_set(arguments.repeats, seed=1)
-    for canvas in canvases[:WARM_UP]:
-        predict_digit(status.model, canvas_to_mnist(canvas))
+    for canvas in canvases[:WARM_UP]:  # traces the forward pass and builds the sub-model
+        digit = canvas_to_mnist(canvas)
+        predict_digit(status.model, digit)
+        activation_maps(status.model, digit)
 
     timings = {"preprocess": [], "model call": [], "total": [], "activation maps": []}
     for canvas in canvases:

@@ -233,15 +233,16 @@ def _tools(model: keras.Model) -> _ModelTools:
 
 
 def _check_digit(image28: np.ndarray) -> np.ndarray:
-    """Return ``image28`` as float32 after checking it is one (28, 28) digit in [0, 1]."""
+    """Return ``image28`` as an array after checking it is one (28, 28) digit.
+
+    Scaling (uint8 in [0, 255] or float in [0, 1]) is left to :func:`cnnviz.data.to_model_input`.
+    """
     image28 = np.asarray(image28)
     if image28.shape != MNIST_IMAGE_SHAPE:
         raise ValueError(
             f"Expected one 28×28 digit (as canvas_to_mnist returns), got shape {image28.shape}."
         )
-    if image28.dtype == np.uint8:
-        return image28.astype(np.float32) / 255.0
-    return image28.astype(np.float32, copy=False)
+    return image28
 
 
 def model_input(model: keras.Model, image28: np.ndarray) -> np.ndarray:

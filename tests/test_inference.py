@@ -137,7 +137,9 @@ def test_activation_maps_shapes_and_values(models_dir, digit):
     first = model.get_layer("C1")(inference.model_input(model, digit))
     np.testing.assert_allclose(c1, np.asarray(first)[0], atol=1e-5)
     # The sub-model is built once and reused.
+    sub_model = inference._tools(model).activation_model
     again = inference.activation_maps(model, digit)
+    assert inference._tools(model).activation_model is sub_model
     np.testing.assert_allclose(again[3].maps, maps[3].maps)
 
 
