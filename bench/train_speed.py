@@ -28,6 +28,10 @@ import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from cnnviz.parallel import INTER_OP_ENV_VAR, INTRA_OP_ENV_VAR  # noqa: E402 (needs the path)
+
 DEFAULT_EPOCHS = {"lenet": 5, "alexnet": 3}
 POLL_SECONDS = 0.5  # how often the Live training page reads a snapshot
 
@@ -160,6 +164,13 @@ def run_in_subprocess(kind: str, model_name: str, epochs: int, subset: int | Non
         if subset:
             command += ["--subset", str(subset)]
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(PROJECT_ROOT))
+        # The seed runs with TensorFlow's own thread pools ("0" = TensorFlow's choice, which
+        # importing cnnviz leaves alone); ours with the ones cnnviz.parallel sets.
+        for variable in (INTRA_OP_ENV_VAR, INTER_OP_ENV_VAR):
+            if kind == "seed":
+                env[variable] = "0"
+            else:
+                env.pop(variable, None)
         completed = subprocess.run(
             command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )

@@ -7,6 +7,12 @@ hundreds of megabytes, which the pooling page should never pay).
 
 from pathlib import Path
 
+from cnnviz.parallel import set_thread_defaults
+
+# TensorFlow reads its thread-pool sizes once, when it starts: set them before any page or test
+# can import it (see cnnviz.parallel for why one thread per operation is faster here).
+set_thread_defaults()
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The only directory models are ever loaded from (never a user-supplied path).
 MODELS_DIR = PROJECT_ROOT / "models"
