@@ -1,6 +1,23 @@
 """cnnviz: the router. Each page lives in pages/ and sits on the cnnviz package."""
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import script_runner
+
+
+def keep_keras_state() -> None:
+    """Stands in for Streamlit's cleanup after each run, which calls
+    ``keras.backend.clear_session()`` once Keras is imported (``_clean_problem_modules``).
+
+    That cleanup is for scripts that build a new model on every rerun. Ours keeps its models
+    (cached, or owned by a training job), so it only threw work away: a full garbage collection
+    and TensorFlow's kernel cache after every click of every student, 43% of the server's CPU in
+    the classroom load test. We don't use matplotlib, its other concern.
+    """
+
+
+# Streamlit looks the function up when a run ends, so replacing it here covers every session.
+if hasattr(script_runner, "_clean_problem_modules"):
+    script_runner._clean_problem_modules = keep_keras_state
 
 st.set_page_config(page_title="cnnviz — CNNs you can see", page_icon="🧠", layout="wide")
 

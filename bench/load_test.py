@@ -1,22 +1,43 @@
 """A classroom at once: a bounded load test of the real app on loopback.
 
-Starts the app on a free 127.0.0.1 port (the e2e harness's launcher), then drives N concurrent
-browser sessions (one headless Chromium, one context each, Playwright's async API). Every session
-opens the app and, for a few rounds, visits each page through the navigation: Home (look),
-Pooling & padding (switch the padding), Live training (look), Draw a digit (draw a stroke). One more
-session starts training LeNet-5 on a small subset on the Live training page while the others
-browse, and stops it at the end.
+Starts the app on a free 127.0.0.1 port (the e2e harness's launcher, with a short
+``server.disconnectedSessionTTL``), then lets a class in, in waves. A wave is:
 
-Measured: each interaction's rerun time (from the click or stroke until the app is idle again
-after the rerun it caused), p50/p95/max per page and action; errors (exception boxes on the page,
-browser console errors, timeouts); the peak resident memory of the Streamlit server process
-(/proc VmHWM, plus sampled VmRSS over the run) and its memory after the sessions have closed.
+- one **trainer** session (the teacher) that opens Live training, starts LeNet-5 on a subset of
+  MNIST (the "Training images" and "Epochs" inputs of the form, then "Start training"), keeps the
+  page open while its ``@st.fragment(run_every=1 s)`` redraws the live charts, and presses "Stop
+  training" when the students are done;
+- N **students** (default 20) arriving over 30 s, each visiting every page `rounds` times through
+  the navigation: Home (look), Pooling & padding (switch the Padding radio), Live training (look),
+  Draw a digit (draw a stroke, then read the "Prediction" metric);
+- K more students in **real Chromium** tabs (default 2, Playwright), doing the same, so the real
+  frontend is seen working under that load; their timings are reported apart ("[chromium]").
 
-Bounded: sessions × rounds actions, and an overall time limit after which everything is cancelled
-and the server stopped. Prints a table; writes JSON to bench/out/ (git-ignored).
+The trainer and the N students speak Streamlit's own websocket protocol (bench/streamlit_client.py)
+instead of driving 20 browsers: on a 2-core machine 20 Chromium tabs use more CPU than the server
+they measure. The server does the same work for them as for a browser tab (see that module).
 
-    python bench/load_test.py                    # 20 sessions × 2 rounds, 300 s limit
-    python bench/load_test.py --sessions 5 --rounds 1 --time-limit 120
+Then the wave **leaves**: every websocket is closed, the test waits out the TTL and the server
+drops the sessions (a probe session's connect/disconnect makes the session store reap the
+expired ones, as any later visitor's would), and the server's memory is read. The next wave is a
+new class. If memory is bounded, the peak and the after-drop RSS stay level from wave to wave.
+
+Measured: each action's rerun time (protocol sessions: from sending the request to its
+script_finished; Chromium: from the click or stroke until the app is idle again), p50/p95/max per
+page and action; for the trainer, each auto-rerun tick's latency and the interval between redraws
+of its live charts (the server merges ticks that queue up, so the redraw interval is what a
+teacher sees stall); errors (exception elements, st.error crash text, failed runs, browser console
+errors, dropped sockets, an action over 60 s, live charts not redrawn for over 60 s); the
+server's RSS sampled every 0.5 s (peak per wave, after each wave's sessions were dropped, VmHWM),
+its active sessions (``/_stcore/metrics``), and the CPU seconds of the server, of this process
+(the protocol clients) and of Chromium.
+
+Bounded: waves × (students × rounds actions, a time limit per wave after which everything left is
+cancelled) and an overall watchdog; the server is always stopped. Prints a table; writes JSON to
+bench/out/ (git-ignored); exits 1 on any error.
+
+    python bench/load_test.py                               # 20 + trainer, 2 waves, 2 Chromium
+    python bench/load_test.py --students 5 --rounds 1 --waves 1 --chromium 0 --time-limit 60
 """
 
 from __future__ import annotations
@@ -24,21 +45,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import math
 import os
 import platform
+import re
 import statistics
 import sys
 import threading
 import time
+import urllib.request
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT / "tests" / "e2e"))
+sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 
 from harness import (  # noqa: E402 (the harness lives with the e2e tests)
     APP_IDLE_SELECTOR,
@@ -53,23 +78,42 @@ from harness import (  # noqa: E402 (the harness lives with the e2e tests)
     launch_options,
     start_app_server,
 )
+from streamlit_client import (  # noqa: E402
+    RunResult,
+    StreamlitClient,
+    StreamlitClientError,
+    canvas_drawing,
+)
 
 OUT_DIR = PROJECT_ROOT / "bench" / "out"
-DEFAULT_SESSIONS = 20
-DEFAULT_ROUNDS = 2
-DEFAULT_TIME_LIMIT_S = 300.0
+DEFAULT_STUDENTS = 20
+DEFAULT_CHROMIUM = 2
+# One round per student: two rounds of 22 sessions need ~300 s a wave on this 2-core machine while
+# the training holds a core, so two waves would not fit in 10 minutes (see --rounds).
+DEFAULT_ROUNDS = 1
+DEFAULT_WAVES = 2
+# Per wave: the students' work must end within this; whatever is left is cancelled (an error).
+DEFAULT_TIME_LIMIT_S = 240.0
+# The server keeps a closed session this long for a reconnect before it may drop it.
+SESSION_TTL_S = 5
 # One action (a page switch, a control, a stroke) taking longer than this counts as an error.
-ACTION_TIMEOUT_MS = 60_000
+ACTION_TIMEOUT_S = 60.0
+ACTION_TIMEOUT_MS = ACTION_TIMEOUT_S * 1000
 # A class arrives "within the same minute": the session starts are spread over this many seconds.
 ARRIVAL_SPREAD_S = 30.0
 # How long a session "reads" a page it only looks at.
 LOOK_S = 1.0
 MEMORY_SAMPLE_INTERVAL_S = 0.5
+SESSIONS_SAMPLE_INTERVAL_S = 2.0
+# After a wave's sessions were dropped, let the server settle this long before reading its RSS.
+SETTLE_S = 3.0
 # The trainer's run: LeNet-5 on a small subset, long enough to train throughout the browsing
 # (about 5 s an epoch on a quiet machine, several times that under this load), but bounded.
 TRAIN_SUBSET = 10_000
 TRAIN_EPOCHS = 5
+CANVAS_COMPONENT = "streamlit_drawable_canvas"
 NAV_LINK = "[data-testid='stSidebarNav'] [data-testid='stSidebarNavLink']"
+CHROMIUM_TAG = " [chromium]"
 
 # Navigation label of each page, in the order a session visits them.
 PAGE_LABELS = {
@@ -81,17 +125,35 @@ PAGE_LABELS = {
 
 
 @dataclass
+class WaveReport:
+    """What one wave did, and the server's memory over it (times: seconds since the start)."""
+
+    wave: int
+    started_s: float = 0.0
+    sessions_closed_s: float = 0.0
+    dropped_s: float = 0.0
+    students_started: int = 0
+    students_finished: int = 0
+    peak_rss_mib: float | None = None
+    rss_after_drop_mib: float | None = None
+    peak_active_sessions: int | None = None
+    active_sessions_after_drop: int | None = None
+
+
+@dataclass
 class Results:
     """Everything the sessions record; asyncio runs them on one thread, so no lock is needed."""
 
     timings: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    sessions_started: int = 0
-    sessions_finished: int = 0
+    waves: list[WaveReport] = field(default_factory=list)
 
-    def error(self, session: int, where: str, kind: str, detail: str) -> None:
+    def error(self, session: str, where: str, kind: str, detail: str) -> None:
         self.errors.append({"session": session, "where": where, "kind": kind, "detail": detail})
+
+    def record(self, label: str, seconds: float) -> None:
+        self.timings[label].append(seconds)
 
 
 # --- memory of the server process -------------------------------------------------------------
@@ -138,18 +200,25 @@ def descendants(root_pid: int) -> list[int]:
 
 
 class MemorySampler(threading.Thread):
-    """Samples the server's resident memory (VmRSS) every MEMORY_SAMPLE_INTERVAL_S, and the CPU
-    time of the server and of the browser side, to tell where the two cores went."""
+    """Samples the server's resident memory (VmRSS) every MEMORY_SAMPLE_INTERVAL_S, its active
+    sessions every SESSIONS_SAMPLE_INTERVAL_S, and the CPU time of the server and of Chromium,
+    to tell where the two cores went."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, base_url: str) -> None:
         super().__init__(daemon=True)
         self.pid = pid
+        self.base_url = base_url
         self.started_at = time.monotonic()
         self.samples: list[tuple[float, int]] = []  # (seconds since start, KiB)
+        self.session_samples: list[tuple[float, int]] = []  # (seconds since start, sessions)
         self.server_cpu_at_start = cpu_seconds(pid) or 0.0
         self.server_cpu_s = 0.0
         self.browser_cpu_by_pid: dict[int, float] = {}  # latest reading of each browser process
         self._stop_event = threading.Event()
+
+    def elapsed(self) -> float:
+        """Seconds since the sampler started (the time axis of `samples`)."""
+        return time.monotonic() - self.started_at
 
     def run(self) -> None:
         while not self._stop_event.is_set():
@@ -162,6 +231,11 @@ class MemorySampler(threading.Thread):
             for pid in descendants(os.getpid()):
                 if pid != self.pid and (used := cpu_seconds(pid)) is not None:
                     self.browser_cpu_by_pid[pid] = used
+            last_count = self.session_samples[-1][0] if self.session_samples else -math.inf
+            if self.elapsed() - last_count >= SESSIONS_SAMPLE_INTERVAL_S:
+                count = active_sessions(self.base_url)
+                if count is not None:
+                    self.session_samples.append((self.elapsed(), count))
             self._stop_event.wait(MEMORY_SAMPLE_INTERVAL_S)
 
     def stop(self) -> None:
@@ -169,7 +243,157 @@ class MemorySampler(threading.Thread):
         self.join(timeout=5)
 
 
-# --- waiting for Streamlit (async twins of the harness's sync helpers) ------------------------
+def active_sessions(base_url: str) -> int | None:
+    """The server's count of sessions with a connected client (GET /_stcore/metrics)."""
+    url = f"{base_url}/_stcore/metrics?families=active_sessions"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            text = response.read().decode(errors="replace")
+    except OSError:
+        return None
+    match = re.search(r"^active_sessions(?:\{[^}]*\})?\s+(\d+)", text, re.MULTILINE)
+    return int(match.group(1)) if match else None
+
+
+# --- protocol sessions (bench/streamlit_client.py) -----------------------------------------------
+
+
+def collect_client_errors(client: StreamlitClient, results: Results, session: str) -> None:
+    for error in client.errors:
+        results.error(session, error.page or "home", error.kind, error.detail)
+    client.errors.clear()
+
+
+def timed(results: Results, label: str, result: RunResult | None) -> None:
+    """Record a run's time under `label` (failed runs are errors already, not timings)."""
+    if result is not None and result.ok:
+        results.record(label, result.seconds)
+
+
+async def protocol_visit(
+    client: StreamlitClient, name: str, round_index: int, results: Results, session: str
+) -> None:
+    """Open page `name` through the navigation and do what a student does there."""
+    if not (name == "home" and round_index == 0):  # the first round starts on Home
+        timed(results, f"{name} (open)", await client.open_page(PAGE_LABELS[name]))
+    if name == "pooling":
+        # The radio reruns at once; valid → same in odd rounds, back in even ones.
+        choice = "same" if round_index % 2 == 0 else "valid"
+        timed(results, "pooling (control)", await client.set_value("Padding", choice))
+    elif name == "draw":
+        drawing = canvas_drawing(x_fraction=0.4 + 0.1 * (round_index % 3))
+        result = await client.set_component_state(CANVAS_COMPONENT, "drawing", drawing)
+        timed(results, "draw (stroke)", result)
+        prediction = client.metric("Prediction")
+        if result.ok and (prediction is None or not re.fullmatch(r"\d", prediction)):
+            results.error(session, "draw", "no prediction", f"Prediction metric: {prediction!r}")
+    else:
+        await asyncio.sleep(LOOK_S)
+
+
+async def protocol_student(
+    app_url: str, session: str, arrival_s: float, rounds: int, results: Results, wave: WaveReport
+) -> None:
+    """One student over the protocol: open the app, then visit every page `rounds` times."""
+    await asyncio.sleep(arrival_s)
+    client = StreamlitClient(app_url, name=session, timeout_s=ACTION_TIMEOUT_S)
+    wave.students_started += 1
+    try:
+        first = await client.connect()
+        timed(results, "home (first load)", first)
+        if not first.ok:
+            return
+        for round_index in range(rounds):
+            for name in PAGE_LABELS:
+                try:
+                    await protocol_visit(client, name, round_index, results, session)
+                except StreamlitClientError as error:  # a widget or page missing
+                    results.error(session, f"{name} (round {round_index + 1})", "page", str(error))
+        wave.students_finished += 1
+    except Exception as error:
+        results.error(session, client.page or "home", type(error).__name__, str(error)[:300])
+    finally:
+        await client.close()
+        collect_client_errors(client, results, session)
+
+
+async def protocol_trainer(
+    app_url: str,
+    session: str,
+    results: Results,
+    students_done: asyncio.Event,
+    subset: int,
+    epochs: int,
+) -> None:
+    """The teacher: starts LeNet-5 training on a subset, keeps its live fragment ticking (the
+    client's auto-rerun timer, as in a browser tab), stops it when the students are done."""
+    client = StreamlitClient(app_url, name=session, timeout_s=ACTION_TIMEOUT_S)
+    try:
+        # Through Home, as a browser does on the bare URL, then the navigation.
+        await client.connect()
+        timed(results, "training (open)", await client.open_page(PAGE_LABELS["training"]))
+        await client.set_value("Model", "LeNet-5")  # in the form: sent on submit
+        await client.set_value("Training images", subset)
+        await client.set_value("Epochs", epochs)
+        timed(results, "training (start)", await client.click("Start training"))
+        if not client.auto_rerun_fragments:
+            results.error(session, "training", "not started", " / ".join(client.texts())[:300])
+        else:
+            results.notes.append(
+                f"{session}: LeNet-5 training started ({subset} images, {epochs} epochs)"
+            )
+        await students_done.wait()
+        progress = ", ".join(e.progress.text for e in client.elements("progress"))
+        stop_button = client.widget("Stop training").button
+        if not stop_button.disabled:
+            timed(results, "training (stop)", await client.click("Stop training"))
+            results.notes.append(
+                f"{session}: training still running at the end ({progress}): stopped"
+            )
+        else:
+            results.notes.append(f"{session}: training had finished before the end ({progress})")
+    except Exception as error:
+        results.error(session, "training", type(error).__name__, str(error)[:300])
+    finally:
+        await client.close()
+        record_live_fragment(client, results, session)
+        collect_client_errors(client, results, session)
+
+
+def record_live_fragment(client: StreamlitClient, results: Results, session: str) -> None:
+    """The trainer's live charts: each tick's latency, and how often the charts really redrew.
+
+    The browser sends a tick every second whatever happens; the server merges the ticks that
+    queue up behind a running fragment run into one run. So a tick can wait up to two runs,
+    and the teacher sees the charts redraw once per run: the redraw interval is what stalls
+    when the server is overloaded, and a gap over the action timeout is an error.
+    """
+    ticks = [run for run in client.runs if run.action.startswith("auto-rerun")]
+    for tick in ticks:
+        results.record("training (fragment tick)", tick.seconds)
+    late = sum(1 for tick in ticks if tick.seconds > ACTION_TIMEOUT_S)
+    lost = sum(1 for tick in ticks if not tick.ok)
+    for finishes in client.fragment_refreshes.values():
+        gaps = [later - earlier for earlier, later in itertools.pairwise(finishes)]
+        for gap in gaps:
+            results.record("training (live chart redraw interval)", gap)
+        if gaps and max(gaps) > ACTION_TIMEOUT_S:
+            results.error(
+                session,
+                "training",
+                "live chart stalled",
+                f"no redraw for {max(gaps):.0f} s (over {ACTION_TIMEOUT_S:.0f} s)",
+            )
+    results.notes.append(
+        f"{session}: {len(ticks)} fragment auto-rerun ticks, {late} answered after more than "
+        f"{ACTION_TIMEOUT_S:.0f} s, {lost} never answered; "
+        f"{sum(len(f) for f in client.fragment_refreshes.values())} live-chart redraws"
+    )
+    if lost:
+        results.error(session, "training", "ticks lost", f"{lost} ticks never answered")
+
+
+# --- Chromium sessions (Playwright; async twins of the harness's sync helpers) -------------------
 
 
 async def wait_idle(page: Any) -> None:
@@ -186,7 +410,7 @@ async def timed_rerun(page: Any, action: Any) -> float:
     return float(await handle.json_value()) / 1000
 
 
-async def check_page(page: Any, results: Results, session: int, where: str) -> None:
+async def check_page(page: Any, results: Results, session: str, where: str) -> None:
     """Record every exception box the page shows (a traceback in front of a student)."""
     boxes = page.locator("[data-testid='stException']")
     for text in await boxes.all_inner_texts():
@@ -231,7 +455,7 @@ async def draw_stroke(page: Any, round_index: int) -> float:
     return await timed_rerun(page, stroke)
 
 
-def watch_console(page: Any, results: Results, session: int) -> None:
+def watch_console(page: Any, results: Results, session: str) -> None:
     """Record the browser console's errors and uncaught exceptions of `page` as errors."""
 
     def on_console(message: Any) -> None:
@@ -246,7 +470,7 @@ def watch_console(page: Any, results: Results, session: int) -> None:
     page.on("pageerror", on_page_error)
 
 
-async def new_app_page(browser: Any, results: Results, session: int) -> tuple[Any, Any]:
+async def new_app_page(browser: Any, results: Results, session: str) -> tuple[Any, Any]:
     """A fresh context (its own Streamlit session) and page, with the run counter installed."""
     context = await browser.new_context(**context_options())
     page = await context.new_page()
@@ -256,43 +480,52 @@ async def new_app_page(browser: Any, results: Results, session: int) -> tuple[An
     return context, page
 
 
-async def visit(page: Any, name: str, round_index: int, results: Results) -> None:
+async def chromium_visit(page: Any, name: str, round_index: int, results: Results) -> None:
     """Open page `name` through the navigation and do what a student does there."""
     if not (name == "home" and round_index == 0):  # the first round starts on Home
-        results.timings[f"{name} (open)"].append(await open_by_navigation(page, name))
+        results.record(f"{name} (open){CHROMIUM_TAG}", await open_by_navigation(page, name))
     if name == "pooling":
-        results.timings["pooling (control)"].append(await change_pooling_control(page, round_index))
+        seconds = await change_pooling_control(page, round_index)
+        results.record(f"pooling (control){CHROMIUM_TAG}", seconds)
     elif name == "draw":
-        results.timings["draw (stroke)"].append(await draw_stroke(page, round_index))
+        results.record(f"draw (stroke){CHROMIUM_TAG}", await draw_stroke(page, round_index))
+        prediction = page.locator("[data-testid='stMetric']", has_text="Prediction").first
+        await prediction.wait_for(timeout=ACTION_TIMEOUT_MS)
     else:
         await asyncio.sleep(LOOK_S)
 
 
-async def student(
-    browser: Any, app_url: str, session: int, sessions: int, rounds: int, results: Results
+async def chromium_student(
+    browser: Any,
+    app_url: str,
+    session: str,
+    arrival_s: float,
+    rounds: int,
+    results: Results,
+    wave: WaveReport,
 ) -> None:
-    """One student: open the app, then visit every page `rounds` times."""
+    """One student in a real Chromium tab: open the app, then visit every page `rounds` times."""
     from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-    await asyncio.sleep(ARRIVAL_SPREAD_S * session / sessions)
+    await asyncio.sleep(arrival_s)
     context, page = await new_app_page(browser, results, session)
-    results.sessions_started += 1
+    wave.students_started += 1
     try:
         started = time.perf_counter()
         await page.goto(app_url, wait_until="domcontentloaded")
         await page.wait_for_selector(APP_ROOT_SELECTOR, state="attached")
         await wait_idle(page)
-        results.timings["home (first load)"].append(time.perf_counter() - started)
+        results.record(f"home (first load){CHROMIUM_TAG}", time.perf_counter() - started)
         for round_index in range(rounds):
             for name in PAGE_LABELS:
                 where = f"{name} (round {round_index + 1})"
                 try:
-                    await visit(page, name, round_index, results)
+                    await chromium_visit(page, name, round_index, results)
                     await check_page(page, results, session, where)
                 except PlaywrightTimeoutError as error:
                     run_log = await page.evaluate("JSON.stringify(window.__cnnvizRunLog)")
                     message = str(error).splitlines()[0]
-                    shot = OUT_DIR / f"timeout-s{session}-{name}-r{round_index + 1}.png"
+                    shot = OUT_DIR / f"timeout-{session}-{name}-r{round_index + 1}.png"
                     OUT_DIR.mkdir(parents=True, exist_ok=True)
                     await page.screenshot(path=str(shot))
                     results.error(
@@ -300,123 +533,128 @@ async def student(
                     )
                 except Exception as error:
                     results.error(session, where, type(error).__name__, str(error)[:300])
-        results.sessions_finished += 1
+        wave.students_finished += 1
     except PlaywrightTimeoutError as error:
         results.error(session, "home (first load)", "timeout", str(error).splitlines()[0])
     finally:
         await context.close()
 
 
-async def trainer(
-    browser: Any,
-    app_url: str,
-    results: Results,
-    done: asyncio.Event,
-    subset: int,
-    epochs: int,
-) -> None:
-    """The teacher: starts training LeNet-5 on a small subset, keeps the page open, stops it."""
-    from playwright.async_api import TimeoutError as PlaywrightTimeoutError
-
-    context, page = await new_app_page(browser, results, -1)
-    try:
-        # Through Home, as students arrive: a fresh server's first deep link runs in legacy mode.
-        await page.goto(app_url, wait_until="domcontentloaded")
-        await wait_idle(page)
-        await open_by_navigation(page, "training")
-        await start_training(page, subset, epochs)
-        results.notes.append(
-            f"trainer: LeNet-5 training started ({subset} images, {epochs} epochs)"
-        )
-        await done.wait()
-        status = await stop_training(page)
-        results.notes.append(f"trainer: {status}")
-        await check_page(page, results, -1, "training (trainer)")
-    except PlaywrightTimeoutError as error:
-        results.error(-1, "training (trainer)", "timeout", str(error).splitlines()[0])
-    except Exception as error:
-        results.error(-1, "training (trainer)", type(error).__name__, str(error)[:300])
-    finally:
-        await context.close()
-
-
-async def start_training(page: Any, subset: int, epochs: int) -> None:
-    """On the Live training page: LeNet-5 (the default), `subset` images, `epochs`, Start."""
-    await page.get_by_role("radio", name="LeNet-5").check()
-    # Tab, not Enter: Enter inside a Streamlit form submits it.
-    await page.get_by_label("Training images").fill(str(subset))
-    await page.get_by_label("Training images").press("Tab")
-    await page.get_by_label("Epochs").fill(str(epochs))
-    await page.get_by_label("Epochs").press("Tab")
-    await timed_rerun(page, page.get_by_role("button", name="Start training").click)
-    stop_button = page.get_by_role("button", name="Stop training")
-    await page.wait_for_function(
-        "() => [...document.querySelectorAll('button')].some("
-        "(b) => b.innerText.trim() === 'Stop training' && !b.disabled)",
-        timeout=ACTION_TIMEOUT_MS,
-    )
-    if not await stop_button.is_enabled():
-        raise RuntimeError("training did not start: Stop training stays disabled")
-
-
-async def stop_training(page: Any) -> str:
-    """Press "Stop training" if the run is still going; say how far it got."""
-    progress = page.locator("[data-testid='stProgress']").first
-    progress_text = (await progress.inner_text()).strip() if await progress.count() else "?"
-    stop_button = page.get_by_role("button", name="Stop training")
-    if await stop_button.is_enabled():
-        await stop_button.click()
-        return f"training still running at the end ({progress_text}); stopped"
-    return f"training had finished before the end ({progress_text})"
-
-
 # --- the run -------------------------------------------------------------------------------------
 
 
-async def drive(app_url: str, settings: dict[str, Any]) -> Results:
-    """Run the trainer and the students; cancel whatever is left at the time limit."""
-    from playwright.async_api import async_playwright
-
-    results = Results()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(**launch_options())
-        students_done = asyncio.Event()
-        sessions, rounds = settings["sessions"], settings["rounds"]
-        time_limit_s = settings["time_limit_s"]
-        trainer_task = asyncio.create_task(
-            trainer(
-                browser,
+async def run_wave(
+    app_url: str, browser: Any, settings: dict[str, Any], results: Results, wave: WaveReport
+) -> None:
+    """One class: the trainer, then the students arriving; cancel what is left at the limit."""
+    tag = f"w{wave.wave}"
+    students_done = asyncio.Event()
+    trainer_task = asyncio.create_task(
+        protocol_trainer(
+            app_url,
+            f"{tag} trainer",
+            results,
+            students_done,
+            settings["train_subset"],
+            settings["train_epochs"],
+        )
+    )
+    await asyncio.sleep(2.0)  # the training starts before the class arrives
+    students, chromium = settings["students"], settings["chromium"]
+    tasks = [
+        asyncio.create_task(
+            protocol_student(
                 app_url,
+                f"{tag} s{index}",
+                ARRIVAL_SPREAD_S * index / max(students, 1),
+                settings["rounds"],
                 results,
-                students_done,
-                settings["train_subset"],
-                settings["train_epochs"],
+                wave,
             )
         )
-        await asyncio.sleep(2.0)  # the training starts before the class arrives
-        student_tasks = [
-            asyncio.create_task(student(browser, app_url, session, sessions, rounds, results))
-            for session in range(sessions)
-        ]
-        _, pending = await asyncio.wait(student_tasks, timeout=time_limit_s)
-        for task in pending:
-            task.cancel()
-        if pending:
-            results.error(
-                -1,
-                "load test",
-                "time limit",
-                f"{len(pending)} sessions cut off at {time_limit_s} s",
+        for index in range(students)
+    ]
+    tasks += [
+        asyncio.create_task(
+            chromium_student(
+                browser,
+                app_url,
+                f"{tag} c{index}",
+                ARRIVAL_SPREAD_S * (index + 0.5) / chromium,
+                settings["rounds"],
+                results,
+                wave,
             )
-        for task in student_tasks:
-            if task.done() and not task.cancelled() and task.exception() is not None:
-                error = task.exception()
-                results.error(-1, "session", type(error).__name__, str(error)[:300])
-        students_done.set()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(trainer_task, timeout=60)
-        await asyncio.gather(*pending, return_exceptions=True)
-        await browser.close()
+        )
+        for index in range(chromium)
+    ]
+    _, pending = await asyncio.wait(tasks, timeout=settings["time_limit_s"])
+    for task in pending:
+        task.cancel()
+    if pending:
+        results.error(
+            tag,
+            "load test",
+            "time limit",
+            f"{len(pending)} sessions cut off at {settings['time_limit_s']} s",
+        )
+    await asyncio.gather(*pending, return_exceptions=True)
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            error = task.exception()
+            results.error(tag, "session", type(error).__name__, str(error)[:300])
+    students_done.set()
+    try:
+        await asyncio.wait_for(trainer_task, timeout=ACTION_TIMEOUT_S + 10)
+    except TimeoutError:
+        results.error(f"{tag} trainer", "training", "timeout", "the trainer did not end")
+
+
+async def wait_until_dropped(app_url: str, results: Results, wave: WaveReport) -> None:
+    """Wait out the disconnected-session TTL, then let one probe session come and go.
+
+    Streamlit keeps a closed session for `server.disconnectedSessionTTL` seconds (for a
+    reconnect) in a TTL cache that removes expired entries on its next write; the probe's
+    disconnect is that write, as the next visitor's would be. Then the dropped sessions'
+    memory (session state, a training job and its model) can be freed.
+    """
+    await asyncio.sleep(SESSION_TTL_S + 1.0)
+    probe = StreamlitClient(app_url, name=f"w{wave.wave} probe", timeout_s=ACTION_TIMEOUT_S)
+    try:
+        await probe.connect()
+    finally:
+        await probe.close()
+        collect_client_errors(probe, results, probe.name)
+    await asyncio.sleep(SETTLE_S)
+
+
+async def drive(server: AppServer, settings: dict[str, Any], sampler: MemorySampler) -> Results:
+    """Run the waves one after the other; Chromium (when asked for) is launched once."""
+    results = Results()
+    async with contextlib.AsyncExitStack() as stack:
+        browser = None
+        if settings["chromium"]:
+            from playwright.async_api import async_playwright
+
+            playwright = await stack.enter_async_context(async_playwright())
+            browser = await playwright.chromium.launch(**launch_options())
+            stack.push_async_callback(browser.close)
+        for index in range(1, settings["waves"] + 1):
+            wave = WaveReport(wave=index, started_s=sampler.elapsed())
+            results.waves.append(wave)
+            await run_wave(server.url, browser, settings, results, wave)
+            wave.sessions_closed_s = sampler.elapsed()
+            await wait_until_dropped(server.url, results, wave)
+            wave.dropped_s = sampler.elapsed()
+            rss_kib = read_status_kib(server.process.pid, "VmRSS")
+            wave.rss_after_drop_mib = round(rss_kib / 1024, 1) if rss_kib else None
+            wave.active_sessions_after_drop = await asyncio.to_thread(active_sessions, server.url)
+            peaks = [kib for t, kib in sampler.samples if wave.started_s <= t <= wave.dropped_s]
+            wave.peak_rss_mib = round(max(peaks) / 1024, 1) if peaks else None
+            counts = [
+                n for t, n in sampler.session_samples if wave.started_s <= t <= wave.dropped_s
+            ]
+            wave.peak_active_sessions = max(counts) if counts else None
     return results
 
 
@@ -433,10 +671,12 @@ def summarise(
     server: AppServer,
     settings: dict[str, Any],
     wall_s: float,
-    rss_after_close_kib: int | None,
+    client_cpu_s: float,
 ) -> dict[str, Any]:
     per_action = {}
-    for action, values in sorted(results.timings.items()):
+    # Protocol rows first, each followed by its Chromium twin.
+    for action in sorted(results.timings, key=lambda a: (a.replace(CHROMIUM_TAG, ""), a)):
+        values = results.timings[action]
         if not values:  # every attempt failed: the errors say why
             continue
         per_action[action] = {
@@ -453,99 +693,126 @@ def summarise(
         "settings": settings,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
         "wall_s": round(wall_s, 1),
-        "sessions_started": results.sessions_started,
-        "sessions_finished": results.sessions_finished,
+        "waves": [asdict(wave) for wave in results.waves],
         "errors": len(results.errors),
         "error_list": results.errors,
         "notes": results.notes,
         "rerun_seconds": per_action,
         "cpu_seconds": {
             "server": round(sampler.server_cpu_s, 1),
-            "browser": round(sum(sampler.browser_cpu_by_pid.values()), 1),
+            "protocol_clients": round(client_cpu_s, 1),
+            "chromium": round(sum(sampler.browser_cpu_by_pid.values()), 1),
             "available": round(wall_s * (os.cpu_count() or 1), 1),
             "load_average_1m_at_end": round(os.getloadavg()[0], 2),
         },
         "server_memory": {
             "peak_rss_mib": round(peak_kib / 1024, 1),
             "rss_at_start_mib": round(rss_values[0] / 1024, 1) if rss_values else None,
-            "rss_after_sessions_closed_mib": (
-                round(rss_after_close_kib / 1024, 1) if rss_after_close_kib else None
-            ),
             "samples_s_mib": [(round(t, 1), round(kib / 1024, 1)) for t, kib in sampler.samples],
+            "active_sessions_samples": sampler.session_samples,
         },
     }
 
 
 def print_summary(summary: dict[str, Any]) -> None:
+    settings = summary["settings"]
     print()
     print(
-        f"sessions: {summary['sessions_finished']}/{summary['sessions_started']} finished "
-        f"({summary['settings']['sessions']} students + 1 trainer), "
-        f"rounds: {summary['settings']['rounds']}, wall: {summary['wall_s']} s"
+        f"{settings['waves']} wave(s) of {settings['students']} protocol students + 1 protocol "
+        f"trainer + {settings['chromium']} Chromium students, {settings['rounds']} rounds each; "
+        f"wall {summary['wall_s']} s"
     )
-    print(f"{'page (action)':<24}{'n':>5}{'p50 s':>9}{'p95 s':>9}{'max s':>9}")
+    for wave in summary["waves"]:
+        print(
+            f"  wave {wave['wave']}: {wave['students_finished']}/{wave['students_started']} "
+            f"students finished; active sessions on the server: peak "
+            f"{wave['peak_active_sessions']}, after the wave was dropped "
+            f"{wave['active_sessions_after_drop']}"
+        )
+    print(f"{'page (action)':<36}{'n':>5}{'p50 s':>9}{'p95 s':>9}{'max s':>9}")
     for action, row in summary["rerun_seconds"].items():
         print(
-            f"{action:<24}{row['count']:>5}{row['p50_s']:>9.3f}{row['p95_s']:>9.3f}{row['max_s']:>9.3f}"
+            f"{action:<36}{row['count']:>5}{row['p50_s']:>9.3f}{row['p95_s']:>9.3f}"
+            f"{row['max_s']:>9.3f}"
         )
     memory = summary["server_memory"]
-    print(
-        f"server memory: peak RSS {memory['peak_rss_mib']} MiB, at start "
-        f"{memory['rss_at_start_mib']} MiB, after the sessions closed "
-        f"{memory['rss_after_sessions_closed_mib']} MiB"
-    )
+    print(f"server memory: RSS at start {memory['rss_at_start_mib']} MiB")
+    for wave in summary["waves"]:
+        print(
+            f"  wave {wave['wave']}: peak RSS {wave['peak_rss_mib']} MiB, after its sessions "
+            f"were dropped {wave['rss_after_drop_mib']} MiB"
+        )
+    print(f"  peak over the run (VmHWM) {memory['peak_rss_mib']} MiB")
     cpu = summary["cpu_seconds"]
     print(
-        f"CPU seconds: server {cpu['server']}, browser (Chromium + driver) {cpu['browser']}, "
+        f"CPU seconds: server {cpu['server']}, protocol clients (this process) "
+        f"{cpu['protocol_clients']}, Chromium + Playwright driver {cpu['chromium']}, "
         f"of {cpu['available']} available; load average at the end {cpu['load_average_1m_at_end']}"
     )
     print(f"errors: {summary['errors']}")
     for error in summary["error_list"][:20]:
-        print(f"  session {error['session']} {error['where']}: {error['kind']}: {error['detail']}")
+        print(f"  {error['session']} {error['where']}: {error['kind']}: {error['detail']}")
+    if summary["errors"] > 20:
+        print(f"  … and {summary['errors'] - 20} more (see the JSON)")
     for note in summary["notes"]:
         print(f"note: {note}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=DEFAULT_SESSIONS)
+    parser.add_argument(
+        "--students", "--sessions", type=int, default=DEFAULT_STUDENTS, dest="students"
+    )
+    parser.add_argument("--chromium", type=int, default=DEFAULT_CHROMIUM, metavar="K")
     parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
-    parser.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT_S, metavar="S")
+    parser.add_argument("--waves", type=int, default=DEFAULT_WAVES, metavar="N")
+    parser.add_argument(
+        "--time-limit", type=float, default=DEFAULT_TIME_LIMIT_S, metavar="S", help="per wave"
+    )
     parser.add_argument("--train-subset", type=int, default=TRAIN_SUBSET, metavar="N")
     parser.add_argument("--train-epochs", type=int, default=TRAIN_EPOCHS, metavar="N")
     parser.add_argument("--out", type=Path, default=None, help="JSON path (default bench/out/)")
     args = parser.parse_args(argv)
-    if not 1 <= args.sessions <= 50:
-        parser.error("--sessions must be between 1 and 50 (this is a bounded test)")
+    if not 0 <= args.students <= 50:
+        parser.error("--students must be between 0 and 50 (this is a bounded test)")
+    if not 0 <= args.chromium <= 10:
+        parser.error("--chromium must be between 0 and 10")
     if not 1 <= args.rounds <= 10:
         parser.error("--rounds must be between 1 and 10")
-    if not 10 <= args.time_limit <= 900:
-        parser.error("--time-limit must be between 10 and 900 seconds")
-    reason = browser_unavailable_reason()
-    if reason is not None:
-        print(f"cannot run the load test: {reason}", file=sys.stderr)
-        return 2
+    if not 1 <= args.waves <= 5:
+        parser.error("--waves must be between 1 and 5")
+    if not 30 <= args.time_limit <= 900:
+        parser.error("--time-limit must be between 30 and 900 s")
+    if args.chromium:
+        reason = browser_unavailable_reason()
+        if reason is not None:
+            print(f"cannot run the Chromium sessions: {reason} (or pass --chromium 0)")
+            return 2
 
     settings = {
-        "sessions": args.sessions,
+        "students": args.students,
+        "chromium": args.chromium,
         "rounds": args.rounds,
+        "waves": args.waves,
         "time_limit_s": args.time_limit,
         "train_subset": args.train_subset,
         "train_epochs": args.train_epochs,
-        "action_timeout_s": ACTION_TIMEOUT_MS / 1000,
+        "action_timeout_s": ACTION_TIMEOUT_S,
+        "session_ttl_s": SESSION_TTL_S,
     }
-    server = start_app_server()
+    # Everything ends by then even if a wave hangs in a way the per-wave limits do not catch.
+    watchdog_s = args.waves * (args.time_limit + 2 * ACTION_TIMEOUT_S + 30) + 60
+    server = start_app_server(extra_args=["--server.disconnectedSessionTTL", str(SESSION_TTL_S)])
     print(f"app on {server.url} (pid {server.process.pid}, log {server.log_path})")
-    sampler = MemorySampler(server.process.pid)
+    sampler = MemorySampler(server.process.pid, server.url)
     sampler.start()
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), time.process_time()
     try:
-        results = asyncio.run(drive(server.url, settings))
+        results = asyncio.run(asyncio.wait_for(drive(server, settings, sampler), watchdog_s))
         wall_s = time.monotonic() - started
-        time.sleep(5.0)  # let the server drop the closed sessions
-        rss_after_close_kib = read_status_kib(server.process.pid, "VmRSS")
+        client_cpu_s = time.process_time() - cpu_started
         sampler.stop()
-        summary = summarise(results, sampler, server, settings, wall_s, rss_after_close_kib)
+        summary = summarise(results, sampler, server, settings, wall_s, client_cpu_s)
     finally:
         sampler.stop()
         server.stop()

@@ -26,7 +26,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -220,8 +220,12 @@ def start_app_server(
     port: int | None = None,
     timeout_s: float = SERVER_START_TIMEOUT_S,
     extra_env: dict[str, str] | None = None,
+    extra_args: Sequence[str] = (),
 ) -> AppServer:
     """Start the app and return once GET /_stcore/health answers "ok".
+
+    `extra_args` are appended to the `streamlit run` command line (more config options, e.g.
+    ``["--server.disconnectedSessionTTL", "5"]`` for the load test).
 
     Raises
     ------
@@ -251,6 +255,7 @@ def start_app_server(
         "false",
         "--server.fileWatcherType",
         "none",
+        *extra_args,
     ]
     process = subprocess.Popen(
         command,

@@ -1,0 +1,92 @@
+"""The load test's browser-less client (bench/streamlit_client.py) against the real app.
+
+One protocol session opens the app, switches the Padding radio on Pooling & padding and sees the
+output-size formula follow (valid ⌊…⌋ + 1 → same ⌈n / s⌉), then draws a "1" on Draw a digit and
+reads a one-digit "Prediction" metric; a blank canvas shows none. No Chromium is needed: this only
+checks that the client speaks the protocol as the frontend does, so the load test measures real
+reruns and not requests the server ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+from streamlit_client import (  # bench/ is not a package: on sys.path above
+    StreamlitClient,
+    canvas_drawing,
+    stroke_fabric_json,
+    stroke_png_data_url,
+)
+
+pytestmark = pytest.mark.e2e
+
+CANVAS = "streamlit_drawable_canvas"
+TIMEOUT_S = 30.0
+
+
+def formula_lines(client: StreamlitClient) -> list[str]:
+    """The page's "Rows: …" and "Columns: …" output-size lines."""
+    return [text for text in client.texts() if text.startswith(("Rows:", "Columns:"))]
+
+
+async def pooling_then_draw(app_url: str) -> None:
+    async with StreamlitClient(app_url, name="test", timeout_s=TIMEOUT_S) as client:
+        assert set(client.pages) == {"", "pooling", "training", "draw"}
+
+        opened = await client.open_page("Pooling & padding")
+        assert opened.status == "success", opened
+        assert client.page == "pooling"
+        before = formula_lines(client)
+        assert before and all("⌋ + 1 =" in line for line in before), before
+
+        switched = await client.set_value("Padding", "same")
+        assert switched.status == "success", switched
+        after = formula_lines(client)
+        assert after and all(re.search(r"⌈\d+ / \d+⌉ = \d+", line) for line in after), after
+        assert client.elements("exception") == []
+
+        opened = await client.open_page("Draw a digit")
+        assert opened.status == "success", opened
+        assert client.metric("Prediction") is None  # nothing drawn yet
+
+        blank = {"raw": {"objects": [], "background": "#000000"}, "data": blank_png()}
+        await client.set_component_state(CANVAS, "drawing", blank)
+        assert client.metric("Prediction") is None  # a blank canvas predicts nothing
+
+        drawn = await client.set_component_state(CANVAS, "drawing", canvas_drawing())
+        assert drawn.status == "success", drawn
+        prediction = client.metric("Prediction")
+        assert prediction is not None and re.fullmatch(r"\d", prediction), prediction
+        assert client.elements("exception") == []
+        assert client.errors == []
+
+
+def blank_png() -> str:
+    """The canvas's PNG with nothing drawn: black, as the "White on black" ink's background."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGBA", (280, 280), "#000000").save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def test_protocol_client_switches_padding_and_draws(app_url: str) -> None:
+    asyncio.run(asyncio.wait_for(pooling_then_draw(app_url), timeout=4 * TIMEOUT_S))
+
+
+def test_stroke_is_what_the_canvas_sends() -> None:
+    """The drawn "1" is a vertical white stroke on black, in the canvas's JSON and PNG."""
+    raw = stroke_fabric_json(x_fraction=0.5)
+    assert raw["background"] == "#000000"
+    assert [obj["type"] for obj in raw["objects"]] == ["Path"]
+    assert stroke_png_data_url().startswith("data:image/png;base64,")
