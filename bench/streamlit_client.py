@@ -398,6 +398,15 @@ class StreamlitClient:
                     return element
         raise StreamlitClientError(f"no widget labelled {label!r} on page {self.page!r}")
 
+    def choice(self, label: str) -> str:
+        """The option this tab shows as chosen in the radio or selectbox labelled `label`."""
+        element = self.widget(label)
+        proto = getattr(element, element.WhichOneof("type"))
+        held = self._widget_values.get(proto.id)
+        if held is not None and held.HasField("string_value"):
+            return held.string_value
+        return proto.options[proto.default]
+
     def metric(self, label: str) -> str | None:
         """The body (value) of the st.metric labelled `label`, or None if there is none."""
         for element in self.elements("metric"):
