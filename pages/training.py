@@ -1,7 +1,9 @@
 """Live training: LeNet-5 and AlexNet learn MNIST while the class watches (Topics 2 and 3).
 
 Training runs in a background thread owned by a ``TrainingJob`` kept in ``st.session_state``;
-this script only reads snapshots, so clicks and page switches never interrupt it.
+this script only reads snapshots, so clicks and page switches never interrupt it. When the
+session ends (its tab closed, then ``server.disconnectedSessionTTL``), Streamlit releases the
+session's resources and its jobs are stopped.
 """
 
 from __future__ import annotations
@@ -49,6 +51,22 @@ def recipe_or(name: str | None) -> str:
     return "as the recipe" if name is None else name
 
 
+def stop_and_forget(jobs: dict[str, training.TrainingJob]) -> None:
+    """Stop a session's trainings and let go of them (their models are then freed)."""
+    for job in jobs.values():
+        job.request_stop()
+    jobs.clear()
+
+
+# Session-scoped, so Streamlit calls `on_release` when the session ends: a job must not keep
+# training (and holding the server's training slot) for a tab that is gone. Python's garbage
+# collector would find it too, but only whenever it next runs a full collection.
+@st.cache_resource(scope="session", on_release=stop_and_forget)
+def session_jobs() -> dict[str, training.TrainingJob]:
+    """This session's jobs, model key → TrainingJob (running or finished)."""
+    return {}
+
+
 def start_training(mnist) -> None:
     stop_training()
     state = st.session_state
@@ -59,10 +77,10 @@ def start_training(mnist) -> None:
         st.session_state.training_message = str(error)
         return
     st.session_state.training_message = None
-    st.session_state.training_jobs = {
-        config.model: training.TrainingJob(config, mnist) for config in configs
-    }
-    for job in st.session_state.training_jobs.values():
+    jobs = st.session_state.training_jobs
+    jobs.clear()
+    jobs.update({config.model: training.TrainingJob(config, mnist) for config in configs})
+    for job in jobs.values():
         job.start()
 
 
@@ -73,7 +91,7 @@ def stop_training() -> None:
 
 def reset_training() -> None:
     stop_training()
-    st.session_state.training_jobs = {}
+    st.session_state.training_jobs.clear()
     st.session_state.training_message = None
 
 
@@ -204,7 +222,7 @@ def replay(model_key: str) -> None:
 
 
 if "training_jobs" not in st.session_state:
-    st.session_state.training_jobs = {}  # model key → TrainingJob, running or finished
+    st.session_state.training_jobs = session_jobs()  # the same dict: released with the session
     st.session_state.training_message = None
 
 st.title("Live training")
