@@ -3,13 +3,16 @@
 Starts the app on a free 127.0.0.1 port (the e2e harness's launcher, with a short
 ``server.disconnectedSessionTTL``), then lets a class in, in waves. A wave is:
 
-- one **trainer** session (the teacher) that opens Live training, starts LeNet-5 on a subset of
-  MNIST (the "Training images" and "Epochs" inputs of the form, then "Start training"), keeps the
-  page open while its ``@st.fragment(run_every=1 s)`` redraws the live charts, and presses "Stop
-  training" when the students are done;
+- one **trainer** session (the teacher) that opens Live training, starts LeNet-5 on MNIST (the
+  "Training images" and "Epochs" inputs of the form, then "Start training"), checks that it is
+  not queued behind an earlier class's training, keeps the page open while its
+  ``@st.fragment(run_every=1 s)`` redraws the live charts, and when the students are done
+  presses "Stop training" (odd waves) or just closes the tab (even waves: the server must stop
+  that training itself when it drops the session);
 - N **students** (default 20) arriving over 30 s, each visiting every page `rounds` times through
   the navigation: Home (look), Pooling & padding (switch the Padding radio), Live training (look),
-  Draw a digit (draw a stroke, then read the "Prediction" metric);
+  Draw a digit (draw a stroke, then read the "Prediction" metric), then staying connected until
+  the whole class is done;
 - K more students in **real Chromium** tabs (default 2, Playwright), doing the same, so the real
   frontend is seen working under that load; their timings are reported apart ("[chromium]").
 
@@ -111,6 +114,7 @@ SETTLE_S = 3.0
 TRAIN_SUBSET = 60_000
 TRAIN_EPOCHS = 5
 CANVAS_COMPONENT = "streamlit_drawable_canvas"
+QUEUED_TEXT = "Busy, you are next"  # what a training waiting for the server's slot shows
 NAV_LINK = "[data-testid='stSidebarNav'] [data-testid='stSidebarNavLink']"
 CHROMIUM_TAG = " [chromium]"
 
@@ -346,9 +350,12 @@ async def protocol_trainer(
     students_done: asyncio.Event,
     subset: int,
     epochs: int,
+    press_stop: bool,
 ) -> None:
     """The teacher: starts LeNet-5 training on a subset, keeps its live fragment ticking (the
-    client's auto-rerun timer, as in a browser tab), stops it when the students are done."""
+    client's auto-rerun timer, as in a browser tab). When the students are done, presses "Stop
+    training" (`press_stop`) or just closes the tab: the server must then stop the orphaned
+    training itself when it drops the session, or the next class's teacher waits behind it."""
     client = StreamlitClient(app_url, name=session, timeout_s=ACTION_TIMEOUT_S)
     try:
         # Through Home, as a browser does on the bare URL, then the navigation.
@@ -364,10 +371,17 @@ async def protocol_trainer(
             results.notes.append(
                 f"{session}: LeNet-5 training started ({subset} images, {epochs} epochs)"
             )
+        await client.wait_auto_reruns(2)
+        if any(QUEUED_TEXT in text for text in client.texts()):
+            results.error(
+                session, "training", "queued", "an earlier class's training still holds the slot"
+            )
         await students_done.wait()
         progress = ", ".join(e.progress.text for e in client.elements("progress"))
         stop_button = client.widget("Stop training").button
-        if not stop_button.disabled:
+        if not press_stop and not stop_button.disabled:
+            results.notes.append(f"{session}: closed the tab while training ({progress})")
+        elif not stop_button.disabled:
             timed(results, "training (stop)", await client.click("Stop training"))
             results.notes.append(
                 f"{session}: training still running at the end ({progress}): stopped"
@@ -584,6 +598,7 @@ async def run_wave(
             students_done,
             settings["train_subset"],
             settings["train_epochs"],
+            press_stop=wave.wave % 2 == 1,  # every other teacher just closes the tab
         )
     )
     await asyncio.sleep(2.0)  # the training starts before the class arrives
