@@ -823,8 +823,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 0 <= args.students <= 50:
         parser.error("--students must be between 0 and 50 (this is a bounded test)")
-    if not 0 <= args.chromium <= 10:
-        parser.error("--chromium must be between 0 and 10")
+    if not 0 <= args.chromium <= 25:
+        parser.error("--chromium must be between 0 and 25")
     if not 1 <= args.rounds <= 10:
         parser.error("--rounds must be between 1 and 10")
     if not 1 <= args.waves <= 5:
