@@ -163,6 +163,23 @@ def playwright_expect() -> Any:
     return expect
 
 
+def run_coroutine(coroutine: Any, timeout_s: float) -> Any:
+    """Run an asyncio coroutine to completion and return its result, from any test.
+
+    On a thread of its own: Playwright's sync API (the browser fixtures) keeps an event loop
+    running on the main thread for the whole session, and ``asyncio.run`` refuses to start
+    inside a running loop.
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    async def bounded() -> Any:
+        return await asyncio.wait_for(coroutine, timeout=timeout_s)
+
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(asyncio.run, bounded()).result()
+
+
 def find_free_port() -> int:
     """Ask the kernel for a free TCP port on loopback."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from harness import running_app
+from harness import run_coroutine, running_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
@@ -61,8 +61,8 @@ async def close_tab_then_train_again(app_url: str) -> tuple[list[str], list[str]
 def test_closing_the_tab_stops_its_training_and_frees_the_slot():
     arguments = ["--server.disconnectedSessionTTL", str(SESSION_TTL_S)]
     with running_app(extra_args=arguments, extra_env={"CNNVIZ_MAX_TRAININGS": "1"}) as server:
-        first_texts, second_texts = asyncio.run(
-            asyncio.wait_for(close_tab_then_train_again(server.url), timeout=4 * TIMEOUT_S)
+        first_texts, second_texts = run_coroutine(
+            close_tab_then_train_again(server.url), timeout_s=4 * TIMEOUT_S
         )
     assert not any(BUSY in text for text in first_texts)  # the first had the slot
     assert not any(BUSY in text for text in second_texts), "the closed tab's training kept the slot"

@@ -9,12 +9,12 @@ reruns and not requests the server ignored.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sys
 from pathlib import Path
 
 import pytest
+from harness import run_coroutine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
@@ -81,7 +81,7 @@ def blank_png() -> str:
 
 
 def test_protocol_client_switches_padding_and_draws(app_url: str) -> None:
-    asyncio.run(asyncio.wait_for(pooling_then_draw(app_url), timeout=4 * TIMEOUT_S))
+    run_coroutine(pooling_then_draw(app_url), timeout_s=4 * TIMEOUT_S)
 
 
 def test_stroke_is_what_the_canvas_sends() -> None:
