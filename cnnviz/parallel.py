@@ -5,9 +5,9 @@ one convolution across threads) or *between* operations (the inter-op pool runs 
 operations at the same time). For LeNet-5's tiny tensors (batch 32, at most 16 channels),
 splitting one operation costs more in hand-offs than it saves. So cnnviz:
 
-* gives TensorFlow one thread per operation and one inter-op thread per core
-  (:func:`set_thread_defaults`, called when ``cnnviz`` is imported, before TensorFlow starts:
-  it reads these settings once);
+* gives TensorFlow one thread per operation and one inter-op thread per core on a machine with
+  up to two cores (:func:`set_thread_defaults`, called when ``cnnviz`` is imported, before
+  TensorFlow starts: it reads these settings once);
 * cuts each batch into one *shard* per core inside the training step
   (:func:`shard_steps`). The shards' forward and backward passes do not depend on each other,
   so the inter-op pool runs them on different cores at once, and their gradients are summed
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 INTRA_OP_ENV_VAR = "TF_NUM_INTRAOP_THREADS"
 INTER_OP_ENV_VAR = "TF_NUM_INTEROP_THREADS"
 MAX_SHARDS = 4  # beyond this a shard of a 32-image batch is too small to pay for itself
+MEASURED_MAX_CORES = 2  # the thread defaults were measured on a 2-core laptop CPU
 
 
 def cpu_cores() -> int:
@@ -46,11 +47,30 @@ def cpu_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def thread_defaults(cores: int) -> dict[str, str]:
+    """The TensorFlow thread settings cnnviz uses on a machine with ``cores`` cores.
+
+    One thread per operation and one inter-op thread per core on up to
+    :data:`MEASURED_MAX_CORES` cores, where it was measured to help both models. On bigger
+    machines nothing: TensorFlow's own defaults, and no shards. (With one thread per
+    operation AlexNet, which is not sharded, could then only use the few cores its graph keeps
+    busy at once.)
+
+    >>> thread_defaults(2)
+    {'TF_NUM_INTRAOP_THREADS': '1', 'TF_NUM_INTEROP_THREADS': '2'}
+    >>> thread_defaults(8)
+    {}
+    """
+    if cores > MEASURED_MAX_CORES:
+        return {}
+    return {INTRA_OP_ENV_VAR: "1", INTER_OP_ENV_VAR: str(cores)}
+
+
 def set_thread_defaults() -> None:
-    """One thread per operation, one inter-op thread per core, unless the environment says
-    otherwise. Takes effect only if TensorFlow has not started yet."""
-    os.environ.setdefault(INTRA_OP_ENV_VAR, "1")
-    os.environ.setdefault(INTER_OP_ENV_VAR, str(cpu_cores()))
+    """Put :func:`thread_defaults` in the environment, unless it already says otherwise. Takes
+    effect only if TensorFlow has not started yet."""
+    for name, value in thread_defaults(cpu_cores()).items():
+        os.environ.setdefault(name, value)
 
 
 def training_shards(model: keras.Model) -> int:

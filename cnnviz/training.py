@@ -16,9 +16,10 @@ How fast it trains (same model, same batch size, same epochs as the seed recipes
   (``k`` = 16 for LeNet-5, 4 for AlexNet: well under a second on a laptop CPU).
 * Validation is one forward pass over the test set in batches of ``VALIDATION_BATCH_SIZE``; the
   last epoch's pass doubles as the final test evaluation.
-* Each batch is cut into one shard per core that the cores train at the same time, with one
-  TensorFlow thread per operation (:mod:`cnnviz.parallel`): the same weight updates, and for
-  LeNet-5's tiny tensors much less time lost handing one operation between threads.
+* On up to two cores, each LeNet-5 batch is cut into one shard per core that the cores train
+  at the same time, with one TensorFlow thread per operation (:mod:`cnnviz.parallel`): the same
+  weight updates, and for its tiny tensors much less time lost handing one operation between
+  threads.
 * XLA (``jit_compile``) is off: on the 2-core CPU it measured 4× slower than TensorFlow's oneDNN
   kernels for these small convolutions.
 

@@ -1,6 +1,7 @@
 """Batch shards and thread pools: the sharded steps compute what keras' own steps compute."""
 
 import doctest
+import json
 import os
 import subprocess
 import sys
@@ -102,7 +103,12 @@ def test_shard_counts_follow_cores_dropout_and_thread_settings(monkeypatch):
     assert parallel.training_shards(lenet_model) == 1
 
 
-def test_thread_defaults_keep_what_the_environment_says(monkeypatch):
+def test_thread_defaults_only_where_measured_and_never_over_the_environment(monkeypatch):
+    assert parallel.thread_defaults(1) == {
+        parallel.INTRA_OP_ENV_VAR: "1",
+        parallel.INTER_OP_ENV_VAR: "1",
+    }
+    assert parallel.thread_defaults(parallel.MEASURED_MAX_CORES + 1) == {}
     monkeypatch.delenv(parallel.INTRA_OP_ENV_VAR, raising=False)
     monkeypatch.setenv(parallel.INTER_OP_ENV_VAR, "7")
     monkeypatch.setattr(parallel, "cpu_cores", lambda: 2)
@@ -118,10 +124,10 @@ def test_importing_cnnviz_sets_the_thread_defaults_before_tensorflow_starts():
         if name not in (parallel.INTRA_OP_ENV_VAR, parallel.INTER_OP_ENV_VAR)
     }
     code = (
-        "import os, sys, cnnviz; "
+        "import json, os, sys, cnnviz; "
         "assert 'tensorflow' not in sys.modules; "
-        f"print(os.environ['{parallel.INTRA_OP_ENV_VAR}'], "
-        f"os.environ['{parallel.INTER_OP_ENV_VAR}'])"
+        "print(json.dumps({name: value for name, value in os.environ.items() "
+        "if name.startswith('TF_NUM_')}))"
     )
     printed = subprocess.run(
         [sys.executable, "-c", code],
@@ -130,5 +136,5 @@ def test_importing_cnnviz_sets_the_thread_defaults_before_tensorflow_starts():
         capture_output=True,
         text=True,
         check=True,
-    ).stdout.split()
-    assert printed == ["1", str(parallel.cpu_cores())]
+    ).stdout
+    assert json.loads(printed) == parallel.thread_defaults(parallel.cpu_cores())
