@@ -30,55 +30,12 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from seed_notebook import seed_alexnet_mnist, seed_lenet5  # noqa: E402 (beside this script)
+
 from cnnviz.parallel import INTER_OP_ENV_VAR, INTRA_OP_ENV_VAR  # noqa: E402 (needs the path)
 
 DEFAULT_EPOCHS = {"lenet": 5, "alexnet": 3}
 POLL_SECONDS = 0.5  # how often the Live training page reads a snapshot
-
-
-def seed_lenet5():
-    """The notebook's LeNet5(), verbatim but for keras 3's Input instead of input_shape."""
-    from tensorflow.keras import layers, models
-
-    model = models.Sequential()
-    model.add(layers.Input(shape=(32, 32, 1)))
-    model.add(
-        layers.Conv2D(6, kernel_size=(5, 5), strides=(1, 1), activation="tanh", padding="same")
-    )
-    model.add(layers.AveragePooling2D(pool_size=(2, 2), strides=(2, 2)))
-    model.add(
-        layers.Conv2D(16, kernel_size=(5, 5), strides=(1, 1), activation="tanh", padding="valid")
-    )
-    model.add(layers.AveragePooling2D(pool_size=(2, 2), strides=(2, 2)))
-    model.add(layers.Flatten())
-    model.add(layers.Dense(120, activation="tanh"))
-    model.add(layers.Dense(84, activation="tanh"))
-    model.add(layers.Dense(10, activation="softmax"))
-    return model
-
-
-def seed_alexnet_mnist():
-    """The notebook's AlexNet_MNIST(), verbatim but for keras 3's InputLayer(shape=...)."""
-    from tensorflow.keras import layers, models
-
-    model = models.Sequential()
-    model.add(layers.InputLayer(shape=(28, 28, 1)))
-    model.add(layers.Resizing(64, 64))
-    model.add(layers.Conv2D(48, (11, 11), strides=(4, 4), padding="valid", activation="relu"))
-    model.add(layers.MaxPooling2D(pool_size=(3, 3), strides=(2, 2), padding="valid"))
-    model.add(layers.Conv2D(128, (5, 5), strides=(1, 1), padding="same", activation="relu"))
-    model.add(layers.MaxPooling2D(pool_size=(3, 3), strides=(2, 2), padding="valid"))
-    model.add(layers.Conv2D(192, (3, 3), strides=(1, 1), padding="same", activation="relu"))
-    model.add(layers.Conv2D(192, (3, 3), strides=(1, 1), padding="same", activation="relu"))
-    model.add(layers.Conv2D(128, (3, 3), strides=(1, 1), padding="same", activation="relu"))
-    model.add(layers.MaxPooling2D(pool_size=(3, 3), strides=(2, 2), padding="same"))
-    model.add(layers.Flatten())
-    model.add(layers.Dense(1024, activation="relu"))
-    model.add(layers.Dropout(0.5))
-    model.add(layers.Dense(1024, activation="relu"))
-    model.add(layers.Dropout(0.5))
-    model.add(layers.Dense(10, activation="softmax"))
-    return model
 
 
 def run_seed(model_name: str, epochs: int, subset: int | None) -> dict:

@@ -78,9 +78,11 @@ def training_shards(model: keras.Model) -> int:
     :data:`MAX_SHARDS`); 1 when the model has dropout (its shared seed variable serialises the
     shards) or when TensorFlow was told to split operations itself (``TF_NUM_INTRAOP_THREADS``
     other than 1)."""
+    from keras import layers
+
     if os.environ.get(INTRA_OP_ENV_VAR) != "1":
         return 1
-    if any(type(layer).__name__ == "Dropout" for layer in model.layers):
+    if any(isinstance(layer, layers.Dropout) for layer in model.layers):
         return 1
     return min(cpu_cores(), MAX_SHARDS)
 

@@ -1,5 +1,8 @@
 """The models against the seed notebook: parameter counts, every output shape, the options."""
 
+import sys
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -17,6 +20,9 @@ from cnnviz.models import (
     lenet5_original,
     summary_table,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from seed_notebook import seed_alexnet_mnist, seed_lenet5
 
 # The seed notebook's model.summary(), layer by layer (batch axis left out).
 SEED_LENET_SHAPES = [
@@ -58,25 +64,6 @@ ORIGINAL_LENET_SHAPES = [
 ]
 
 
-def seed_lenet5() -> keras.Model:
-    """The notebook's LeNet5() verbatim (keras 3 spelling of input_shape)."""
-    model = keras.Sequential()
-    model.add(keras.Input(shape=(32, 32, 1)))
-    model.add(
-        layers.Conv2D(6, kernel_size=(5, 5), strides=(1, 1), activation="tanh", padding="same")
-    )
-    model.add(layers.AveragePooling2D(pool_size=(2, 2), strides=(2, 2)))
-    model.add(
-        layers.Conv2D(16, kernel_size=(5, 5), strides=(1, 1), activation="tanh", padding="valid")
-    )
-    model.add(layers.AveragePooling2D(pool_size=(2, 2), strides=(2, 2)))
-    model.add(layers.Flatten())
-    model.add(layers.Dense(120, activation="tanh"))
-    model.add(layers.Dense(84, activation="tanh"))
-    model.add(layers.Dense(10, activation="softmax"))
-    return model
-
-
 def layer_shapes(model: keras.Model) -> list[tuple]:
     return [tuple(layer.output.shape[1:]) for layer in model.layers]
 
@@ -100,9 +87,13 @@ def test_lenet5_computes_what_the_seed_computes_with_the_same_weights():
 
 
 def test_alexnet_matches_the_seed():
-    model = alexnet_mnist()
-    assert model.count_params() == 2_126_186
-    assert layer_shapes(model) == SEED_ALEXNET_SHAPES
+    model, seed = alexnet_mnist(), seed_alexnet_mnist()
+    assert model.count_params() == seed.count_params() == 2_126_186
+    assert layer_shapes(model) == layer_shapes(seed) == SEED_ALEXNET_SHAPES
+    assert [type(layer) for layer in model.layers] == [type(layer) for layer in seed.layers]
+    assert [layer.count_params() for layer in model.layers] == [
+        layer.count_params() for layer in seed.layers
+    ]
     assert isinstance(model.layers[0], layers.Resizing)
     assert input_size(model) == (28, 28)
     assert sum(isinstance(layer, layers.Conv2D) for layer in model.layers) == 5

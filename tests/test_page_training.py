@@ -192,13 +192,34 @@ def test_the_shipped_histories_replay_and_a_missing_or_broken_one_is_explained(m
         raise FileNotFoundError(f"models/{name}.history.json is missing")
 
     monkeypatch.setattr("cnnviz.training.load_shipped_history", fake_history)
+    st.cache_resource.clear()  # the page caches the replay per server; start from the fakes
     app = open_training_page()
     assert {m.label: m.value for m in app.metric}["Test accuracy of the shipped model"] == "88.12%"
     assert chart_titles(app).count("Per epoch: train vs validation") == 1
     assert any("python -m cnnviz.train lenet" in caption.value for caption in app.caption)
     assert any("not been shipped yet" in message.value for message in app.info)
 
-    del history["epochs"]  # a broken file: a warning, not a traceback
+    app.run()
+    assert chart_titles(app).count("Per epoch: train vs validation") == 1  # served from the cache
+
+    del history["epochs"]  # a broken file (read when the server starts): a warning, no traceback
+    st.cache_resource.clear()
     app.run()
     assert not app.exception, [error.value for error in app.exception]
     assert any("could not be read (KeyError" in warning.value for warning in app.warning)
+
+
+def test_the_replay_is_built_once_per_server(monkeypatch):
+    reads = []
+    real = training.load_shipped_history
+
+    def counted(name: str) -> dict:
+        reads.append(name)
+        return real(name)
+
+    monkeypatch.setattr("cnnviz.training.load_shipped_history", counted)
+    st.cache_resource.clear()
+    app = open_training_page()
+    app.run()
+    assert not app.exception
+    assert sorted(reads) == ["alexnet", "lenet"]  # two reruns, one read of each file
