@@ -11,6 +11,7 @@ including its validation pass), totals, the speed-up and the test accuracies.
 
     python bench/train_speed.py                     # both models, the recipes' epochs
     python bench/train_speed.py --model lenet --epochs 1 --subset 12000   # a quick check
+    python bench/train_speed.py --model alexnet --precision mixed_bfloat16   # ours in bfloat16
 
 Needs MNIST (``CNNVIZ_MNIST``). Timings exclude loading MNIST and resizing it, for both.
 """
@@ -32,14 +33,17 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 from seed_notebook import seed_alexnet_mnist, seed_lenet5  # noqa: E402 (beside this script)
 
+from cnnviz.models import PRECISIONS  # noqa: E402 (needs the path)
 from cnnviz.parallel import INTER_OP_ENV_VAR, INTRA_OP_ENV_VAR  # noqa: E402 (needs the path)
 
 DEFAULT_EPOCHS = {"lenet": 5, "alexnet": 3}
 POLL_SECONDS = 0.5  # how often the Live training page reads a snapshot
 
 
-def run_seed(model_name: str, epochs: int, subset: int | None) -> dict:
-    """The notebook's code path: numpy → tf.image.resize → model.fit with validation_data."""
+def run_seed(model_name: str, epochs: int, subset: int | None, precision: str) -> dict:
+    """The notebook's code path: numpy → tf.image.resize → model.fit with validation_data.
+
+    Always float32, as the notebook: ``precision`` applies to ours only."""
     import numpy as np
     import tensorflow as tf
 
@@ -83,14 +87,14 @@ def run_seed(model_name: str, epochs: int, subset: int | None) -> dict:
     }
 
 
-def run_ours(model_name: str, epochs: int, subset: int | None) -> dict:
+def run_ours(model_name: str, epochs: int, subset: int | None, precision: str) -> dict:
     """cnnviz's engine as the page uses it: a TrainingJob polled for snapshots."""
     from cnnviz.data import load_mnist
     from cnnviz.models import TrainingConfig
     from cnnviz.training import TrainingJob, training_arrays
 
     mnist = load_mnist(allow_download=False)
-    config = TrainingConfig(model=model_name, epochs=epochs, subset=subset)
+    config = TrainingConfig(model=model_name, epochs=epochs, subset=subset, precision=precision)
     # Resize once before timing, as the seed's tf.image.resize happens before its fit.
     training_arrays(mnist, config.recipe.input_size, config.subset, config.seed)
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -113,11 +117,13 @@ def run_ours(model_name: str, epochs: int, subset: int | None) -> dict:
     }
 
 
-def run_in_subprocess(kind: str, model_name: str, epochs: int, subset: int | None) -> dict:
+def run_in_subprocess(
+    kind: str, model_name: str, epochs: int, subset: int | None, precision: str
+) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "result.json"
         command = [sys.executable, __file__, "--worker", kind, "--model", model_name]
-        command += ["--epochs", str(epochs), "--worker-out", str(out)]
+        command += ["--epochs", str(epochs), "--worker-out", str(out), "--precision", precision]
         if subset:
             command += ["--subset", str(subset)]
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(PROJECT_ROOT))
@@ -152,20 +158,27 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, help="default: the recipe's (LeNet 5, AlexNet 3)")
     parser.add_argument("--subset", type=int, help="train on the first N images (quick checks)")
     parser.add_argument("--rounds", type=int, default=1, help="seed/ours pairs per model (ABBA)")
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="float32",
+        help="our arithmetic (the seed's is always float32); default float32",
+    )
     parser.add_argument("--worker", choices=["seed", "ours"], help=argparse.SUPPRESS)
     parser.add_argument("--worker-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.worker:
         runner = run_seed if args.worker == "seed" else run_ours
-        result = runner(args.model, args.epochs, args.subset)
+        result = runner(args.model, args.epochs, args.subset, args.precision)
         args.worker_out.write_text(json.dumps(result))
         return 0
 
     models = ["lenet", "alexnet"] if args.model == "both" else [args.model]
     print(
         f"cnnviz training speed, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-        f"{os.cpu_count()} CPUs, subset={args.subset or 'all 60000'}",
+        f"{os.cpu_count()} CPUs, subset={args.subset or 'all 60000'}, "
+        f"ours in {args.precision}",
         flush=True,
     )
     for model_name in models:
@@ -176,7 +189,7 @@ def main() -> int:
         for round_index in range(args.rounds):
             order += ["seed", "ours"] if round_index % 2 == 0 else ["ours", "seed"]
         for kind in order:
-            result = run_in_subprocess(kind, model_name, epochs, args.subset)
+            result = run_in_subprocess(kind, model_name, epochs, args.subset, args.precision)
             runs[kind].append(result)
             print(
                 f"  [{model_name} {kind}] epochs s "

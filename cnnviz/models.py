@@ -52,6 +52,11 @@ SHIPPED_MODELS: dict[str, str] = {"lenet": "lenet5.keras", "alexnet": "alexnet.k
 ACTIVATIONS = ("tanh", "relu")
 POOLINGS = ("average", "max")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
+# How convolutions and matrix products are computed. "float32" is the seed's arithmetic.
+# "mixed_bfloat16" computes them with bfloat16 inputs (8 significant bits instead of 24) and
+# keeps the weights, the optimizer and the output probabilities in float32: keras' mixed
+# precision. Much faster on CPUs that multiply bfloat16 natively, slower on the others.
+PRECISIONS = ("float32", "mixed_bfloat16")
 MNIST_TRAIN_SIZE = 60_000
 MNIST_CLASSES = 10
 # Generous limits that keep a classroom slider from freezing the server.
@@ -78,6 +83,7 @@ class TrainingConfig:
     subset: int | None = None  # train on the first N shuffled images; None: all 60,000
     augment: bool = False  # small random shifts, rotations and zooms of the training images
     seed: int = 0  # makes weights, subset and shuffling repeatable
+    precision: str = "float32"  # see PRECISIONS; float32 is what the seed computes
 
     def __post_init__(self) -> None:
         if self.model not in RECIPES:
@@ -103,6 +109,8 @@ class TrainingConfig:
         if not isinstance(self.augment, bool):
             raise ValueError(f"augment must be True or False, got {self.augment!r}.")
         _check_int("seed", self.seed, 0, 2**31 - 1)
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"Unknown precision '{self.precision}'; choose one of {PRECISIONS}.")
 
     @property
     def recipe(self) -> Recipe:
@@ -154,6 +162,14 @@ def _pooling_layer(pooling: str, pool_size: int, strides: int, padding: str, nam
     return layer_class(pool_size=pool_size, strides=strides, padding=padding, name=name)
 
 
+def _output_layer():
+    """One probability per digit: a softmax over 10 units, computed in float32 under every
+    precision (the loss takes its logarithm; bfloat16 would round it to 3 significant digits)."""
+    from keras import layers
+
+    return layers.Dense(MNIST_CLASSES, activation="softmax", dtype="float32", name="output")
+
+
 def lenet5(activation: str = "tanh", pooling: str = "average") -> keras.Model:
     """The seed's LeNet-5: 32 × 32 × 1 in, 10 class probabilities out, 82,826 parameters.
 
@@ -183,7 +199,7 @@ def lenet5(activation: str = "tanh", pooling: str = "average") -> keras.Model:
             # F6: 84 units.
             layers.Dense(84, activation=activation, name="F6"),
             # Output: one probability per digit (softmax replaces the paper's RBF units).
-            layers.Dense(MNIST_CLASSES, activation="softmax", name="output"),
+            _output_layer(),
         ],
         name="lenet5",
     )
@@ -219,7 +235,7 @@ def lenet5_original(activation: str = "tanh", pooling: str = "average") -> keras
             # F6: 84 units.
             layers.Dense(84, activation=activation, name="F6"),
             # Output: one probability per digit.
-            layers.Dense(MNIST_CLASSES, activation="softmax", name="output"),
+            _output_layer(),
         ],
         name="lenet5_original",
     )
@@ -266,7 +282,7 @@ def alexnet_mnist(activation: str = "relu", pooling: str = "max") -> keras.Model
             layers.Dense(1024, activation=activation, name="fc2"),
             layers.Dropout(0.5, name="dropout2"),
             # Output: one probability per digit.
-            layers.Dense(MNIST_CLASSES, activation="softmax", name="output"),
+            _output_layer(),
         ],
         name="alexnet_mnist",
     )
@@ -276,11 +292,17 @@ MODEL_BUILDERS = {"lenet": lenet5, "alexnet": alexnet_mnist, "lenet_original": l
 
 
 def make_optimizer(config: TrainingConfig) -> keras.optimizers.Optimizer:
-    """The optimizer named by ``config`` with its learning rate (other settings: keras')."""
+    """The optimizer named by ``config`` with its learning rate (other settings: keras').
+
+    Adam is keras' Adam computed by TensorFlow's fused kernel (:mod:`cnnviz.optimizers`): the
+    same update, a fraction of the time.
+    """
     from keras import optimizers
 
+    from cnnviz.optimizers import FusedAdam
+
     optimizer_class = {
-        "adam": optimizers.Adam,
+        "adam": FusedAdam,
         "sgd": optimizers.SGD,
         "rmsprop": optimizers.RMSprop,
     }[config.optimizer]
@@ -293,15 +315,24 @@ def build_model(
     """The model ``config`` names, compiled as the seed compiles it.
 
     Loss: sparse categorical cross-entropy; metric: accuracy; weights initialised from
-    ``config.seed``. ``jit_compile`` and ``steps_per_execution`` only change how fast keras runs
-    the training step (the training engine sets them), never what it computes.
+    ``config.seed``, the same for every precision. Under ``"mixed_bfloat16"`` every layer but
+    the output computes in bfloat16; weights stay float32. ``jit_compile`` and
+    ``steps_per_execution`` only change how fast keras runs the training step (the training
+    engine sets them), never what it computes.
     """
     import keras
 
     keras.utils.set_random_seed(config.seed)
-    model = MODEL_BUILDERS[config.model](
-        activation=config.resolved_activation, pooling=config.resolved_pooling
-    )
+    # Layers take keras' dtype policy when they are created. It is per thread, and put back
+    # at once, so a page building a float32 model at the same time is not affected.
+    previous_policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(config.precision)
+    try:
+        model = MODEL_BUILDERS[config.model](
+            activation=config.resolved_activation, pooling=config.resolved_pooling
+        )
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
     model.compile(
         optimizer=make_optimizer(config),
         loss="sparse_categorical_crossentropy",
@@ -310,6 +341,29 @@ def build_model(
         steps_per_execution=steps_per_execution,
     )
     return model
+
+
+def float32_copy(model: keras.Model) -> keras.Model:
+    """An uncompiled copy of ``model`` that computes in float32, with the same weights.
+
+    For a model trained under ``"mixed_bfloat16"`` (whose weights are float32 already) this is
+    the model to keep: it predicts and saves like a model trained in float32, and runs fast on
+    every CPU. For a float32 model it is simply a copy without the optimizer.
+    """
+    bare = type(model).from_config(_float32_policies(model.get_config()))
+    bare.set_weights(model.get_weights())
+    return bare
+
+
+def _float32_policies(config: Any) -> Any:
+    """A keras config with every dtype policy in it replaced by float32."""
+    if isinstance(config, dict):
+        if str(config.get("class_name", "")).endswith("DTypePolicy"):
+            return "float32"
+        return {key: _float32_policies(value) for key, value in config.items()}
+    if isinstance(config, list):
+        return [_float32_policies(value) for value in config]
+    return config
 
 
 def input_size(model: keras.Model) -> tuple[int, int]:

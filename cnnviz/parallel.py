@@ -25,8 +25,10 @@ other (32 ms a step instead of 17); unsharded, it already keeps both cores busy.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
+from pathlib import Path
 from types import MethodType
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +39,7 @@ INTRA_OP_ENV_VAR = "TF_NUM_INTRAOP_THREADS"
 INTER_OP_ENV_VAR = "TF_NUM_INTEROP_THREADS"
 MAX_SHARDS = 4  # beyond this a shard of a 32-image batch is too small to pay for itself
 MEASURED_MAX_CORES = 2  # the thread defaults were measured on a 2-core laptop CPU
+BFLOAT16_CPU_FLAGS = {"avx512_bf16", "amx_bf16", "bf16"}  # x86 AVX512-BF16 and AMX, Arm BF16
 
 
 def cpu_cores() -> int:
@@ -45,6 +48,38 @@ def cpu_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def native_bfloat16(cpuinfo: str | None = None) -> bool | None:
+    """Whether this CPU multiplies bfloat16 numbers in hardware: x86's AVX512-BF16 or AMX-BF16,
+    Arm's BF16. ``None`` where it cannot tell (no ``/proc/cpuinfo``, e.g. not Linux).
+
+    ``cpuinfo`` is the text of ``/proc/cpuinfo`` (read from the system when not given).
+
+    >>> native_bfloat16("flags\t: fpu sse2 avx2 avx512f avx512_bf16")
+    True
+    >>> native_bfloat16("flags\t: fpu sse2 avx2 avx512f")
+    False
+    """
+    if cpuinfo is None:
+        cpuinfo = _system_cpuinfo()
+        if cpuinfo is None:
+            return None
+    flags: set[str] = set()
+    for line in cpuinfo.splitlines():
+        if line.startswith(("flags", "Features")):  # x86 says "flags", Arm "Features"
+            flags.update(line.partition(":")[2].split())
+    if not flags:
+        return None
+    return bool(flags & BFLOAT16_CPU_FLAGS)
+
+
+@functools.cache  # the CPU does not change while the server runs; pages ask on every rerun
+def _system_cpuinfo() -> str | None:
+    try:
+        return Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
 
 
 def thread_defaults(cores: int) -> dict[str, str]:

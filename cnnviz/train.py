@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from cnnviz import MODELS_DIR
-from cnnviz.models import MODEL_LABELS, RECIPES, SHIPPED_MODELS, TrainingConfig
+from cnnviz.models import MODEL_LABELS, PRECISIONS, RECIPES, SHIPPED_MODELS, TrainingConfig
 
 PROGRESS_BAR_WIDTH = 30
 REFRESH_SECONDS = 0.5
@@ -39,6 +39,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--augment", action="store_true", help="random shifts/rotations/zooms")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="float32",
+        help="float32 (default, the seed's arithmetic) or mixed_bfloat16 (convolutions and "
+        "matrix products in bfloat16: faster on CPUs that have it; saved as float32)",
+    )
     parser.add_argument(
         "--out",
         type=Path,
@@ -84,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             subset=args.subset,
             augment=args.augment,
             seed=args.seed,
+            precision=args.precision,
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

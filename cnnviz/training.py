@@ -54,6 +54,7 @@ from cnnviz.models import (
     SHIPPED_MODELS,
     TrainingConfig,
     build_model,
+    float32_copy,
 )
 from cnnviz.parallel import shard_steps, training_shards
 
@@ -167,10 +168,9 @@ def save_without_optimizer(model: keras.Model, path: str | os.PathLike) -> None:
     The weights are copied into a fresh, uncompiled copy of the architecture, so the file is
     about a third of the size and loads with ``keras.models.load_model(path, compile=False)``.
     """
-    # from_config builds the same layers uncompiled (clone_model would carry the optimizer over).
-    bare = type(model).from_config(model.get_config())
-    bare.set_weights(model.get_weights())
-    bare.save(path)
+    # from_config builds the same layers uncompiled (clone_model would carry the optimizer over),
+    # and in float32 whatever precision the model trained in.
+    float32_copy(model).save(path)
 
 
 def load_shipped_history(name: str) -> dict[str, Any]:
@@ -510,6 +510,11 @@ def _train(state: _JobState, mnist: Mnist, extra_callbacks: Sequence[Any]) -> Tr
         shuffle=False,  # the dataset reshuffles itself every epoch
         callbacks=[live, *extra_callbacks],
     )
+    if config.precision != "float32":
+        # Hand over (and test) a float32 model with the trained weights: it predicts on the canvas
+        # and saves like any other, and is fast on CPUs without bfloat16 too.
+        model = float32_copy(model)
+        live.last_probabilities = None
     # The last epoch's validation pass already evaluated these exact weights on the test set.
     if live.last_probabilities is not None:
         probabilities = live.last_probabilities

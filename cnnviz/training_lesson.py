@@ -124,6 +124,31 @@ units instead of 4,096, one grey channel, no LRN and one device. Its 2,126,186 p
 about 26 times LeNet-5's; the three fully connected layers hold 1,191,946 of them (56%).
 """
 
+PRECISION_LABELS = {
+    "float32": "float32 (as the seed)",
+    "mixed_bfloat16": "Mixed bfloat16 (faster)",
+}
+PRECISION_HELP = """
+How the network multiplies. **float32**, the seed's arithmetic, keeps 24 significant bits
+(about 7 decimal digits) of every number. **Mixed bfloat16** rounds the numbers that
+convolutions and dense layers multiply to 8 significant bits (about 3 digits), while keeping
+float32's range, so nothing overflows. The sums, the weights, Adam's updates and the output
+probabilities stay float32. Training steps are noisy anyway, so the network learns just as
+well, and on CPUs with bfloat16 instructions AlexNet trains about {speedup} faster. The trained
+model is handed over and saved in float32.
+"""
+
+
+def precision_help(native: bool | None) -> str:
+    """The help text of the arithmetic choice, with what this server's CPU can do."""
+    text = PRECISION_HELP.format(speedup="1.4×")
+    if native is True:
+        return text + "\nThis server's CPU has bfloat16 instructions."
+    if native is False:
+        return text + "\nThis server's CPU has no bfloat16 instructions: it would be *slower*."
+    return text
+
+
 SHIPPED_REPLAY = """
 The models shipped with cnnviz were trained on all 60,000 training images before class with
 `python -m cnnviz.train`. Their recorded histories replay here without any waiting.

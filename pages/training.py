@@ -13,6 +13,7 @@ import streamlit as st
 from cnnviz import charts, models, training
 from cnnviz import training_lesson as lesson
 from cnnviz.data import MnistNotFoundError, load_mnist
+from cnnviz.parallel import native_bfloat16
 
 POLL_SECONDS = 1.0  # how often the live charts redraw while a job is under way
 GALLERY_SIZE = 16  # misclassified digits shown at once
@@ -28,6 +29,7 @@ SETTINGS = (
     "subset",
     "augment",
     "seed",
+    "precision",
 )  # TrainingConfig fields, widget keys "train_<field>"
 ANY_DIGIT = "any"
 
@@ -262,6 +264,13 @@ with train_tab:
             models.MNIST_TRAIN_SIZE,
             step=512,
             key="train_subset",
+        )
+        left.selectbox(
+            "Arithmetic",
+            models.PRECISIONS,
+            format_func=lesson.PRECISION_LABELS.get,
+            key="train_precision",
+            help=lesson.precision_help(native_bfloat16()),
         )
         middle.selectbox(
             "Activation", [None, *models.ACTIVATIONS], format_func=recipe_or, key="train_activation"

@@ -15,6 +15,7 @@ from cnnviz.models import (
     TrainingConfig,
     alexnet_mnist,
     build_model,
+    float32_copy,
     input_size,
     lenet5,
     lenet5_original,
@@ -189,6 +190,7 @@ def test_config_defaults_are_the_seed_recipe():
         ({"subset": 60_001}, "subset"),
         ({"augment": "yes"}, "augment"),
         ({"seed": -1}, "seed"),
+        ({"precision": "float16"}, "precision"),
     ],
 )
 def test_config_rejects_bad_values(changes, message):
@@ -212,3 +214,36 @@ def test_build_model_compiles_with_the_config():
     # The same seed gives the same initial weights (repeatable classroom experiments).
     again = build_model(TrainingConfig(optimizer="sgd", learning_rate=0.05, activation="relu"))
     np.testing.assert_array_equal(model.get_weights()[0], again.get_weights()[0])
+
+
+def test_mixed_precision_computes_in_bfloat16_but_keeps_float32_weights_and_output():
+    float32 = build_model(TrainingConfig(model="alexnet"))
+    mixed = build_model(TrainingConfig(model="alexnet", precision="mixed_bfloat16"))
+    assert keras.config.dtype_policy().name == "float32"  # the global policy was put back
+    conv1 = mixed.get_layer("conv1")
+    assert (conv1.compute_dtype, conv1.variable_dtype) == ("bfloat16", "float32")
+    assert mixed.get_layer("output").compute_dtype == "float32"
+    assert {layer.compute_dtype for layer in float32.layers} == {"float32"}
+    # The same seed gives the same float32 starting weights in both precisions.
+    for mixed_weights, float32_weights in zip(
+        mixed.get_weights(), float32.get_weights(), strict=True
+    ):
+        assert mixed_weights.dtype == np.float32
+        np.testing.assert_array_equal(mixed_weights, float32_weights)
+    images = np.random.default_rng(0).random((4, 28, 28, 1), dtype=np.float32)
+    probabilities = mixed(images)
+    assert probabilities.dtype == "float32"
+    # bfloat16 rounding moves the probabilities a little, and no more than that.
+    np.testing.assert_allclose(probabilities, float32(images), atol=0.02)
+
+
+def test_float32_copy_of_a_mixed_model_is_the_float32_model_with_its_weights():
+    mixed = build_model(TrainingConfig(model="lenet", precision="mixed_bfloat16"))
+    mixed.set_weights([weights * 1.5 for weights in mixed.get_weights()])  # "trained" weights
+    copy = float32_copy(mixed)
+    assert {layer.compute_dtype for layer in copy.layers} == {"float32"}
+    assert getattr(copy, "optimizer", None) is None
+    reference = build_model(TrainingConfig(model="lenet"))
+    reference.set_weights(mixed.get_weights())
+    images = np.random.default_rng(1).random((4, 32, 32, 1), dtype=np.float32)
+    np.testing.assert_allclose(copy(images), reference(images), rtol=1e-6, atol=1e-7)

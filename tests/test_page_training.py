@@ -108,6 +108,18 @@ def test_a_tiny_job_ends_with_its_results(started_jobs):
     assert any("canvas page" in message.value for message in app.success)
 
 
+def test_the_arithmetic_choice_reaches_the_job(started_jobs):
+    app = open_training_page()
+    arithmetic = app.selectbox(key="train_precision")
+    assert arithmetic.value == "float32"  # the seed's arithmetic unless a teacher picks another
+    assert "8 significant bits" in arithmetic.proto.help
+    arithmetic.set_value("mixed_bfloat16")
+    start_job(app, started_jobs, subset=256, epochs=1)
+    job = jobs(app)["lenet"]
+    assert job.snapshot().config.precision == "mixed_bfloat16"
+    assert job.wait(JOB_TIMEOUT_S) and job.snapshot().status == "finished", job.snapshot().error
+
+
 def test_training_survives_widgets_and_page_switches_and_stops(started_jobs):
     app = open_training_page()
     start_job(app, started_jobs, subset=60_000, epochs=1)  # long enough to be stopped half way

@@ -138,3 +138,18 @@ def test_importing_cnnviz_sets_the_thread_defaults_before_tensorflow_starts():
         check=True,
     ).stdout
     assert json.loads(printed) == parallel.thread_defaults(parallel.cpu_cores())
+
+
+@pytest.mark.parametrize(
+    ("cpuinfo", "expected"),
+    [
+        ("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16 avx512_vnni\n", True),
+        ("processor\t: 0\nflags\t\t: fpu sse2 avx2 amx_bf16 amx_tile\n", True),
+        ("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_vnni\n", False),
+        ("processor\t: 0\nFeatures\t: fp asimd bf16 i8mm\n", True),  # Arm
+        ("processor\t: 0\nFeatures\t: fp asimd\n", False),
+        ("processor\t: 0\n", None),  # no flags at all: cannot tell
+    ],
+)
+def test_native_bfloat16_reads_the_cpu_flags(cpuinfo, expected):
+    assert parallel.native_bfloat16(cpuinfo) is expected

@@ -60,6 +60,16 @@ def test_cli_rejects_bad_options_before_training(arguments, message, capsys):
     assert message in capsys.readouterr().err
 
 
+def test_cli_passes_the_precision_and_refuses_unknown_ones(capsys):
+    assert train_module.parse_args(["alexnet"]).precision == "float32"
+    assert train_module.parse_args(["alexnet", "--precision", "mixed_bfloat16"]).precision == (
+        "mixed_bfloat16"
+    )
+    with pytest.raises(SystemExit):
+        train_module.parse_args(["alexnet", "--precision", "float16"])
+    assert "invalid choice" in capsys.readouterr().err
+
+
 def test_default_output_is_the_shipped_file():
     assert default_output("lenet").name == "lenet5.keras"
     assert default_output("alexnet").name == "alexnet.keras"

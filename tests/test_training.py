@@ -117,6 +117,28 @@ def test_model_bytes_is_a_loadable_keras_file_without_optimizer(mnist, tmp_path)
     np.testing.assert_allclose(loaded(images), job.result.model(images), atol=1e-6)
 
 
+def test_a_mixed_precision_job_hands_over_a_float32_model(mnist, tmp_path):
+    config = TrainingConfig(subset=SUBSET, epochs=1, precision="mixed_bfloat16")
+    job = TrainingJob(config, mnist).start()
+    assert job.wait(JOB_TIMEOUT_S)
+    snapshot = job.snapshot()
+    assert snapshot.status == "finished", snapshot.error
+    assert all(np.isfinite(snapshot.batch_loss)) and snapshot.epochs[0].val_accuracy is not None
+    result = job.result
+    assert {layer.compute_dtype for layer in result.model.layers} == {"float32"}
+    # The test figures describe the model handed over (float32), as keras' evaluate finds.
+    result.model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    reference = result.model.evaluate(
+        to_model_input(mnist.x_test, (32, 32)), mnist.y_test, verbose=0, return_dict=True
+    )
+    assert result.test_accuracy == pytest.approx(reference["accuracy"], abs=1e-4)
+    assert result.test_accuracy > 0.5  # it learned: one epoch on 512 images beats chance
+    path = tmp_path / "mixed.keras"
+    path.write_bytes(result.model_bytes())
+    loaded = keras.models.load_model(path, safe_mode=True, compile=False)
+    assert {layer.compute_dtype for layer in loaded.layers} == {"float32"}
+
+
 def test_stop_lands_at_the_next_live_point(mnist):
     stop_at = 3
 
