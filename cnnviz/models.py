@@ -295,7 +295,7 @@ def make_optimizer(config: TrainingConfig) -> keras.optimizers.Optimizer:
     """The optimizer named by ``config`` with its learning rate (other settings: keras').
 
     Adam is keras' Adam computed by TensorFlow's fused kernel (:mod:`cnnviz.optimizers`): the
-    same update, a fraction of the time.
+    same update, in one pass over each weight instead of a dozen.
     """
     from keras import optimizers
 

@@ -12,9 +12,9 @@ a single pass::
     weight -= alpha * m / (sqrt(v) + epsilon)
 
 with ``t`` the number of the step (counted from 1) and ``epsilon`` outside the square root, as
-keras writes it. Only the order of float rounding can differ. Measured on a 2-core laptop CPU
-(``python bench/train_speed.py``, see the README): a LeNet-5 training step ... AlexNet's 2.1
-million weights (four arrays of 8.5 MB each per step) make the saving largest there.
+keras writes it. Only the order of float rounding can differ. On the 2-core laptop CPU, inside
+the training engine's step (batch 32, median of six rounds of 640 steps), a LeNet-5 step went
+from 2.54 to 2.27 ms and an AlexNet step from 19.2 to 17.9 ms.
 
 This module imports keras when it is imported: import it only where a model is built.
 """

@@ -20,8 +20,12 @@ How fast it trains (same model, same batch size, same epochs as the seed recipes
   at the same time, with one TensorFlow thread per operation (:mod:`cnnviz.parallel`): the same
   weight updates, and for its tiny tensors much less time lost handing one operation between
   threads.
+* Adam runs as one fused TensorFlow kernel per weight (:mod:`cnnviz.optimizers`), the same
+  update in one pass over memory instead of a dozen.
 * XLA (``jit_compile``) is off: on the 2-core CPU it measured 4× slower than TensorFlow's oneDNN
   kernels for these small convolutions.
+* ``TrainingConfig.precision="mixed_bfloat16"`` (not the default: the seed computes in float32)
+  multiplies in bfloat16 on CPUs that have it; the model is handed over in float32.
 
 At most :func:`max_concurrent_trainings` jobs train at once across the whole server (environment
 variable ``CNNVIZ_MAX_TRAININGS``, default 1); the others wait with status "queued". When the
@@ -256,7 +260,22 @@ def training_dataset(x, y, batch_size: int, seed: int, augment: bool = False):
             lambda images, labels: (augmenter(images, training=True), labels),
             num_parallel_calls=1,
         )
-    return dataset.prefetch(2)
+    return without_autotune(dataset.prefetch(2))
+
+
+def without_autotune(dataset):
+    """``dataset`` with tf.data's autotuning turned off.
+
+    Its parallelism is fixed anyway, and the autotuner's background thread made deleting an
+    iterator (at the end of every epoch and every ``predict``) wait for the thread's next wake-up:
+    pauses of up to 16 s with both cores idle, seen with ``py-spy dump`` in about one run of
+    three, under ``IteratorResource::~IteratorResource``.
+    """
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)
 
 
 def augmentation_layers(seed: int):
@@ -278,9 +297,13 @@ def evaluate_probabilities(
     model: keras.Model, x_test, y_test: np.ndarray
 ) -> tuple[float, float, np.ndarray]:
     """``(loss, accuracy, probabilities)`` of ``model`` on a test set, in big batches."""
-    probabilities = np.asarray(
-        model.predict(x_test, batch_size=VALIDATION_BATCH_SIZE, verbose=0), dtype=np.float32
+    import tensorflow as tf
+
+    # Our own pipeline, not predict's default one: that one is autotuned (see without_autotune).
+    batches = without_autotune(
+        tf.data.Dataset.from_tensor_slices(x_test).batch(VALIDATION_BATCH_SIZE)
     )
+    probabilities = np.asarray(model.predict(batches, verbose=0), dtype=np.float32)
     return (*probability_metrics(probabilities, y_test), probabilities)
 
 

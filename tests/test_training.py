@@ -16,9 +16,11 @@ from cnnviz.training import (
     TrainingJob,
     confusion_matrix,
     epochs_to_csv,
+    evaluate_probabilities,
     load_shipped_history,
     max_concurrent_trainings,
     training_arrays,
+    training_dataset,
 )
 
 SUBSET = 512
@@ -249,6 +251,21 @@ def test_data_is_resized_once_and_cached(mnist):
     x_train, y_train, x_test, _ = first
     assert tuple(x_train.shape) == (300, 32, 32, 1) and tuple(x_test.shape) == (10_000, 32, 32, 1)
     assert float(np.max(x_train)) <= 1.0 and y_train.dtype.name == "int32"
+
+
+def test_the_pipelines_run_without_autotuning_and_keep_every_image(mnist):
+    """Autotuning's thread stalled the end of epochs for up to 16 s (see without_autotune)."""
+    x_train, y_train, x_test, y_test = training_arrays(mnist, (32, 32), 100, 0)
+    dataset = training_dataset(x_train, y_train, batch_size=32, seed=0)
+    assert dataset.options().autotune.enabled is False
+    labels = np.concatenate([batch_labels.numpy() for _, batch_labels in dataset])
+    assert sorted(labels) == sorted(y_train.numpy())  # one epoch: every image once, shuffled
+    model = keras.Sequential([keras.Input((32, 32, 1)), keras.layers.Flatten()])
+    model.add(keras.layers.Dense(10, activation="softmax"))
+    loss, accuracy, probabilities = evaluate_probabilities(model, x_test[:2500], y_test[:2500])
+    # All 2,500 images, in order: the probabilities are the model's own, row by row.
+    np.testing.assert_allclose(probabilities, model(x_test[:2500]), rtol=1e-5, atol=1e-6)
+    assert 0.0 <= accuracy <= 1.0 and loss > 0
 
 
 def test_confusion_matrix_on_a_hand_worked_example():
