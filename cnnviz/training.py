@@ -9,7 +9,8 @@ callback turns into ``model.stop_training = True``.
 How fast it trains (same model, same batch size, same epochs as the seed recipes):
 
 * MNIST is scaled and resized **once** per (data set, input size, subset) and kept in memory;
-  ``tf.data`` shuffles indices and gathers whole batches from those tensors, with prefetch.
+  ``tf.data`` shuffles indices and gathers whole batches from those tensors, with prefetch and
+  without autotuning (whose thread could stall the end of an epoch: :func:`without_autotune`).
 * Keras runs ``STEPS_PER_EXECUTION`` training steps per call into the TensorFlow graph, so the
   Python side (and our callback) runs once per group of batches. The live points are therefore
   every ``k`` batches, and a stop lands at the end of the current group: at most ``k`` batches

@@ -112,7 +112,7 @@ def test_the_arithmetic_choice_reaches_the_job(started_jobs):
     app = open_training_page()
     arithmetic = app.selectbox(key="train_precision")
     assert arithmetic.value == "float32"  # the seed's arithmetic unless a teacher picks another
-    assert "8 significant bits" in arithmetic.proto.help
+    assert "8 significant bits" in " ".join(arithmetic.proto.help.split())
     arithmetic.set_value("mixed_bfloat16")
     start_job(app, started_jobs, subset=256, epochs=1)
     job = jobs(app)["lenet"]

@@ -112,7 +112,7 @@ def test_epoch_rows_keeps_every_figure():
 
 
 def test_precision_help_says_what_this_cpu_can_do():
-    assert "24 significant bits" in lesson.precision_help(None)
+    assert "24 significant bits" in " ".join(lesson.precision_help(None).split())
     assert "has bfloat16 instructions" in lesson.precision_help(True)
     assert "slower" in lesson.precision_help(False)
     assert set(lesson.PRECISION_LABELS) == set(models.PRECISIONS)
