@@ -7,7 +7,9 @@ progress bar) and then cnnviz's engine (:class:`cnnviz.training.TrainingJob`, po
 second as the page does, with its live metrics on) on the same model, batch size and epochs.
 Each run is a fresh subprocess, and the runs alternate (seed, ours, ours, seed, ... with
 ``--rounds``) so drift in a shared machine's load hits both. Prints per-epoch seconds (each
-including its validation pass), totals, the speed-up and the test accuracies.
+including its validation pass), totals, the speed-up (of mean and of median epochs, and in total:
+the median shrugs off an epoch that a stall slowed) and the test accuracies. ``--precision``
+trains ours in mixed bfloat16; the seed always runs in float32, as the notebook does.
 
     python bench/train_speed.py                     # both models, the recipes' epochs
     python bench/train_speed.py --model lenet --epochs 1 --subset 12000   # a quick check

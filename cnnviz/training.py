@@ -268,9 +268,10 @@ def without_autotune(dataset):
     """``dataset`` with tf.data's autotuning turned off.
 
     Its parallelism is fixed anyway, and the autotuner's background thread made deleting an
-    iterator (at the end of every epoch and every ``predict``) wait for the thread's next wake-up:
-    pauses of up to 16 s with both cores idle, seen with ``py-spy dump`` in about one run of
-    three, under ``IteratorResource::~IteratorResource``.
+    iterator (at the end of every epoch and every ``predict``) wait for the thread's next wake-up,
+    which comes ever later as the iterator ages: pauses of 14-16 s with both cores idle in about
+    one AlexNet run of three (``py-spy dump``: the training thread waiting in
+    ``IteratorResource::~IteratorResource``), and up to 40 s in the seed's own ``fit``.
     """
     import tensorflow as tf
 
@@ -534,14 +535,14 @@ def _train(state: _JobState, mnist: Mnist, extra_callbacks: Sequence[Any]) -> Tr
         shuffle=False,  # the dataset reshuffles itself every epoch
         callbacks=[live, *extra_callbacks],
     )
-    if config.precision != "float32":
-        # Hand over (and test) a float32 model with the trained weights: it predicts on the canvas
-        # and saves like any other, and is fast on CPUs without bfloat16 too.
-        model = float32_copy(model)
-        live.last_probabilities = None
     # The last epoch's validation pass already evaluated these exact weights on the test set.
-    if live.last_probabilities is not None:
-        probabilities = live.last_probabilities
+    probabilities = live.last_probabilities
+    if config.precision != "float32":
+        # Hand over a float32 model with the trained weights (it predicts on the canvas and saves
+        # like any other, fast on CPUs without bfloat16 too), and test that model.
+        model = float32_copy(model)
+        probabilities = None
+    if probabilities is not None:
         test_loss, test_accuracy = probability_metrics(probabilities, y_test_numpy)
     else:
         test_loss, test_accuracy, probabilities = evaluate_probabilities(
