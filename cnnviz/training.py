@@ -269,8 +269,8 @@ def without_autotune(dataset):
 
     Its parallelism is fixed anyway, and the autotuner's background thread made deleting an
     iterator (at the end of every epoch and every ``predict``) wait for the thread's next wake-up,
-    which comes ever later as the iterator ages: pauses of 14-16 s with both cores idle in about
-    one AlexNet run of three (``py-spy dump``: the training thread waiting in
+    which comes ever later as the iterator ages: pauses of 14-16 s with both cores idle in three
+    of four monitored AlexNet runs (``py-spy dump``: the training thread waiting in
     ``IteratorResource::~IteratorResource``), and up to 40 s in the seed's own ``fit``.
     """
     import tensorflow as tf
