@@ -262,7 +262,17 @@ def test_the_pipelines_run_without_autotuning_and_keep_every_image(mnist):
     assert sorted(labels) == sorted(y_train.numpy())  # one epoch: every image once, shuffled
     model = keras.Sequential([keras.Input((32, 32, 1)), keras.layers.Flatten()])
     model.add(keras.layers.Dense(10, activation="softmax"))
+    predicted_from = []
+    keras_predict = model.predict
+
+    def recording_predict(data, **kwargs):
+        predicted_from.append(data)
+        return keras_predict(data, **kwargs)
+
+    model.predict = recording_predict
     loss, accuracy, probabilities = evaluate_probabilities(model, x_test[:2500], y_test[:2500])
+    [validation] = predicted_from  # validation goes through our pipeline, not keras' default one
+    assert validation.options().autotune.enabled is False
     # All 2,500 images, in order: the probabilities are the model's own, row by row.
     np.testing.assert_allclose(probabilities, model(x_test[:2500]), rtol=1e-5, atol=1e-6)
     assert 0.0 <= accuracy <= 1.0 and loss > 0
