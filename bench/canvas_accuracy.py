@@ -18,7 +18,7 @@ Each canvas goes through ``canvas_to_mnist`` (and, for contrast, ``naive_resize`
 The digits, sizes, widths, places and schemes are drawn from a seeded generator: every run builds
 the same set.
 
-    python bench/canvas_accuracy.py [--count 2000] [--seed 0] [--style outline|pen]
+    python -m bench.canvas_accuracy [--count 2000] [--seed 0] [--style outline|pen]
 """
 
 from __future__ import annotations
@@ -31,8 +31,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from skimage.morphology import dilation, disk, erosion, skeletonize
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cnnviz import MODELS_DIR
 from cnnviz.data import load_mnist, to_model_input

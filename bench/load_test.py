@@ -16,9 +16,10 @@ Starts the app on a free 127.0.0.1 port (the e2e harness's launcher, with a shor
 - K more students in **real Chromium** tabs (default 2, Playwright), doing the same, so the real
   frontend is seen working under that load; their timings are reported apart ("[chromium]").
 
-The trainer and the N students speak Streamlit's own websocket protocol (bench/streamlit_client.py)
-instead of driving 20 browsers: on a 2-core machine 20 Chromium tabs use more CPU than the server
-they measure. The server does the same work for them as for a browser tab (see that module).
+The trainer and the N students speak Streamlit's own websocket protocol
+(bench/support/streamlit_client.py) instead of driving 20 browsers: on a 2-core machine 20
+Chromium tabs use more CPU than the server they measure. The server does the same work for them
+as for a browser tab (see that module).
 
 Then the wave **leaves**: every websocket is closed, the test waits out the TTL and the server
 drops the sessions (a probe session's connect/disconnect makes the session store reap the
@@ -39,8 +40,8 @@ Bounded: waves × (students × rounds actions, a time limit per wave after which
 cancelled) and an overall watchdog; the server is always stopped. Prints a table; writes JSON to
 bench/out/ (git-ignored); exits 1 on any error.
 
-    python bench/load_test.py                               # 20 + trainer, 3 waves, 2 Chromium
-    python bench/load_test.py --students 5 --rounds 1 --waves 1 --chromium 0 --time-limit 60
+    python -m bench.load_test                               # 20 + trainer, 3 waves, 2 Chromium
+    python -m bench.load_test --students 5 --rounds 1 --waves 1 --chromium 0 --time-limit 60
 """
 
 from __future__ import annotations
@@ -54,8 +55,6 @@ import math
 import os
 import platform
 import re
-import statistics
-import sys
 import threading
 import time
 import urllib.request
@@ -64,11 +63,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT / "tests" / "e2e"))
-sys.path.insert(0, str(PROJECT_ROOT / "bench"))
-
-from harness import (  # noqa: E402 (the harness lives with the e2e tests)
+from bench.support.harness import (
     APP_IDLE_SELECTOR,
     APP_ROOT_SELECTOR,
     RERUN_DONE_JS,
@@ -81,13 +76,15 @@ from harness import (  # noqa: E402 (the harness lives with the e2e tests)
     launch_options,
     start_app_server,
 )
-from streamlit_client import (  # noqa: E402
+from bench.support.stats import percentile
+from bench.support.streamlit_client import (
     RunResult,
     StreamlitClient,
     StreamlitClientError,
     canvas_drawing,
 )
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = PROJECT_ROOT / "bench" / "out"
 DEFAULT_STUDENTS = 20
 DEFAULT_CHROMIUM = 2
@@ -258,7 +255,7 @@ def active_sessions(base_url: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-# --- protocol sessions (bench/streamlit_client.py) -----------------------------------------------
+# --- protocol sessions (bench/support/streamlit_client.py) ----------------------------------
 
 
 def collect_client_errors(client: StreamlitClient, results: Results, session: str) -> None:
@@ -706,13 +703,6 @@ async def drive(server: AppServer, settings: dict[str, Any], sampler: MemorySamp
     return results
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile (no interpolation), as load-test tools report it."""
-    ordered = sorted(values)
-    rank = max(1, math.ceil(fraction * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
-
-
 def summarise(
     results: Results,
     sampler: MemorySampler,
@@ -729,7 +719,7 @@ def summarise(
             continue
         per_action[action] = {
             "count": len(values),
-            "p50_s": round(statistics.median(values), 3),
+            "p50_s": round(percentile(values, 0.50), 3),
             "p95_s": round(percentile(values, 0.95), 3),
             "max_s": round(max(values), 3),
         }

@@ -9,20 +9,19 @@ per setting below, and prints the median and 95th percentile of two timings:
   machine is busy with other work: the wall time above then grows, this does not much);
 - "AppTest": the whole AppTest rerun around it (adds the test harness' own polling).
 
-Usage: ``python bench/pool_rerun.py [--runs 30]``
+Usage: ``python -m bench.pool_rerun [--runs 30]``
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import statistics
-import sys
 import time
 from pathlib import Path
 
+from bench.support.stats import percentile
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT))
 
 PAGE = PROJECT_ROOT / "pages" / "pooling.py"
 SAMPLE = "Photo: camera man"  # 512 × 512
@@ -41,12 +40,6 @@ runpy.run_path({str(PAGE)!r}, run_name="__main__")
 st.session_state["_script_seconds"] = time.perf_counter() - start
 st.session_state["_script_cpu_seconds"] = time.thread_time() - start_cpu
 """
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """The nearest-rank percentile (0 < fraction ≤ 1) of ``values``: rank ⌈fraction · n⌉."""
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1))]
 
 
 def main() -> None:

@@ -2,9 +2,10 @@
 
 Draws MNIST test digits as 280 × 280 canvases (as bench/canvas_accuracy.py does), warms the
 model up, then times ``canvas_to_mnist`` and ``predict_digit`` for each and prints p50/p95 in
-milliseconds. The budget is 30 ms at the 95th percentile for the total.
+milliseconds (nearest-rank percentiles, ``bench.support.stats``). The budget is 30 ms at the
+95th percentile for the total.
 
-    python bench/predict_latency.py [--model lenet] [--repeats 200]
+    python -m bench.predict_latency [--model lenet] [--repeats 200]
 """
 
 from __future__ import annotations
@@ -12,15 +13,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
-import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from canvas_accuracy import add_model_arguments, build_set, load_shipped_model
-
+from bench.canvas_accuracy import add_model_arguments, build_set, load_shipped_model
+from bench.support.stats import percentile
 from cnnviz.inference import activation_maps, predict_digit
 from cnnviz.preprocess import canvas_to_mnist
 
@@ -60,9 +55,10 @@ def main() -> int:
     print(f"{status.label}: {len(canvases)} canvases of 280 × 280, after {WARM_UP} warm-up calls")
     print(f"{'':18s}{'p50 ms':>9s}{'p95 ms':>9s}")
     for name, values in timings.items():
-        p50, p95 = np.percentile(np.array(values) * 1000, [50, 95])
+        milliseconds = [value * 1000 for value in values]
+        p50, p95 = percentile(milliseconds, 0.50), percentile(milliseconds, 0.95)
         print(f"{name:18s}{p50:9.1f}{p95:9.1f}")
-    p95_total = float(np.percentile(np.array(timings["total"]) * 1000, 95))
+    p95_total = percentile([value * 1000 for value in timings["total"]], 0.95)
     verdict = "PASS" if p95_total <= BUDGET_MS else "FAIL"
     print(f"{verdict}: total p95 {p95_total:.1f} ms (budget {BUDGET_MS:.0f} ms)")
     return 0 if p95_total <= BUDGET_MS else 1

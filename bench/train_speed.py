@@ -11,9 +11,9 @@ including its validation pass), totals, the speed-up (of mean and of median epoc
 the median shrugs off an epoch that a stall slowed) and the test accuracies. ``--precision``
 trains ours in mixed bfloat16; the seed always runs in float32, as the notebook does.
 
-    python bench/train_speed.py                     # both models, the recipes' epochs
-    python bench/train_speed.py --model lenet --epochs 1 --subset 12000   # a quick check
-    python bench/train_speed.py --model alexnet --precision mixed_bfloat16   # ours in bfloat16
+    python -m bench.train_speed                     # both models, the recipes' epochs
+    python -m bench.train_speed --model lenet --epochs 1 --subset 12000   # a quick check
+    python -m bench.train_speed --model alexnet --precision mixed_bfloat16   # ours in bfloat16
 
 Needs MNIST (``CNNVIZ_MNIST``). Timings exclude loading MNIST and resizing it, for both.
 """
@@ -30,13 +30,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.support.seed_notebook import seed_alexnet_mnist, seed_lenet5
+from cnnviz.models import PRECISIONS
+from cnnviz.parallel import INTER_OP_ENV_VAR, INTRA_OP_ENV_VAR
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT))
-
-from seed_notebook import seed_alexnet_mnist, seed_lenet5  # noqa: E402 (beside this script)
-
-from cnnviz.models import PRECISIONS  # noqa: E402 (needs the path)
-from cnnviz.parallel import INTER_OP_ENV_VAR, INTRA_OP_ENV_VAR  # noqa: E402 (needs the path)
 
 DEFAULT_EPOCHS = {"lenet": 5, "alexnet": 3}
 POLL_SECONDS = 0.5  # how often the Live training page reads a snapshot
@@ -124,11 +122,12 @@ def run_in_subprocess(
 ) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "result.json"
-        command = [sys.executable, __file__, "--worker", kind, "--model", model_name]
+        command = [sys.executable, "-m", "bench.train_speed", "--worker", kind]
+        command += ["--model", model_name]
         command += ["--epochs", str(epochs), "--worker-out", str(out), "--precision", precision]
         if subset:
             command += ["--subset", str(subset)]
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(PROJECT_ROOT))
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
         # The seed runs with TensorFlow's own thread pools ("0" = TensorFlow's choice, which
         # importing cnnviz leaves alone); ours with the ones cnnviz.parallel sets.
         for variable in (INTRA_OP_ENV_VAR, INTER_OP_ENV_VAR):

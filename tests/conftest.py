@@ -1,11 +1,9 @@
-"""Shared test settings: where MNIST is, and the project root on sys.path."""
+"""Shared test settings: where MNIST is."""
 
 import os
-import sys
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT))
 
 # The real MNIST sits beside the checkout in this workplace; CI exports the same path.
 _SHARED_MNIST = PROJECT_ROOT.parent / "shared" / "data" / "mnist.npz"

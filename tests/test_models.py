@@ -1,13 +1,11 @@
 """The models against the seed notebook: parameter counts, every output shape, the options."""
 
-import sys
-from pathlib import Path
-
 import keras
 import numpy as np
 import pytest
 from keras import layers
 
+from bench.support.seed_notebook import seed_alexnet_mnist, seed_lenet5
 from cnnviz.models import (
     MODEL_LABELS,
     RECIPES,
@@ -21,9 +19,6 @@ from cnnviz.models import (
     lenet5_original,
     summary_table,
 )
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from seed_notebook import seed_alexnet_mnist, seed_lenet5
 
 # The seed notebook's model.summary(), layer by layer (batch axis left out).
 SEED_LENET_SHAPES = [

@@ -34,6 +34,7 @@ def test_fused_adam_matches_adam_written_in_numpy():
     assert int(optimizer.iterations) == len(gradients)
 
 
+@pytest.mark.slow
 def test_fused_adam_trains_lenet_as_keras_adam_does():
     rng = np.random.default_rng(1)
     x = rng.random((96, 32, 32, 1), dtype=np.float32)
@@ -82,6 +83,7 @@ def test_amsgrad_falls_back_to_keras_update():
     np.testing.assert_allclose(results[1], results[0], rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_build_model_uses_it_and_a_compiled_save_loads_back(tmp_path):
     model = build_model(TrainingConfig(model="lenet", learning_rate=0.002))
     assert isinstance(model.optimizer, FusedAdam)

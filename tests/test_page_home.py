@@ -37,7 +37,6 @@ def test_home_never_imports_tensorflow():
     script = textwrap.dedent(
         f"""
         import sys
-        sys.path.insert(0, {str(PROJECT_ROOT)!r})
         from streamlit.testing.v1 import AppTest
         app = AppTest.from_file({APP!r}, default_timeout=30)
         app.run()
@@ -46,7 +45,12 @@ def test_home_never_imports_tensorflow():
         """
     )
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,  # `python -c` puts the working directory on sys.path: cnnviz imports
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "TF: False" in result.stdout

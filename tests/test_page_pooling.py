@@ -148,7 +148,6 @@ def test_the_page_never_imports_tensorflow():
     script = textwrap.dedent(
         f"""
         import sys
-        sys.path.insert(0, {str(PROJECT_ROOT)!r})
         from streamlit.testing.v1 import AppTest
         app = AppTest.from_file({PAGE!r}, default_timeout={TIMEOUT})
         app.run()
@@ -160,7 +159,12 @@ def test_the_page_never_imports_tensorflow():
         """
     )
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,  # `python -c` puts the working directory on sys.path: cnnviz imports
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "LOADED: []" in result.stdout

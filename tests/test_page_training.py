@@ -82,6 +82,7 @@ def test_page_renders_its_lessons_and_controls():
     assert not button(app, "Start training").disabled
 
 
+@pytest.mark.slow
 def test_a_tiny_job_ends_with_its_results(started_jobs):
     app = open_training_page()
     start_job(app, started_jobs, subset=512, epochs=1)
@@ -108,6 +109,7 @@ def test_a_tiny_job_ends_with_its_results(started_jobs):
     assert any("canvas page" in message.value for message in app.success)
 
 
+@pytest.mark.slow
 def test_the_arithmetic_choice_reaches_the_job(started_jobs):
     app = open_training_page()
     arithmetic = app.selectbox(key="train_precision")
@@ -120,6 +122,7 @@ def test_the_arithmetic_choice_reaches_the_job(started_jobs):
     assert job.wait(JOB_TIMEOUT_S) and job.snapshot().status == "finished", job.snapshot().error
 
 
+@pytest.mark.slow
 def test_training_survives_widgets_and_page_switches_and_stops(started_jobs):
     app = open_training_page()
     start_job(app, started_jobs, subset=60_000, epochs=1)  # long enough to be stopped half way
@@ -144,6 +147,7 @@ def test_training_survives_widgets_and_page_switches_and_stops(started_jobs):
     assert jobs(app) == {}
 
 
+@pytest.mark.slow
 def test_both_models_run_one_after_the_other(started_jobs, monkeypatch):
     monkeypatch.setenv("CNNVIZ_MAX_TRAININGS", "1")
     app = open_training_page()

@@ -1,6 +1,5 @@
 """Batch shards and thread pools: the sharded steps compute what keras' own steps compute."""
 
-import doctest
 import json
 import os
 import subprocess
@@ -31,11 +30,6 @@ def lenet(shards: int | None):
     return model
 
 
-def test_doctests():
-    results = doctest.testmod(parallel)
-    assert results.attempted > 0 and results.failed == 0
-
-
 @pytest.mark.parametrize("batch_size, shards", [(32, 2), (32, 3), (7, 4), (3, 4), (1, 2)])
 def test_shard_bounds_cover_the_batch_once(batch_size, shards):
     bounds = shard_bounds(batch_size, shards)
@@ -44,6 +38,7 @@ def test_shard_bounds_cover_the_batch_once(batch_size, shards):
     assert sizes.min() >= 0 and sizes.max() - sizes.min() <= 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shards", [2, 3, 4])
 @pytest.mark.parametrize("batch_size", [32, 3])  # 3 images in 4 shards leaves one empty
 def test_sharded_training_moves_the_weights_as_keras_does(shards, batch_size):

@@ -16,6 +16,7 @@ from cnnviz.train import default_output, main, progress_line
 from cnnviz.training import JobSnapshot, load_shipped_history
 
 
+@pytest.mark.slow
 def test_cli_trains_and_saves_model_and_history(tmp_path):
     out = tmp_path / "tiny" / "lenet5.keras"
     command = [sys.executable, "-m", "cnnviz.train", "lenet", "--subset", "256", "--epochs", "1"]

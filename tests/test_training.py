@@ -67,6 +67,7 @@ def wait_for(predicate, timeout=JOB_TIMEOUT_S):
     return False
 
 
+@pytest.mark.slow
 def test_a_small_job_records_batches_epochs_and_a_result(mnist):
     config = TrainingConfig(subset=SUBSET, epochs=2, seed=1)
     job = TrainingJob(config, mnist).start()
@@ -108,6 +109,7 @@ def test_a_small_job_records_batches_epochs_and_a_result(mnist):
     assert len(result.history_csv().splitlines()) == 3
 
 
+@pytest.mark.slow
 def test_model_bytes_is_a_loadable_keras_file_without_optimizer(mnist, tmp_path):
     job = TrainingJob(TrainingConfig(subset=256, epochs=1), mnist).start()
     assert job.wait(JOB_TIMEOUT_S) and job.snapshot().status == "finished"
@@ -119,6 +121,7 @@ def test_model_bytes_is_a_loadable_keras_file_without_optimizer(mnist, tmp_path)
     np.testing.assert_allclose(loaded(images), job.result.model(images), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_mixed_precision_job_hands_over_a_float32_model(mnist, tmp_path):
     config = TrainingConfig(subset=SUBSET, epochs=1, precision="mixed_bfloat16")
     job = TrainingJob(config, mnist).start()
@@ -141,6 +144,7 @@ def test_a_mixed_precision_job_hands_over_a_float32_model(mnist, tmp_path):
     assert {layer.compute_dtype for layer in loaded.layers} == {"float32"}
 
 
+@pytest.mark.slow
 def test_stop_lands_at_the_next_live_point(mnist):
     stop_at = 3
 
@@ -162,6 +166,7 @@ def test_stop_lands_at_the_next_live_point(mnist):
     assert job.result is not None  # a stopped model is still evaluated and handed over
 
 
+@pytest.mark.slow
 def test_an_exception_during_training_is_reported(mnist):
     def explode(hook, batch):
         raise RuntimeError("the projector caught fire")
@@ -179,6 +184,7 @@ def test_an_exception_during_training_is_reported(mnist):
     assert TRAINING_SLOTS.running == 0  # the failed job gave its slot back
 
 
+@pytest.mark.slow
 def test_second_job_waits_in_the_queue_then_runs(mnist, one_training_at_a_time):
     gate = threading.Event()
     first = TrainingJob(
@@ -197,6 +203,7 @@ def test_second_job_waits_in_the_queue_then_runs(mnist, one_training_at_a_time):
     assert second.snapshot().queue_position is None
 
 
+@pytest.mark.slow
 def test_a_queued_job_can_be_stopped_before_it_starts(mnist, one_training_at_a_time):
     gate = threading.Event()
     first = TrainingJob(
@@ -213,6 +220,7 @@ def test_a_queued_job_can_be_stopped_before_it_starts(mnist, one_training_at_a_t
     assert first.wait(JOB_TIMEOUT_S)
 
 
+@pytest.mark.slow
 def test_dropping_the_job_stops_it_and_frees_the_model(mnist):
     gate = threading.Event()
     hook = Hook(gate=gate)

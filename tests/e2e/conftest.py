@@ -7,8 +7,8 @@
 - `open_app_page(page, app_url, path)`: go to a page and wait until its script run has finished.
 - `ARTIFACTS_DIR` (tests/e2e/artifacts, git-ignored): screenshots; a failing test leaves one there.
 
-Test modules import the helpers with ``from harness import open_app_page, ARTIFACTS_DIR`` (this
-folder is on sys.path under pytest; `from conftest import ...` works too). Every e2e test module
+The helpers live in `bench/support/harness.py` (the load test uses them too); test modules import
+them with ``from bench.support.harness import open_app_page, ARTIFACTS_DIR``. Every e2e test module
 sets ``pytestmark = pytest.mark.e2e``; `pytest -m "not e2e"` leaves them out. Take Playwright's
 `expect` from ``expect = playwright_expect()`` rather than importing it: without playwright the
 module is then skipped (or fails under CNNVIZ_REQUIRE_BROWSER=1) instead of an ImportError.
@@ -24,33 +24,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from harness import (
+
+from bench.support.harness import (
     ARTIFACTS_DIR,
     AppServer,
     browser_required,
     browser_unavailable_reason,
     console_error_text,
     context_options,
-    exception_texts,
     launch_options,
-    open_app_page,
-    playwright_expect,
     prepare_page,
-    rerun_after,
-    save_screenshot,
     start_app_server,
-    wait_for_app_idle,
 )
-
-__all__ = [
-    "ARTIFACTS_DIR",
-    "exception_texts",
-    "open_app_page",
-    "playwright_expect",
-    "rerun_after",
-    "save_screenshot",
-    "wait_for_app_idle",
-]
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

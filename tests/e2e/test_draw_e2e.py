@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from harness import exception_texts, open_app_page, playwright_expect, save_screenshot
+
+from bench.support.harness import exception_texts, open_app_page, playwright_expect, save_screenshot
 
 pytestmark = pytest.mark.e2e
 expect = playwright_expect()

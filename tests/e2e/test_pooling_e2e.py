@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from harness import (
+
+from bench.support.harness import (
     ARTIFACTS_DIR,
     exception_texts,
     open_app_page,

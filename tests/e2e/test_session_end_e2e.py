@@ -4,21 +4,17 @@ The server trains one model at a time (CNNVIZ_MAX_TRAININGS=1). A first student 
 training and closes the tab; once the server has dropped that session (after a short
 ``server.disconnectedSessionTTL``), a second student's training must start at once rather than
 wait behind the orphan ("Busy, you are next"). Speaks Streamlit's protocol
-(bench/streamlit_client.py); no Chromium needed.
+(bench/support/streamlit_client.py); no Chromium needed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
-from pathlib import Path
 
 import pytest
-from harness import run_coroutine, running_app
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-
-from streamlit_client import StreamlitClient  # bench/ is not a package: on sys.path above
+from bench.support.harness import run_coroutine, running_app
+from bench.support.streamlit_client import StreamlitClient
 
 pytestmark = pytest.mark.e2e
 

@@ -1,4 +1,4 @@
-"""The load test's browser-less client (bench/streamlit_client.py) against the real app.
+"""The load test's browser-less client (bench/support/streamlit_client.py) against the real app.
 
 One protocol session opens the app, switches the Padding radio on Pooling & padding and sees the
 output-size formula follow (valid ⌊…⌋ + 1 → same ⌈n / s⌉), then draws a "1" on Draw a digit and
@@ -10,15 +10,11 @@ reruns and not requests the server ignored.
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
 import pytest
-from harness import run_coroutine
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-
-from streamlit_client import (  # bench/ is not a package: on sys.path above
+from bench.support.harness import run_coroutine
+from bench.support.streamlit_client import (
     StreamlitClient,
     canvas_drawing,
     stroke_fabric_json,

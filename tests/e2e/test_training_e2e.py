@@ -10,7 +10,8 @@ import re
 import time
 
 import pytest
-from harness import (
+
+from bench.support.harness import (
     exception_texts,
     open_app_page,
     playwright_expect,

@@ -1,6 +1,6 @@
 """The seed notebook's two models, verbatim: the reference cnnviz is measured and tested against.
 
-Used by ``bench/train_speed.py`` (the seed's own training, timed) and ``tests/test_models.py``
+Used by ``bench.train_speed`` (the seed's own training, timed) and ``tests/test_models.py``
 (cnnviz's models must match these layer by layer). Kept apart from ``cnnviz.models`` on purpose:
 an independent copy of what the notebook wrote, not a re-use of the code under test.
 """
