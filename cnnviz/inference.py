@@ -39,6 +39,7 @@ __all__ = [
     "load_registry",
     "model_input",
     "predict_digit",
+    "predict_digits",
 ]
 
 if TYPE_CHECKING:  # only for type hints: importing keras costs seconds
@@ -262,19 +263,45 @@ def predict_digit(model: keras.Model, image28: np.ndarray) -> np.ndarray:
     ndarray, shape (10,), float32
         Probability of each digit 0–9; they sum to 1.
     """
+    return predict_digits(model, _check_digit(image28)[np.newaxis])[0]
+
+
+def predict_digits(model: keras.Model, images28: np.ndarray) -> np.ndarray:
+    """The model's ten class probabilities for each of a batch of (28, 28) digits in [0, 1].
+
+    One call into the model for the whole batch (a sweep of a slider's range costs about as
+    much as one digit). The forward pass is traced once for any batch size.
+
+    Parameters
+    ----------
+    images28 : ndarray, shape (N, 28, 28)
+
+    Returns
+    -------
+    ndarray, shape (N, 10), float32
+    """
     import tensorflow as tf  # lazy: TensorFlow takes seconds to import
 
-    batch = model_input(model, image28)  # (1, H, W, 1)
+    images28 = np.asarray(images28)
+    if images28.ndim != 3 or images28.shape[1:] != MNIST_IMAGE_SHAPE or len(images28) == 0:
+        raise ValueError(
+            f"Expected a batch of 28×28 digits, shape (N, 28, 28), got shape {images28.shape}."
+        )
+    batch = to_model_input(images28, size=input_size(model))  # (N, H, W, 1)
     tools = _tools(model)
     with tools.lock:
         if tools.forward is None:
             # Calling a keras model eagerly walks its layers in Python (several ms); traced
             # once into a graph, one call costs about a millisecond. Same weights, same maths.
             # A weak reference, so a session's model can still be freed when the session ends.
+            # The batch dimension is left open so every batch size shares one trace.
             model_ref = weakref.ref(model)
-            tools.forward = tf.function(lambda images: model_ref()(images, training=False))
-        probabilities = tools.forward(tf.constant(batch))
-    return np.asarray(probabilities, dtype=np.float32)[0]
+            signature = tf.TensorSpec((None, *batch.shape[1:]), tf.float32)
+            tools.forward = tf.function(
+                lambda images: model_ref()(images, training=False), input_signature=[signature]
+            )
+        probabilities = tools.forward(tf.constant(batch, dtype=tf.float32))
+    return np.asarray(probabilities, dtype=np.float32)
 
 
 def _layer_kind(layer: keras.layers.Layer) -> str | None:
