@@ -4,6 +4,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from cnnviz import charts, inference, preprocess
+from cnnviz.charts import draw as draw_charts
 
 CANVAS_SIZE = 280
 INKS = {"White on black": ("#FFFFFF", "#000000"), "Black on white": ("#000000", "#FFFFFF")}
@@ -75,7 +76,7 @@ with right:
     digit = int(probabilities.argmax())
     st.metric("Prediction", digit)
     st.caption(f"{probabilities[digit]:.1%} confident")
-    st.plotly_chart(charts.probability_bars(probabilities, title="Probability of each digit"))
+    st.plotly_chart(draw_charts.probability_bars(probabilities, title="Probability of each digit"))
 
 st.subheader("From your drawing to the network's input")
 model_view = inference.model_input(model, steps.centred)[0, :, :, 0]
@@ -116,10 +117,10 @@ st.markdown(
     "maps so the next layer sees a wider area. Maps share one grey scale per layer."
 )
 for layer in inference.activation_maps(model, steps.centred):
-    st.plotly_chart(charts.feature_maps(layer.maps, f"{layer.name} — {layer.layer_type}"))
+    st.plotly_chart(draw_charts.feature_maps(layer.maps, f"{layer.name} — {layer.layer_type}"))
 filters = inference.first_layer_filters(model)
 st.plotly_chart(
-    charts.filter_grid(filters.kernels, f"First layer's filters ({filters.layer_name})")
+    draw_charts.filter_grid(filters.kernels, f"First layer's filters ({filters.layer_name})")
 )
 st.caption(
     "Blue weights add brightness under them, red ones subtract it: each filter responds "

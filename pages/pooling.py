@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import charts, images, ops
+from cnnviz.charts import pooling as pooling_charts
 from cnnviz.data import MnistNotFoundError, how_to_get_mnist
 
 MODE_LABELS = {"max": "Max", "min": "Min", "avg": "Average"}
@@ -129,7 +130,7 @@ else:
     window = ops.window_for_output(*cell, pool_size, stride, padding, grid.shape)
     padded_grid = ops.pad2d(grid, *window.padding, value=np.nan)  # NaN: ignored by pooling
     st.plotly_chart(
-        charts.step_through(
+        pooling_charts.step_through(
             padded_grid,
             window.padded_rows,
             window.padded_cols,
@@ -164,7 +165,9 @@ conv_padding = st.radio(
 )
 pads = ops.padding_amounts(small.shape, kernel.shape, 1, conv_padding)
 st.plotly_chart(
-    charts.padded_heatmap(ops.pad2d(small, *pads), pads, f"Zero-padded for '{conv_padding}'"),
+    pooling_charts.padded_heatmap(
+        ops.pad2d(small, *pads), pads, f"Zero-padded for '{conv_padding}'"
+    ),
     key="padded",
 )
 convolved = {each: ops.conv2d(small, kernel, 1, each) for each in ops.CONV_PADDINGS}
@@ -214,7 +217,9 @@ else:
     bars = {"input": reference.input_change}
     bars |= {f"{MODE_LABELS[each]} pooled": changes[each].output_change for each in changes}
     st.plotly_chart(
-        charts.change_bars(bars, title=f"Mean absolute change after a {shift_by}-pixel shift"),
+        pooling_charts.change_bars(
+            bars, title=f"Mean absolute change after a {shift_by}-pixel shift"
+        ),
         key="shift_bars",
     )
     st.markdown(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz import charts, models, training
+from cnnviz import evaluation, models, training
 from cnnviz import training_lesson as lesson
+from cnnviz.charts import training as training_charts
 from cnnviz.data import MnistNotFoundError, load_mnist
 from cnnviz.parallel import native_bfloat16
 
@@ -118,7 +119,7 @@ def live_job(model_key: str, polling: bool) -> None:
     speed.metric("Images per second", f"{snap.images_per_second:,.0f}")
     elapsed.metric("Elapsed", lesson.format_duration(snap.elapsed_s))
     if snap.batch_steps:
-        figure = charts.batch_curves(
+        figure = training_charts.batch_curves(
             snap.batch_steps,
             snap.batch_loss,
             snap.batch_accuracy,
@@ -127,7 +128,7 @@ def live_job(model_key: str, polling: bool) -> None:
         )
         st.plotly_chart(figure, key=f"batch_chart_{model_key}")
     if snap.epochs:
-        figure = charts.epoch_curves(snap.epochs, title="Per epoch: train vs validation")
+        figure = training_charts.epoch_curves(snap.epochs, title="Per epoch: train vs validation")
         st.plotly_chart(figure, key=f"epoch_chart_{model_key}")
     if polling and job.done:
         st.rerun()  # a full run stops the polling and draws the results
@@ -141,7 +142,7 @@ def mistakes_gallery(model_key: str, mnist, result) -> None:
     predicted_digit = predicted_column.selectbox(
         "Predicted digit", digits, key=f"predicted_digit_{model_key}"
     )
-    indices = charts.misclassified_indices(
+    indices = evaluation.misclassified_indices(
         mnist.y_test,
         result.test_probabilities,
         true_class=None if true_digit == ANY_DIGIT else true_digit,
@@ -149,7 +150,7 @@ def mistakes_gallery(model_key: str, mnist, result) -> None:
     )
     st.caption(f"{len(indices)} such mistakes; the {GALLERY_SIZE} most confident are shown.")
     shown = indices[:GALLERY_SIZE]
-    figure = charts.misclassified_gallery(
+    figure = training_charts.misclassified_gallery(
         mnist.x_test[shown], mnist.y_test[shown], result.test_probabilities[shown]
     )
     st.plotly_chart(figure, key=f"gallery_{model_key}")
@@ -162,7 +163,9 @@ def results(model_key: str, job, mnist) -> None:
     mean_epoch = sum(result.seconds_per_epoch) / max(len(result.seconds_per_epoch), 1)
     epoch_time.metric("Time per epoch", lesson.format_duration(mean_epoch))
     st.caption(f"Test loss {result.test_loss:.4f} on {len(mnist.y_test):,} test digits.")
-    st.plotly_chart(charts.confusion_matrix(result.confusion), key=f"confusion_{model_key}")
+    st.plotly_chart(
+        training_charts.confusion_matrix(result.confusion), key=f"confusion_{model_key}"
+    )
     st.markdown("**Misclassified test digits** (true → predicted, with probabilities)")
     mistakes_gallery(model_key, mnist, result)
     with st.expander("Epochs, layers and downloads"):
@@ -203,7 +206,7 @@ def shipped_replay(model_key: str):
     and building them cost 40–110 ms on every rerun of this page. Shared read-only (st.plotly_chart
     copies a figure before sending it). Errors are not cached: a fixed file is read again."""
     history = training.load_shipped_history(model_key)
-    batch_figure = charts.batch_curves(
+    batch_figure = training_charts.batch_curves(
         history["batch_steps"],
         history["batch_loss"],
         history["batch_accuracy"],
@@ -211,7 +214,7 @@ def shipped_replay(model_key: str):
         batches_per_epoch=history.get("steps_per_epoch"),
     )
     epochs = [training.EpochRecord(**record) for record in history["epochs"]]
-    epoch_figure = charts.epoch_curves(epochs, title="Per epoch: train vs validation")
+    epoch_figure = training_charts.epoch_curves(epochs, title="Per epoch: train vs validation")
     return history, batch_figure, epoch_figure
 
 

@@ -1,28 +1,28 @@
-"""The Draw a digit page's chart builders, checked without a browser."""
+"""The Draw a digit page's chart builders (cnnviz.charts.draw), checked without a browser."""
 
 import numpy as np
 import pytest
 
-from cnnviz import charts
+from cnnviz.charts import draw as draw_charts
 
 
 def test_probability_bars_highlight_the_prediction():
     probabilities = np.array([0.01, 0.02, 0.9, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01])
-    figure = charts.probability_bars(probabilities, title="p")
+    figure = draw_charts.probability_bars(probabilities, title="p")
     bar = figure.data[0]
     assert list(bar.x) == [str(digit) for digit in range(10)]
     np.testing.assert_allclose(bar.y, probabilities)
-    assert bar.marker.color[2] == charts.PREDICTION_COLOR
-    assert set(bar.marker.color[:2] + bar.marker.color[3:]) == {charts.PROBABILITY_COLOR}
+    assert bar.marker.color[2] == draw_charts.PREDICTION_COLOR
+    assert set(bar.marker.color[:2] + bar.marker.color[3:]) == {draw_charts.PROBABILITY_COLOR}
     assert bar.text[2] == "90%"
     assert figure.layout.xaxis.type == "category"
     with pytest.raises(ValueError, match="1-D"):
-        charts.probability_bars(np.ones((2, 5)))
+        draw_charts.probability_bars(np.ones((2, 5)))
 
 
 def test_feature_maps_tile_every_channel_on_one_scale():
     maps = np.arange(2 * 3 * 5, dtype=float).reshape(2, 3, 5)  # (H=2, W=3, C=5)
-    figure = charts.feature_maps(maps, "C1", columns=2)
+    figure = draw_charts.feature_maps(maps, "C1", columns=2)
     heatmap = figure.data[0]
     mosaic, numbers = np.array(heatmap.z, dtype=float), np.array(heatmap.customdata, dtype=float)
     # 5 maps in rows of 2 → 3 rows of 2-pixel maps with 1-pixel gaps: 3·3 − 1 by 2·4 − 1.
@@ -34,17 +34,17 @@ def test_feature_maps_tile_every_channel_on_one_scale():
     assert (heatmap.zmin, heatmap.zmax) == (0.0, 29.0)
     assert figure.layout.title.text == "C1 (2 × 3 × 5)"
     with pytest.raises(ValueError, match=r"\(H, W, C\)"):
-        charts.feature_maps(np.ones((4, 4)))
+        draw_charts.feature_maps(np.ones((4, 4)))
 
 
 def test_feature_maps_of_a_constant_layer_still_draw():
-    figure = charts.feature_maps(np.zeros((2, 2, 3)))
+    figure = draw_charts.feature_maps(np.zeros((2, 2, 3)))
     assert figure.data[0].zmax > figure.data[0].zmin
 
 
 def test_filter_grid_is_symmetric_about_zero():
     kernels = np.array([[[1.0, -3.0]], [[0.5, 2.0]]])  # (2 filters, 1, 2)
-    figure = charts.filter_grid(kernels, "C1")
+    figure = draw_charts.filter_grid(kernels, "C1")
     heatmap = figure.data[0]
     assert (heatmap.zmin, heatmap.zmax) == (-3.0, 3.0)
     assert figure.layout.title.text == "C1 (2 filters of 1 × 2)"

@@ -1,9 +1,10 @@
-"""The pooling page's chart builders (cnnviz.charts), checked without a browser."""
+"""The pooling page's chart builders (cnnviz.charts.pooling), checked without a browser."""
 
 import numpy as np
 import pytest
 
-from cnnviz import charts, ops
+from cnnviz import ops
+from cnnviz.charts import pooling as pooling_charts
 
 
 def rects(figure):
@@ -13,7 +14,7 @@ def rects(figure):
 def test_padded_heatmap_washes_the_border_and_outlines_the_real_image():
     image = np.arange(16.0).reshape(4, 4) / 15
     padding = (1, 2, 0, 1)  # (top, bottom, left, right)
-    figure = charts.padded_heatmap(ops.pad2d(image, *padding), padding)
+    figure = pooling_charts.padded_heatmap(ops.pad2d(image, *padding), padding)
     shapes = rects(figure)
     # Three non-empty strips (top, bottom, right; left is 0 wide) and one outline.
     assert len(shapes) == 4
@@ -21,18 +22,20 @@ def test_padded_heatmap_washes_the_border_and_outlines_the_real_image():
     assert (outline.x0, outline.x1, outline.y0, outline.y1) == (-0.5, 3.5, 0.5, 4.5)
     assert figure.layout.title.text == "Padded input (7 × 5)"
     with pytest.raises(ValueError, match="does not fit"):
-        charts.padded_heatmap(np.zeros((3, 3)), (2, 1, 0, 0))
+        pooling_charts.padded_heatmap(np.zeros((3, 3)), (2, 1, 0, 0))
 
 
 def test_padded_heatmap_without_padding_draws_no_border():
-    assert rects(charts.padded_heatmap(np.zeros((3, 3)), (0, 0, 0, 0))) == []
+    assert rects(pooling_charts.padded_heatmap(np.zeros((3, 3)), (0, 0, 0, 0))) == []
 
 
 def test_step_through_outlines_the_window_and_hides_cells_not_yet_computed():
     grid = np.arange(16.0).reshape(4, 4) / 15
     output = ops.pool2d(grid, 2, 1)  # 3 × 3
     window = ops.window_for_output(1, 0, 2, 1, "valid", grid.shape)
-    figure = charts.step_through(grid, window.padded_rows, window.padded_cols, output, (1, 0))
+    figure = pooling_charts.step_through(
+        grid, window.padded_rows, window.padded_cols, output, (1, 0)
+    )
     input_trace, output_trace = figure.data
     np.testing.assert_array_equal(np.asarray(input_trace.z, dtype=float), grid)
     shown = np.array(output_trace.z, dtype=float)
@@ -42,43 +45,15 @@ def test_step_through_outlines_the_window_and_hides_cells_not_yet_computed():
     assert (window_box.x0, window_box.x1, window_box.y0, window_box.y1) == (-0.5, 1.5, 0.5, 2.5)
     assert (cell_box.x0, cell_box.y0) == (-0.5, 0.5) and cell_box.xref == "x2"
     with pytest.raises(ValueError, match="outside"):
-        charts.step_through(grid, window.padded_rows, window.padded_cols, output, (3, 0))
-
-
-def test_image_row_titles_show_real_shapes_and_big_images_are_drawn_smaller():
-    big = np.random.default_rng(0).random((512, 400)).astype(np.float32)
-    figure = charts.image_row({"Max": big, "Min": big[:10, :10]})
-    titles = [annotation.text for annotation in figure.layout.annotations]
-    assert titles == ["Max (512 × 400)", "Min (10 × 10)"]
-    assert np.asarray(figure.data[0].z).shape == (256, 200)
-    assert np.asarray(figure.data[1].z).shape == (10, 10)
-    np.testing.assert_allclose(np.asarray(figure.data[0].z).mean(), big.mean(), atol=1e-4)
-    full = charts.image_row({"Max": big}, max_display_side=None)
-    assert np.asarray(full.data[0].z).shape == (512, 400)
-
-
-def test_image_row_same_scale_centres_smaller_images_in_one_frame():
-    figure = charts.image_row(
-        {"valid": np.zeros((2, 2)), "full": np.zeros((6, 6))}, same_scale=True, zmin=0, zmax=1
-    )
-    assert (figure.data[0].x0, figure.data[0].y0) == (2.0, 2.0)
-    assert tuple(figure.layout.xaxis.range) == (-0.5, 5.5)
-    assert tuple(figure.layout.yaxis2.range) == (5.5, -0.5)
-
-
-def test_image_row_rejects_bad_input():
-    with pytest.raises(ValueError, match="at least one"):
-        charts.image_row({})
-    with pytest.raises(ValueError, match="2-D"):
-        charts.image_row({"rgb": np.zeros((2, 2, 3))})
+        pooling_charts.step_through(grid, window.padded_rows, window.padded_cols, output, (3, 0))
 
 
 def test_change_bars():
-    figure = charts.change_bars({"input": 0.25, "Max pooled": 0.05}, title="shift")
+    figure = pooling_charts.change_bars({"input": 0.25, "Max pooled": 0.05}, title="shift")
     (bars,) = figure.data
     assert list(bars.x) == ["input", "Max pooled"] and list(bars.y) == [0.25, 0.05]
     assert list(bars.text) == ["0.250", "0.050"]
     with pytest.raises(ValueError, match="non-negative"):
-        charts.change_bars({"input": -1.0})
+        pooling_charts.change_bars({"input": -1.0})
     with pytest.raises(ValueError, match="at least one"):
-        charts.change_bars({})
+        pooling_charts.change_bars({})

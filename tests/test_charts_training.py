@@ -1,4 +1,4 @@
-"""The training chart builders of cnnviz.charts, checked on small hand-worked data."""
+"""The Live training page's chart builders (cnnviz.charts.training), on hand-worked data."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
-from cnnviz import charts
+from cnnviz.charts import training as training_charts
 
 
 class Epoch(NamedTuple):
@@ -22,7 +22,7 @@ class Epoch(NamedTuple):
 
 
 def test_batch_curves_plots_loss_above_accuracy_on_the_batch_axis():
-    figure = charts.batch_curves([1, 2, 3, 4], [2.3, 1.1, 0.7, 0.5], [0.1, 0.6, 0.8, 0.85])
+    figure = training_charts.batch_curves([1, 2, 3, 4], [2.3, 1.1, 0.7, 0.5], [0.1, 0.6, 0.8, 0.85])
     loss_trace, accuracy_trace = figure.data
     np.testing.assert_array_equal(loss_trace.x, [1, 2, 3, 4])
     np.testing.assert_allclose(loss_trace.y, [2.3, 1.1, 0.7, 0.5])
@@ -35,14 +35,14 @@ def test_batch_curves_plots_loss_above_accuracy_on_the_batch_axis():
 
 def test_batch_curves_marks_each_new_epoch():
     steps = list(range(1, 26))  # 25 batches at 10 per epoch: epochs start after 10 and 20
-    figure = charts.batch_curves(steps, [1.0] * 25, [0.5] * 25, batches_per_epoch=10)
+    figure = training_charts.batch_curves(steps, [1.0] * 25, [0.5] * 25, batches_per_epoch=10)
     # One dotted line per boundary in each of the two panels.
     assert sorted(shape.x0 for shape in figure.layout.shapes) == [10, 10, 20, 20]
     assert {shape.line.dash for shape in figure.layout.shapes} == {"dot"}
 
 
 def test_batch_curves_with_no_points_yet_is_an_empty_chart():
-    figure = charts.batch_curves([], [], [], batches_per_epoch=10)
+    figure = training_charts.batch_curves([], [], [], batches_per_epoch=10)
     assert [len(trace.x) for trace in figure.data] == [0, 0]
     assert figure.layout.shapes == ()
 
@@ -53,17 +53,17 @@ def test_batch_curves_with_no_points_yet_is_an_empty_chart():
 )
 def test_batch_curves_refuses_series_of_different_lengths(arguments):
     with pytest.raises(ValueError, match="one value per point"):
-        charts.batch_curves(*arguments)
+        training_charts.batch_curves(*arguments)
 
 
 def test_batch_curves_refuses_a_zero_epoch_length():
     with pytest.raises(ValueError, match="batches_per_epoch"):
-        charts.batch_curves([1], [1.0], [0.5], batches_per_epoch=0)
+        training_charts.batch_curves([1], [1.0], [0.5], batches_per_epoch=0)
 
 
 def test_epoch_curves_sets_train_against_validation():
     records = [Epoch(1, 0.30, 0.91, 0.12, 0.96), Epoch(2, 0.10, 0.97, 0.08, 0.975)]
-    figure = charts.epoch_curves(records)
+    figure = training_charts.epoch_curves(records)
     by_name_and_axis = {(trace.name, trace.yaxis): trace for trace in figure.data}
     assert set(by_name_and_axis) == {
         ("train", "y"),
@@ -81,7 +81,9 @@ def test_epoch_curves_sets_train_against_validation():
 
 
 def test_epoch_curves_leaves_a_gap_for_a_missing_validation():
-    figure = charts.epoch_curves([Epoch(1, 0.3, 0.9, 0.1, 0.96), Epoch(2, 0.2, 0.93, None, None)])
+    figure = training_charts.epoch_curves(
+        [Epoch(1, 0.3, 0.9, 0.1, 0.96), Epoch(2, 0.2, 0.93, None, None)]
+    )
     validation_loss = next(t for t in figure.data if t.name == "validation" and t.yaxis == "y")
     assert validation_loss.y[0] == pytest.approx(0.1)
     assert np.isnan(validation_loss.y[1])
@@ -93,7 +95,7 @@ def test_confusion_matrix_rows_are_true_digits_and_cells_show_counts():
     predicted = np.array([0, 0, 1, 1, 0])
     counts = np.zeros((2, 2), dtype=int)
     np.add.at(counts, (true_labels, predicted), 1)
-    figure = charts.confusion_matrix(counts)
+    figure = training_charts.confusion_matrix(counts)
     (trace,) = figure.data
     np.testing.assert_array_equal(trace.text, [[2, 1], [1, 1]])
     assert list(trace.y) == ["0", "1"] and list(trace.x) == ["0", "1"]
@@ -108,7 +110,7 @@ def test_confusion_matrix_rows_are_true_digits_and_cells_show_counts():
 def test_confusion_matrix_takes_a_10_by_10_float_matrix_of_whole_numbers():
     counts = np.diag(np.full(10, 980.0))
     counts[4, 9] = 7.0
-    (trace,) = charts.confusion_matrix(counts).data
+    (trace,) = training_charts.confusion_matrix(counts).data
     assert np.asarray(trace.text).shape == (10, 10)
     assert trace.text[4][9] == 7 and trace.text[9][4] == 0
 
@@ -124,58 +126,7 @@ def test_confusion_matrix_takes_a_10_by_10_float_matrix_of_whole_numbers():
 )
 def test_confusion_matrix_refuses_what_is_not_a_confusion_matrix(matrix, message):
     with pytest.raises(ValueError, match=message):
-        charts.confusion_matrix(matrix)
-
-
-def test_misclassified_indices_orders_mistakes_by_confidence():
-    true_labels = np.array([0, 0, 1, 1, 2])
-    probabilities = np.array(
-        [
-            [0.9, 0.1, 0.0],  # right
-            [0.2, 0.8, 0.0],  # 0 read as 1 with 80%
-            [0.6, 0.4, 0.0],  # 1 read as 0 with 60%
-            [0.1, 0.2, 0.7],  # 1 read as 2 with 70%
-            [0.0, 0.1, 0.9],  # right
-        ]
-    )
-    assert charts.misclassified_indices(true_labels, probabilities).tolist() == [1, 3, 2]
-    assert charts.misclassified_indices(true_labels, probabilities, true_class=1).tolist() == [
-        3,
-        2,
-    ]
-    assert charts.misclassified_indices(true_labels, probabilities, predicted_class=0).tolist() == [
-        2
-    ]
-    assert (
-        charts.misclassified_indices(
-            true_labels, probabilities, true_class=0, predicted_class=2
-        ).tolist()
-        == []
-    )
-
-
-def test_misclassified_indices_agrees_with_a_plain_loop():
-    rng = np.random.default_rng(0)
-    probabilities = rng.dirichlet(np.ones(10), size=500)
-    true_labels = rng.integers(0, 10, size=500)
-    expected = [
-        index
-        for index in range(500)
-        if probabilities[index].argmax() != true_labels[index]
-        and true_labels[index] == 3
-        and probabilities[index].argmax() == 5
-    ]
-    found = charts.misclassified_indices(
-        true_labels, probabilities, true_class=3, predicted_class=5
-    )
-    assert sorted(found.tolist()) == expected
-    confidences = probabilities[found, 5]
-    assert np.all(np.diff(confidences) <= 0)
-
-
-def test_misclassified_indices_refuses_mismatched_shapes():
-    with pytest.raises(ValueError, match="Expected labels"):
-        charts.misclassified_indices(np.zeros(3, dtype=int), np.ones((4, 10)) / 10)
+        training_charts.confusion_matrix(matrix)
 
 
 def test_misclassified_gallery_tiles_the_digits_and_captions_them():
@@ -185,14 +136,14 @@ def test_misclassified_gallery_tiles_the_digits_and_captions_them():
     probabilities[0, [2, 7]] = [0.91, 0.09]  # a 7 read as 2
     probabilities[1, [9, 4]] = [0.55, 0.45]  # a 4 read as 9
     probabilities[2, [4, 9]] = [0.80, 0.20]  # a 9 read as 4
-    figure = charts.misclassified_gallery(images, true_labels, probabilities, columns=2)
+    figure = training_charts.misclassified_gallery(images, true_labels, probabilities, columns=2)
     (trace,) = figure.data
     mosaic = np.asarray(trace.z, dtype=float)
-    cell_height = charts.GALLERY_CAPTION_HEIGHT + 28 + charts.GALLERY_GAP
-    cell_width = 28 + charts.GALLERY_GAP
+    cell_height = training_charts.GALLERY_CAPTION_HEIGHT + 28 + training_charts.GALLERY_GAP
+    cell_width = 28 + training_charts.GALLERY_GAP
     assert mosaic.shape == (2 * cell_height, 2 * cell_width)  # 3 digits in 2 columns: 2 rows
     for index, (row, column) in enumerate([(0, 0), (0, 1), (1, 0)]):
-        top = row * cell_height + charts.GALLERY_CAPTION_HEIGHT
+        top = row * cell_height + training_charts.GALLERY_CAPTION_HEIGHT
         left = column * cell_width
         np.testing.assert_array_equal(mosaic[top : top + 28, left : left + 28], images[index])
     assert np.isnan(mosaic[cell_height:, cell_width:]).all()  # the empty fourth place
@@ -203,7 +154,7 @@ def test_misclassified_gallery_tiles_the_digits_and_captions_them():
 
 
 def test_misclassified_gallery_says_when_there_is_nothing_to_show():
-    figure = charts.misclassified_gallery(
+    figure = training_charts.misclassified_gallery(
         np.zeros((0, 28, 28), dtype=np.uint8), np.zeros(0, dtype=int), np.zeros((0, 10))
     )
     assert figure.data == ()
@@ -212,6 +163,6 @@ def test_misclassified_gallery_says_when_there_is_nothing_to_show():
 
 def test_misclassified_gallery_refuses_mismatched_inputs():
     with pytest.raises(ValueError, match="Expected images"):
-        charts.misclassified_gallery(
+        training_charts.misclassified_gallery(
             np.zeros((2, 28, 28), dtype=np.uint8), np.zeros(3, dtype=int), np.zeros((2, 10))
         )

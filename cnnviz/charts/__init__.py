@@ -1,0 +1,15 @@
+"""Plotly figure builders: data in, ``plotly.graph_objects.Figure`` out; nothing is drawn here.
+
+- ``base``: what every page's charts share: margins, colours, ``heatmap``, ``image_row``, the
+  side-by-side panel layout and ``cell_box`` for rectangles around heatmap cells.
+- ``pooling``: the Pooling & padding page (padded images, the step-through, shift bars).
+- ``training``: the Live training page (learning curves, confusion matrix, gallery of mistakes).
+- ``draw``: the Draw a digit page (probabilities, feature maps, filters).
+
+The shared builders are re-exported here, so a page reads ``charts.heatmap(...)`` next to
+``pooling_charts.step_through(...)``.
+"""
+
+from cnnviz.charts.base import IMAGE_COLORSCALE, SIGNED_COLORSCALE, heatmap, image_row
+
+__all__ = ["IMAGE_COLORSCALE", "SIGNED_COLORSCALE", "heatmap", "image_row"]

@@ -1,0 +1,258 @@
+"""The drawing base every page's charts share: margins, colours, heatmaps, rows of images.
+
+A chart builder is a function from data to a ``plotly.graph_objects.Figure``; nothing in
+``cnnviz.charts`` draws on screen or imports streamlit, so every builder is tested without a
+browser. Images follow one convention throughout: a heatmap's row 0 is at the top and cell
+(r, c) is centred on (x=c, y=r), so it spans c ± 0.5 and r ± 0.5 (``cell_box`` draws around
+cells in those coordinates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+# plotly imports pandas lazily on the first figure; with thirty sessions drawing their first
+# figure at once, one thread could see a half-initialised pandas. Import it here, once.
+import pandas  # noqa: F401
+import plotly.graph_objects as go
+from PIL import Image
+
+# One look for every image in the app: grey for intensities, a diverging scale for signed maps.
+IMAGE_COLORSCALE = "gray"
+SIGNED_COLORSCALE = "RdBu"
+CHART_MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
+IMAGE_ROW_MAX_SIDE = 256  # side-by-side panels are drawn at most this many pixels per side
+
+# Plotly's default colours, named once; each page's module gives them their roles.
+BLUE = "#1f77b4"
+ORANGE = "#ff7f0e"
+GREEN = "#2ca02c"
+PURPLE = "#9467bd"
+BROWN = "#8c564b"
+GREY = "#7f7f7f"
+
+
+def cell_box(
+    rows: tuple[int, int],
+    cols: tuple[int, int],
+    *,
+    axes: tuple[str, str] = ("x", "y"),
+    line: Mapping[str, Any] | None = None,
+    fillcolor: str | None = None,
+) -> dict[str, Any]:
+    """A plotly rectangle shape around whole cells of a heatmap drawn in image coordinates.
+
+    Parameters
+    ----------
+    rows, cols : (int, int)
+        The first cell and one past the last, like a slice: ``rows=(1, 3)`` covers rows 1 and 2.
+    axes : (str, str)
+        The x and y axis the heatmap is on, e.g. ``("x2", "y2")`` for the second panel.
+    line : mapping, optional
+        The outline (plotly ``line``: colour, width); by default none.
+    fillcolor : str, optional
+        A colour to wash the cells with; by default they stay clear.
+
+    Examples
+    --------
+    >>> box = cell_box((1, 3), (0, 2), line={"color": "red", "width": 2})
+    >>> [box[key] for key in ("x0", "x1", "y0", "y1")]
+    [-0.5, 1.5, 0.5, 2.5]
+    """
+    (top, bottom), (left, right) = rows, cols
+    if bottom < top or right < left:
+        raise ValueError(f"A box needs start <= stop, got rows {rows} and columns {cols}.")
+    shape: dict[str, Any] = {
+        "type": "rect",
+        "xref": axes[0],
+        "yref": axes[1],
+        "x0": left - 0.5,
+        "x1": right - 0.5,
+        "y0": top - 0.5,
+        "y1": bottom - 0.5,
+        "line": dict(line) if line is not None else {"width": 0},
+    }
+    if fillcolor is not None:
+        shape["fillcolor"] = fillcolor
+    return shape
+
+
+def heatmap(
+    image: np.ndarray,
+    title: str = "",
+    *,
+    zmin: float | None = None,
+    zmax: float | None = None,
+    colorscale: str = IMAGE_COLORSCALE,
+    show_values: bool = False,
+    value_format: str = ".2f",
+    height: int = 320,
+) -> go.Figure:
+    """A 2-D array as a heatmap with row 0 at the top, square pixels, and the shape in the title.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W)
+        The values to show.
+    title : str
+        Shown above the map, followed by the array's shape, e.g. "Output (14 × 14)".
+    zmin, zmax : float, optional
+        Fix the colour range (so an input and its pooled output share one scale).
+    show_values : bool
+        Write each cell's value in it; only sensible for small grids (the step-through).
+    """
+    image = np.asarray(image)
+    if image.ndim != 2:
+        raise ValueError(f"heatmap needs a 2-D array, got shape {image.shape}.")
+    trace = go.Heatmap(
+        z=image,
+        zmin=zmin,
+        zmax=zmax,
+        colorscale=colorscale,
+        showscale=False,
+        hovertemplate="row %{y}, col %{x}: %{z:" + value_format + "}<extra></extra>",
+    )
+    if show_values:
+        trace.update(texttemplate="%{z:" + value_format + "}", textfont={"size": 11})
+    figure = go.Figure(trace)
+    shape_text = f"{image.shape[0]} × {image.shape[1]}"
+    figure.update_layout(
+        title=f"{title} ({shape_text})" if title else shape_text,
+        height=height,
+        margin=CHART_MARGIN,
+    )
+    figure.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain")
+    figure.update_xaxes(constrain="domain")
+    return figure
+
+
+def panel_layout(widths: Sequence[float], titles: Sequence[str], gap: float) -> dict[str, Any]:
+    """A layout for images side by side, panel i on axes x{i}/y{i} ("x", "x2", ...).
+
+    Each panel's width share follows ``widths``; row 0 is at the top and pixels are square.
+    Built as one plain dict: plotly's make_subplots plus per-axis updates cost ~20 ms a figure,
+    which every rerun of the pooling page would pay several times.
+    """
+    usable = 1.0 - gap * (len(widths) - 1)
+    total = float(sum(widths))
+    layout: dict[str, Any] = {"margin": dict(CHART_MARGIN), "annotations": []}
+    left = 0.0
+    for index, (width, title) in enumerate(zip(widths, titles, strict=True), start=1):
+        suffix = "" if index == 1 else str(index)
+        right = min(1.0, left + usable * width / total)
+        layout[f"xaxis{suffix}"] = {
+            "domain": [left, right],
+            "anchor": f"y{suffix}",
+            "constrain": "domain",
+        }
+        layout[f"yaxis{suffix}"] = {
+            "domain": [0.0, 1.0],
+            "anchor": f"x{suffix}",
+            "autorange": "reversed",
+            "scaleanchor": f"x{suffix}",
+            "constrain": "domain",
+        }
+        layout["annotations"].append(
+            {
+                "text": title,
+                "xref": "paper",
+                "yref": "paper",
+                "x": (left + right) / 2,
+                "y": 1.0,
+                "xanchor": "center",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 14},
+            }
+        )
+        left = right + gap
+    return layout
+
+
+def image_row(
+    images: Mapping[str, np.ndarray],
+    *,
+    zmin: float | None = None,
+    zmax: float | None = None,
+    colorscale: str = IMAGE_COLORSCALE,
+    same_scale: bool = False,
+    max_display_side: int | None = IMAGE_ROW_MAX_SIDE,
+    height: int = 320,
+) -> go.Figure:
+    """Several images side by side, each titled with its name and shape, on one colour scale.
+
+    Parameters
+    ----------
+    images : mapping of str to ndarray (H, W)
+        Title → image, shown left to right (e.g. max, min and average pooling of one image).
+    zmin, zmax : float, optional
+        The shared colour range; by default the range over all images.
+    same_scale : bool
+        Draw every image at the same pixel size, centred in a frame as big as the largest one,
+        so that differences in size show (e.g. valid vs same vs full convolution).
+    max_display_side : int, optional
+        Bigger images are drawn area-averaged down to this many pixels per side (each panel is
+        only a few hundred pixels wide on screen anyway, and it keeps reruns fast); the title
+        still gives the real shape. ``None`` draws every pixel.
+
+    Raises
+    ------
+    ValueError
+        If there are no images or one is not 2-D.
+    """
+    arrays = {name: np.asarray(image, dtype=np.float32) for name, image in images.items()}
+    if not arrays:
+        raise ValueError("image_row needs at least one image.")
+    for name, image in arrays.items():
+        if image.ndim != 2:
+            raise ValueError(f"'{name}' must be a 2-D image, got shape {image.shape}.")
+    finite = [image[np.isfinite(image)] for image in arrays.values()]
+    finite = [values for values in finite if values.size]
+    if zmin is None:
+        zmin = min(float(values.min()) for values in finite) if finite else 0.0
+    if zmax is None:
+        zmax = max(float(values.max()) for values in finite) if finite else 1.0
+    titles = [f"{name} ({image.shape[0]} × {image.shape[1]})" for name, image in arrays.items()]
+    if max_display_side is not None:
+        arrays = {name: _shrink(image, max_display_side) for name, image in arrays.items()}
+    layout = panel_layout([1] * len(arrays), titles, gap=0.04)
+    largest_rows = max(image.shape[0] for image in arrays.values())
+    largest_cols = max(image.shape[1] for image in arrays.values())
+    traces = []
+    for index, image in enumerate(arrays.values(), start=1):
+        suffix = "" if index == 1 else str(index)
+        # Centre smaller images in the frame of the largest, one pixel per unit.
+        offset_rows = (largest_rows - image.shape[0]) / 2 if same_scale else 0
+        offset_cols = (largest_cols - image.shape[1]) / 2 if same_scale else 0
+        traces.append(
+            go.Heatmap(
+                z=image,
+                x0=offset_cols,
+                y0=offset_rows,
+                zmin=zmin,
+                zmax=zmax,
+                colorscale=colorscale,
+                showscale=False,
+                hovertemplate="value %{z:.3f}<extra></extra>",
+                xaxis=f"x{suffix}",
+                yaxis=f"y{suffix}",
+            )
+        )
+        if same_scale:
+            layout[f"xaxis{suffix}"]["range"] = [-0.5, largest_cols - 0.5]
+            layout[f"yaxis{suffix}"]["range"] = [largest_rows - 0.5, -0.5]
+            layout[f"yaxis{suffix}"].pop("autorange")
+    layout["height"] = height
+    return go.Figure(data=traces, layout=layout)
+
+
+def _shrink(image: np.ndarray, max_side: int) -> np.ndarray:
+    """``image`` area-averaged so its longer side is at most ``max_side`` (NaN-free images)."""
+    if max(image.shape) <= max_side or not np.all(np.isfinite(image)):
+        return image
+    scale = max_side / max(image.shape)
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    return np.asarray(Image.fromarray(image, mode="F").resize(size, Image.Resampling.BOX))

@@ -1,0 +1,171 @@
+"""Charts of the Draw a digit page: the probabilities, the feature maps, the filters.
+
+The preprocessing steps are drawn with ``cnnviz.charts.base.image_row``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from cnnviz.charts.base import BLUE, CHART_MARGIN, IMAGE_COLORSCALE, SIGNED_COLORSCALE
+
+PROBABILITY_COLOR = "#9fb7d3"  # pale blue: the classes the model did not pick
+PREDICTION_COLOR = BLUE  # the predicted class
+MOSAIC_GAP = 1  # empty pixels between the maps of a mosaic
+MOSAIC_COLUMNS = 16  # maps per row in a mosaic at most
+
+
+def probability_bars(probabilities: np.ndarray, *, title: str = "", height: int = 300) -> go.Figure:
+    """The ten class probabilities as bars, the predicted digit highlighted, each bar labelled.
+
+    Parameters
+    ----------
+    probabilities : ndarray, shape (n_classes,)
+        One probability per digit, e.g. a softmax output; bar ``k`` is digit ``k``.
+
+    Raises
+    ------
+    ValueError
+        If ``probabilities`` is not a non-empty 1-D array.
+    """
+    values = np.asarray(probabilities, dtype=float)
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"Expected one probability per class (1-D), got shape {values.shape}.")
+    predicted = int(values.argmax())
+    colors = [PREDICTION_COLOR if k == predicted else PROBABILITY_COLOR for k in range(values.size)]
+    figure = go.Figure(
+        go.Bar(
+            x=[str(k) for k in range(values.size)],
+            y=values,
+            marker_color=colors,
+            text=[f"{value:.0%}" for value in values],
+            textposition="outside",
+            hovertemplate="digit %{x}: %{y:.2%}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title=title,
+        height=height,
+        margin={**CHART_MARGIN, "l": 50, "t": 40 if title else 20},
+        xaxis_title="digit",
+        xaxis_type="category",  # every digit labelled, not a numeric axis ticked 0, 5
+        yaxis_title="probability",
+        yaxis_range=[0, 1.15],  # room for the labels above a bar at 100 %
+        yaxis_tickformat=".0%",
+    )
+    return figure
+
+
+def _mosaic(stack: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
+    """Tile (N, H, W) maps into one image, NaN between them; also each cell's map number."""
+    count, height, width = stack.shape
+    rows = -(-count // columns)  # ceiling division
+    cell_height, cell_width = height + MOSAIC_GAP, width + MOSAIC_GAP
+    shape = (rows * cell_height - MOSAIC_GAP, columns * cell_width - MOSAIC_GAP)
+    mosaic = np.full(shape, np.nan)
+    numbers = np.full(shape, np.nan)
+    for index, image in enumerate(stack):
+        row, column = divmod(index, columns)
+        top, left = row * cell_height, column * cell_width
+        mosaic[top : top + height, left : left + width] = image
+        numbers[top : top + height, left : left + width] = index
+    return mosaic, numbers
+
+
+def _mosaic_figure(
+    stack: np.ndarray,
+    title: str,
+    *,
+    zmin: float,
+    zmax: float,
+    colorscale: str,
+    columns: int | None,
+    label: str,
+) -> go.Figure:
+    """A mosaic of maps as one heatmap (fast to draw even for hundreds of maps)."""
+    columns = min(len(stack), MOSAIC_COLUMNS) if columns is None else columns
+    if columns < 1:
+        raise ValueError(f"columns must be at least 1, got {columns}.")
+    mosaic, numbers = _mosaic(stack, columns)
+    figure = go.Figure(
+        go.Heatmap(
+            z=mosaic,
+            customdata=numbers,
+            zmin=zmin,
+            zmax=zmax,
+            colorscale=colorscale,
+            showscale=False,
+            hoverongaps=False,
+            hovertemplate=label + " %{customdata}: %{z:.3f}<extra></extra>",
+        )
+    )
+    # Height follows the mosaic's aspect ratio so the maps are neither squeezed nor lost.
+    aspect = mosaic.shape[0] / mosaic.shape[1]
+    figure.update_layout(
+        title=title,
+        height=int(min(700, max(140, 60 + 620 * aspect))),
+        margin=CHART_MARGIN,
+    )
+    figure.update_xaxes(visible=False, constrain="domain")
+    figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+    return figure
+
+
+def feature_maps(maps: np.ndarray, title: str = "", *, columns: int | None = None) -> go.Figure:
+    """One layer's feature maps for one image, tiled in a grid on the layer's shared grey scale.
+
+    All maps share one colour range (the layer's minimum to maximum), so a map that stays dark
+    really responds less than a bright one; hovering names the map and its value.
+
+    Parameters
+    ----------
+    maps : ndarray, shape (H, W, C)
+        The layer's output for one image, channels last (as keras gives it).
+    title : str
+        Followed by the shape, e.g. "C1 — Conv2D (32 × 32 × 6)".
+    columns : int, optional
+        Maps per row; by default up to 16.
+    """
+    maps = np.asarray(maps, dtype=float)
+    if maps.ndim != 3 or min(maps.shape) < 1:
+        raise ValueError(f"Expected feature maps of shape (H, W, C), got {maps.shape}.")
+    stack = np.moveaxis(maps, -1, 0)  # (C, H, W)
+    low, high = float(maps.min()), float(maps.max())
+    shape_text = " × ".join(str(size) for size in maps.shape)
+    return _mosaic_figure(
+        stack,
+        f"{title} ({shape_text})" if title else shape_text,
+        zmin=low,
+        zmax=high if high > low else low + 1.0,
+        colorscale=IMAGE_COLORSCALE,
+        columns=columns,
+        label="map",
+    )
+
+
+def filter_grid(kernels: np.ndarray, title: str = "", *, columns: int | None = None) -> go.Figure:
+    """Convolution filters as small signed images: blue positive weights, red negative.
+
+    The colour range is symmetric about zero, so white means a weight of 0.
+
+    Parameters
+    ----------
+    kernels : ndarray, shape (N, kernel height, kernel width)
+        One 2-D kernel per filter.
+    """
+    kernels = np.asarray(kernels, dtype=float)
+    if kernels.ndim != 3 or min(kernels.shape) < 1:
+        raise ValueError(f"Expected filters of shape (N, height, width), got {kernels.shape}.")
+    limit = float(np.abs(kernels).max()) or 1.0
+    count, height, width = kernels.shape
+    shape_text = f"{count} filters of {height} × {width}"
+    return _mosaic_figure(
+        kernels,
+        f"{title} ({shape_text})" if title else shape_text,
+        zmin=-limit,
+        zmax=limit,
+        colorscale=SIGNED_COLORSCALE,
+        columns=columns,
+        label="filter",
+    )

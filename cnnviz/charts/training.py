@@ -1,0 +1,284 @@
+"""Charts of the Live training page: learning curves, the confusion matrix, the mistakes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from cnnviz.charts.base import BLUE, CHART_MARGIN, IMAGE_COLORSCALE, ORANGE
+
+TRAIN_COLOR = BLUE  # the training set
+VALIDATION_COLOR = ORANGE  # the held-out test set used for validation
+CONFUSION_COLORSCALE = "Blues"
+GALLERY_CAPTION_HEIGHT = 12  # pixel rows above each gallery digit that hold its caption
+GALLERY_GAP = 3  # empty pixel columns between gallery digits
+
+
+def _as_series(name: str, values: Sequence[float | None]) -> np.ndarray:
+    """``values`` as a float array with ``None`` turned into NaN (plotly leaves a gap there)."""
+    series = np.array([np.nan if value is None else value for value in values], dtype=float)
+    if series.ndim != 1:
+        raise ValueError(f"{name} must be a flat sequence of numbers, got shape {series.shape}.")
+    return series
+
+
+def batch_curves(
+    steps: Sequence[int],
+    loss: Sequence[float],
+    accuracy: Sequence[float],
+    *,
+    title: str = "",
+    batches_per_epoch: int | None = None,
+    height: int = 420,
+) -> go.Figure:
+    """Training loss (top) and accuracy (bottom) against the batch number, one shared x axis.
+
+    Parameters
+    ----------
+    steps : sequence of int
+        The global batch index of each point (points may be every k batches).
+    loss, accuracy : sequence of float
+        The values at those batches, as keras logs them: running means over the epoch so far.
+    batches_per_epoch : int, optional
+        Draw a dotted line where each new epoch starts.
+
+    Raises
+    ------
+    ValueError
+        If the three sequences differ in length.
+    """
+    steps_array = _as_series("steps", steps)
+    loss_array = _as_series("loss", loss)
+    accuracy_array = _as_series("accuracy", accuracy)
+    if not len(steps_array) == len(loss_array) == len(accuracy_array):
+        raise ValueError(
+            f"steps, loss and accuracy must have one value per point, got {len(steps_array)}, "
+            f"{len(loss_array)} and {len(accuracy_array)}."
+        )
+    figure = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1, subplot_titles=("Loss", "Accuracy")
+    )
+    figure.add_trace(
+        go.Scatter(x=steps_array, y=loss_array, mode="lines", name="loss", line_color=TRAIN_COLOR),
+        row=1,
+        col=1,
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=steps_array,
+            y=accuracy_array,
+            mode="lines",
+            name="accuracy",
+            line_color=TRAIN_COLOR,
+            hovertemplate="batch %{x}: %{y:.2%}<extra></extra>",
+        ),
+        row=2,
+        col=1,
+    )
+    if batches_per_epoch is not None:
+        if batches_per_epoch < 1:
+            raise ValueError(f"batches_per_epoch must be at least 1, got {batches_per_epoch}.")
+        last_step = np.nanmax(steps_array) if len(steps_array) else 0
+        for epoch_start in range(batches_per_epoch, int(last_step) + 1, batches_per_epoch):
+            figure.add_vline(x=epoch_start, line_dash="dot", line_color="grey", opacity=0.6)
+    figure.update_layout(
+        title=title, height=height, margin={**CHART_MARGIN, "t": 60}, showlegend=False
+    )
+    figure.update_xaxes(title_text="batch", row=2, col=1)
+    figure.update_yaxes(tickformat=".0%", row=2, col=1)
+    return figure
+
+
+def epoch_curves(records: Sequence[Any], *, title: str = "", height: int = 420) -> go.Figure:
+    """Training vs validation loss (top) and accuracy (bottom), one point per epoch.
+
+    A gap between the two curves that keeps widening is the picture of overfitting.
+
+    Parameters
+    ----------
+    records : sequence of epoch records
+        Objects with the attributes ``epoch``, ``loss``, ``accuracy``, ``val_loss`` and
+        ``val_accuracy`` (``cnnviz.training.EpochRecord``). A validation value of ``None`` (an
+        epoch stopped before validation) leaves a gap in its curve.
+    """
+    series = {
+        name: _as_series(name, [getattr(record, name) for record in records])
+        for name in ("epoch", "loss", "val_loss", "accuracy", "val_accuracy")
+    }
+    figure = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1, subplot_titles=("Loss", "Accuracy")
+    )
+    for row, metric, value_format in ((1, "loss", ".4f"), (2, "accuracy", ".2%")):
+        for prefix, label, color in (
+            ("", "train", TRAIN_COLOR),
+            ("val_", "validation", VALIDATION_COLOR),
+        ):
+            figure.add_trace(
+                go.Scatter(
+                    x=series["epoch"],
+                    y=series[prefix + metric],
+                    mode="lines+markers",
+                    name=label,
+                    legendgroup=label,
+                    showlegend=row == 1,
+                    line_color=color,
+                    hovertemplate=f"epoch %{{x}}, {label}: %{{y:{value_format}}}<extra></extra>",
+                ),
+                row=row,
+                col=1,
+            )
+    figure.update_layout(
+        title=title,
+        height=height,
+        margin={**CHART_MARGIN, "t": 60},
+        # Below the plot: above it the legend would collide with the title in a narrow column.
+        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
+    )
+    figure.update_xaxes(title_text="epoch", dtick=1, row=2, col=1)
+    figure.update_yaxes(tickformat=".0%", row=2, col=1)
+    return figure
+
+
+def confusion_matrix(
+    confusion: np.ndarray, *, title: str = "Confusion matrix", height: int = 420
+) -> go.Figure:
+    """A confusion matrix as a heatmap: rows the true digit, columns the predicted one.
+
+    Every cell is annotated with its count. The colour follows log(1 + count), so a handful of
+    mistakes still shows beside the ~1,000 correct answers on the diagonal.
+
+    Parameters
+    ----------
+    confusion : ndarray, shape (n_classes, n_classes)
+        Non-negative counts; ``confusion[t, p]`` test images of digit t were predicted as p.
+
+    Raises
+    ------
+    ValueError
+        If ``confusion`` is not a square matrix of non-negative whole numbers.
+    """
+    counts = np.asarray(confusion)
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.shape[0] == 0:
+        raise ValueError(f"A confusion matrix must be square, got shape {counts.shape}.")
+    if not np.issubdtype(counts.dtype, np.integer):
+        if not np.all(np.isfinite(counts)) or not np.array_equal(counts, np.round(counts)):
+            raise ValueError("A confusion matrix holds whole-number counts.")
+        counts = counts.astype(np.int64)
+    if counts.min() < 0:
+        raise ValueError("A confusion matrix cannot hold negative counts.")
+    labels = [str(index) for index in range(counts.shape[0])]
+    figure = go.Figure(
+        go.Heatmap(
+            z=np.log1p(counts),
+            x=labels,
+            y=labels,
+            text=counts,
+            texttemplate="%{text}",
+            colorscale=CONFUSION_COLORSCALE,
+            showscale=False,
+            hovertemplate="true %{y}, predicted %{x}: %{text} images<extra></extra>",
+        )
+    )
+    figure.update_layout(title=title, height=height, margin={**CHART_MARGIN, "l": 60, "b": 50})
+    figure.update_xaxes(
+        title_text="predicted digit", side="bottom", type="category", constrain="domain"
+    )
+    figure.update_yaxes(
+        title_text="true digit",
+        autorange="reversed",
+        type="category",
+        scaleanchor="x",
+        constrain="domain",
+    )
+    return figure
+
+
+def misclassified_gallery(
+    images: np.ndarray,
+    true_labels: np.ndarray,
+    probabilities: np.ndarray,
+    *,
+    columns: int = 4,
+    title: str = "",
+) -> go.Figure:
+    """Digits in a grid, each captioned "true → predicted" with the model's probabilities.
+
+    The digits are tiled into one mosaic (a single heatmap draws fast even with dozens of them);
+    each caption reads e.g. "7 → 2 (91%)" and, below, the probability the model gave the true
+    digit, "p(7) = 6%".
+
+    Parameters
+    ----------
+    images : ndarray, shape (N, H, W)
+        The digits, uint8 in [0, 255] (white ink on black, as MNIST stores them).
+    true_labels : ndarray, shape (N,)
+    probabilities : ndarray, shape (N, n_classes)
+        The model's probabilities for these images.
+    columns : int
+        Digits per row.
+    """
+    digits = np.asarray(images)
+    labels = np.asarray(true_labels)
+    scores = np.asarray(probabilities)
+    if digits.ndim != 3 or scores.ndim != 2 or not len(digits) == len(labels) == len(scores):
+        raise ValueError(
+            f"Expected images (N, H, W), labels (N,) and probabilities (N, classes), got "
+            f"{digits.shape}, {labels.shape} and {scores.shape}."
+        )
+    if columns < 1:
+        raise ValueError(f"columns must be at least 1, got {columns}.")
+    figure = go.Figure()
+    figure.update_layout(title=title, margin={**CHART_MARGIN, "t": 40 if title else 10})
+    figure.update_xaxes(visible=False)
+    # Square pixels; spare height goes below the mosaic, not above it.
+    figure.update_yaxes(
+        visible=False,
+        autorange="reversed",
+        scaleanchor="x",
+        constrain="domain",
+        constraintoward="top",
+    )
+    if len(digits) == 0:
+        figure.add_annotation(text="No misclassified digits here.", showarrow=False)
+        figure.update_layout(height=120)
+        return figure
+    rows = -(-len(digits) // columns)  # ceiling division
+    digit_height, digit_width = digits.shape[1:]
+    cell_height = GALLERY_CAPTION_HEIGHT + digit_height + GALLERY_GAP
+    cell_width = digit_width + GALLERY_GAP
+    # NaN cells are drawn transparent: the gaps and caption strips between digits.
+    mosaic = np.full((rows * cell_height, columns * cell_width), np.nan)
+    predicted = scores.argmax(axis=1)
+    for index, digit in enumerate(digits):
+        row, column = divmod(index, columns)
+        top = row * cell_height + GALLERY_CAPTION_HEIGHT
+        left = column * cell_width
+        mosaic[top : top + digit_height, left : left + digit_width] = digit
+        true_digit, guess = int(labels[index]), int(predicted[index])
+        figure.add_annotation(
+            x=left + (digit_width - 1) / 2,
+            y=top - 1,
+            yanchor="bottom",
+            text=(
+                f"<b>{true_digit} → {guess}</b> ({scores[index, guess]:.0%})"
+                f"<br>p({true_digit}) = {scores[index, true_digit]:.0%}"
+            ),
+            showarrow=False,
+            font={"size": 11},
+        )
+    figure.add_trace(
+        go.Heatmap(
+            z=mosaic,
+            colorscale=IMAGE_COLORSCALE,
+            zmin=0,
+            zmax=255,
+            showscale=False,
+            hoverinfo="skip",
+        )
+    )
+    figure.update_layout(height=40 + rows * 120)
+    return figure
