@@ -2,13 +2,10 @@
 
 import json
 import pkgutil
-import subprocess
-import sys
 from pathlib import Path
 
 import cnnviz
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from bench.support.fresh_python import run_fresh_python
 
 
 def cnnviz_modules() -> list[str]:
@@ -27,20 +24,12 @@ def test_the_module_list_is_found_on_disk():
 
 def test_no_cnnviz_module_imports_streamlit():
     """Import every module in a fresh interpreter (this one has imported streamlit for AppTest)."""
-    script = (
-        "import importlib, json, sys\n"
-        f"for name in {cnnviz_modules()!r}:\n"
-        "    importlib.import_module(name)\n"
-        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'streamlit')\n"
-        "print(json.dumps(loaded))\n"
+    printed = run_fresh_python(
+        f"""
+        import importlib, json, sys
+        for name in {cnnviz_modules()!r}:
+            importlib.import_module(name)
+        print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] == "streamlit")))
+        """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=PROJECT_ROOT,  # `python -c` puts the working directory on sys.path: cnnviz imports
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert json.loads(result.stdout.splitlines()[-1]) == []
+    assert json.loads(printed.splitlines()[-1]) == []

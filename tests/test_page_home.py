@@ -1,11 +1,10 @@
 """The Home page, headless (AppTest): it introduces and links the three parts, without TF."""
 
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+
+from bench.support.fresh_python import run_fresh_python
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 APP = str(PROJECT_ROOT / "app.py")
@@ -34,7 +33,7 @@ def test_every_linked_page_exists():
 
 
 def test_home_never_imports_tensorflow():
-    script = textwrap.dedent(
+    printed = run_fresh_python(
         f"""
         import sys
         from streamlit.testing.v1 import AppTest
@@ -44,13 +43,4 @@ def test_home_never_imports_tensorflow():
         print("TF:", "tensorflow" in sys.modules)
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=PROJECT_ROOT,  # `python -c` puts the working directory on sys.path: cnnviz imports
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "TF: False" in result.stdout
+    assert "TF: False" in printed

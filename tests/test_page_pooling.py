@@ -2,15 +2,14 @@
 
 import io
 import json
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
+
+from bench.support.fresh_python import run_fresh_python
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(PROJECT_ROOT / "pages" / "pooling.py")
@@ -145,7 +144,7 @@ def test_choosing_a_pattern_and_another_kernel(page):
 
 def test_the_page_never_imports_tensorflow():
     """Run the page in a fresh interpreter (this one may have imported TF for other tests)."""
-    script = textwrap.dedent(
+    printed = run_fresh_python(
         f"""
         import sys
         from streamlit.testing.v1 import AppTest
@@ -158,16 +157,7 @@ def test_the_page_never_imports_tensorflow():
         print("LOADED:", loaded)
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=PROJECT_ROOT,  # `python -c` puts the working directory on sys.path: cnnviz imports
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "LOADED: []" in result.stdout
+    assert "LOADED: []" in printed
 
 
 def test_the_page_runs_inside_the_app_router():

@@ -2,13 +2,12 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
 
+from bench.support.fresh_python import run_fresh_python
 from cnnviz import parallel
 from cnnviz.models import TrainingConfig, build_model
 from cnnviz.parallel import shard_bounds, shard_steps
@@ -124,14 +123,7 @@ def test_importing_cnnviz_sets_the_thread_defaults_before_tensorflow_starts():
         "print(json.dumps({name: value for name, value in os.environ.items() "
         "if name.startswith('TF_NUM_')}))"
     )
-    printed = subprocess.run(
-        [sys.executable, "-c", code],
-        env=environment,
-        cwd=parallel.__file__.rsplit("/cnnviz/", 1)[0],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    printed = run_fresh_python(code, env=environment)
     assert json.loads(printed) == parallel.thread_defaults(parallel.cpu_cores())
 
 
