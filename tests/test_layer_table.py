@@ -1,0 +1,130 @@
+"""cnnviz.layer_table: the layer tables, checked against keras' own shapes and counts."""
+
+import ast
+import re
+
+import pytest
+
+from cnnviz import layer_table, models, ops
+
+MODEL_KEYS = list(models.MODEL_BUILDERS)
+
+
+@pytest.fixture(scope="module", params=MODEL_KEYS)
+def built(request):
+    return request.param, models.MODEL_BUILDERS[request.param]()
+
+
+def test_shapes_and_counts_are_keras_own(built):
+    _, model = built
+    rows = layer_table.layer_rows(model)
+    assert [row.name for row in rows] == [layer.name for layer in model.layers]
+    for row, layer in zip(rows, model.layers, strict=True):
+        assert row.output_shape == tuple(layer.output.shape[1:])
+        assert row.parameters == layer.count_params()
+    assert layer_table.total_parameters(rows) == model.count_params()
+
+
+def test_every_formula_evaluates_to_its_own_result(built):
+    # "(5·5·1 + 1)·6 = 156": the left side, computed, is the right side and keras' count.
+    _, model = built
+    for row in layer_table.layer_rows(model):
+        if row.parameters:
+            left, right = row.parameter_formula.split(" = ")
+            value = eval(
+                compile(ast.parse(left.replace("·", "*").replace(",", ""), mode="eval"), "", "eval")
+            )
+            assert value == int(right.replace(",", "")) == row.parameters
+        else:
+            assert row.parameter_formula == "0 (no weights)"
+        if row.kernel != layer_table.NOT_APPLICABLE:
+            # The output-size formula ends in this layer's real output side.
+            assert row.output_formula.endswith(f"= {row.output_shape[0]}")
+
+
+def test_the_seed_lenets_numbers():
+    rows = {row.name: row for row in layer_table.layer_rows(models.lenet5())}
+    assert rows["C1"].parameter_formula == "(5·5·1 + 1)·6 = 156"
+    assert rows["C1"].output_formula == "⌈32 / 1⌉ = 32"
+    assert (rows["C1"].kernel, rows["C1"].stride, rows["C1"].padding) == ("5×5", "1", "same")
+    assert rows["C3"].output_formula == "⌊(16 − 5) / 1⌋ + 1 = 12"
+    assert rows["flatten"].output_formula == "6·6·16 = 576"
+    assert rows["C5"].parameter_formula == "(576 + 1)·120 = 69,240"
+
+
+def test_the_original_lenets_c5_is_a_convolution_over_the_whole_map():
+    rows = {row.name: row for row in layer_table.layer_rows(models.lenet5_original())}
+    assert rows["C5"].output_formula == "⌊(5 − 5) / 1⌋ + 1 = 1"
+    assert rows["C5"].parameter_formula == "(5·5·16 + 1)·120 = 48,120"
+
+
+def test_alexnets_numbers():
+    rows = {row.name: row for row in layer_table.layer_rows(models.alexnet_mnist())}
+    assert rows["conv1"].output_formula == "⌊(64 − 11) / 4⌋ + 1 = 14"
+    assert rows["conv1"].stride == "4"
+    assert rows["pool3"].output_formula == "⌈2 / 2⌉ = 1"
+    assert rows["resize"].output_formula == "28×28 → 64×64 (bilinear)"
+    assert "only while training" in rows["dropout1"].output_formula
+
+
+def test_non_square_layers_show_both_axes():
+    import keras
+    from keras import layers
+
+    model = keras.Sequential(
+        [keras.Input((10, 7, 1)), layers.Conv2D(2, (3, 5), strides=(1, 2), name="wide")]
+    )
+    (row,) = layer_table.layer_rows(model)
+    assert row.kernel == "3×5" and row.stride == "1×2"
+    assert row.output_formula == (
+        f"rows {ops.output_size_formula(10, 3, 1, 'valid')}; "
+        f"columns {ops.output_size_formula(7, 5, 2, 'valid')}"
+    )
+    assert row.output_shape == tuple(model.layers[0].output.shape[1:]) == (8, 2, 2)
+
+
+def test_unknown_layers_are_refused_by_name():
+    import keras
+    from keras import layers
+
+    model = keras.Sequential([keras.Input((4, 4, 1)), layers.BatchNormalization(name="bn")])
+    with pytest.raises(ValueError, match="BatchNormalization layers \\(bn\\)"):
+        layer_table.layer_rows(model)
+
+
+@pytest.mark.parametrize("key", MODEL_KEYS)
+def test_the_code_shown_is_the_builder_that_runs(key):
+    source = layer_table.model_source(key)
+    builder = models.MODEL_BUILDERS[key]
+    assert source.startswith(f"def {builder.__name__}(")
+    # Every layer name the model has appears in the code shown.
+    for layer in builder().layers:
+        assert re.search(rf'name="{layer.name}"', source), layer.name
+    with pytest.raises(ValueError, match="Unknown model"):
+        layer_table.model_source("vgg")
+
+
+@pytest.mark.parametrize(
+    ("n", "kernel", "stride", "padding"),
+    [
+        (2, 3, 1, "same"),
+        (6, 5, 1, "same"),
+        (32, 5, 1, "same"),
+        (7, 3, 2, "same"),
+        (9, 3, 1, "valid"),
+    ],
+)
+def test_padding_share_counts_the_padded_cells_of_every_window(n, kernel, stride, padding):
+    # Independent count: pad with NaN and count the NaNs of every window.
+    import numpy as np
+
+    image = np.ones((n, n))
+    top, bottom, left, right = ops.padding_amounts(image.shape, kernel, stride, padding)
+    padded = ops.pad2d(image, top, bottom, left, right, value=np.nan)
+    outputs = ops.output_size(n, kernel, stride, padding)
+    shares = [
+        np.isnan(padded[i * stride : i * stride + kernel, j * stride : j * stride + kernel]).mean()
+        for i in range(outputs)
+        for j in range(outputs)
+    ]
+    assert layer_table.padding_share(n, kernel, stride, padding) == pytest.approx(np.mean(shares))
