@@ -49,3 +49,23 @@ def test_filter_grid_is_symmetric_about_zero():
     assert (heatmap.zmin, heatmap.zmax) == (-3.0, 3.0)
     assert figure.layout.title.text == "C1 (2 filters of 1 × 2)"
     np.testing.assert_array_equal(np.array(heatmap.z, dtype=float), [[1.0, -3.0, np.nan, 0.5, 2.0]])
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [([-0.4, 0.9], (-0.9, 0.9)), ([-1.0, 0.2], (-1.0, 1.0)), ([0.0, 4.0], (0.0, 4.0))],
+)
+def test_zero_keeps_its_grey_and_the_legend_says_which(values, expected):
+    maps = np.array(values, dtype=float).reshape(1, 2, 1)
+    figure = draw_charts.feature_maps(maps)
+    heatmap = figure.data[0]
+    assert (heatmap.zmin, heatmap.zmax) == expected
+    assert heatmap.showscale  # the colour bar shows the scale
+    legend = draw_charts.feature_map_legend(maps)
+    if expected[0] < 0:
+        # 0 sits exactly half-way: mid-grey.
+        assert (0 - heatmap.zmin) / (heatmap.zmax - heatmap.zmin) == 0.5
+        assert legend.startswith("Mid-grey is 0") and f"+{expected[1]:.2g}" in legend
+    else:
+        assert heatmap.zmin == 0 and legend.startswith("Black is 0")
+        assert f"white is {expected[1]:.2g}" in legend

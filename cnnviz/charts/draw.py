@@ -112,11 +112,49 @@ def _mosaic_figure(
     return figure
 
 
+def feature_map_range(maps: np.ndarray) -> tuple[float, float]:
+    """The grey scale of one layer's maps: symmetric about 0 when any value is negative (tanh:
+    mid-grey is 0), from 0 up otherwise (ReLU, or pooling after it: black is 0).
+
+    Examples
+    --------
+    >>> feature_map_range(np.array([[-0.5, 0.25]])), feature_map_range(np.array([[0.0, 3.0]]))
+    ((-0.5, 0.5), (0.0, 3.0))
+    """
+    values = np.asarray(maps, dtype=float)
+    low, high = float(values.min()), float(values.max())
+    if low < 0:
+        limit = max(-low, high)
+        return -limit, limit
+    return 0.0, high if high > 0 else 1.0
+
+
+def feature_map_legend(maps: np.ndarray) -> str:
+    """What the greys of :func:`feature_maps` mean for these maps, in one sentence.
+
+    Examples
+    --------
+    >>> feature_map_legend(np.array([[-0.9, 0.5]]))
+    'Mid-grey is 0; white is +0.9 and black −0.9 (this layer outputs negative values too).'
+    >>> feature_map_legend(np.array([[0.0, 2.5]]))
+    'Black is 0 (nothing negative comes out of this layer); white is 2.5.'
+    """
+    low, high = feature_map_range(maps)
+    if low < 0:
+        return (
+            f"Mid-grey is 0; white is +{high:.2g} and black −{high:.2g} "
+            "(this layer outputs negative values too)."
+        )
+    return f"Black is 0 (nothing negative comes out of this layer); white is {high:.2g}."
+
+
 def feature_maps(maps: np.ndarray, title: str = "", *, columns: int | None = None) -> go.Figure:
     """One layer's feature maps for one image, tiled in a grid on the layer's shared grey scale.
 
-    All maps share one colour range (the layer's minimum to maximum), so a map that stays dark
-    really responds less than a bright one; hovering names the map and its value.
+    All maps share one colour range, so a map that stays dark really responds less than a
+    bright one, and 0 always has the same grey (:func:`feature_map_range`: mid-grey for layers
+    with negative outputs, black for the others); a colour bar shows the scale, and hovering
+    names the map and its value.
 
     Parameters
     ----------
@@ -131,17 +169,19 @@ def feature_maps(maps: np.ndarray, title: str = "", *, columns: int | None = Non
     if maps.ndim != 3 or min(maps.shape) < 1:
         raise ValueError(f"Expected feature maps of shape (H, W, C), got {maps.shape}.")
     stack = np.moveaxis(maps, -1, 0)  # (C, H, W)
-    low, high = float(maps.min()), float(maps.max())
+    low, high = feature_map_range(maps)
     shape_text = " × ".join(str(size) for size in maps.shape)
-    return _mosaic_figure(
+    figure = _mosaic_figure(
         stack,
         f"{title} ({shape_text})" if title else shape_text,
         zmin=low,
-        zmax=high if high > low else low + 1.0,
+        zmax=high,
         colorscale=IMAGE_COLORSCALE,
         columns=columns,
         label="map",
     )
+    figure.update_traces(showscale=True, colorbar={"thickness": 12, "len": 0.9})
+    return figure
 
 
 def filter_grid(kernels: np.ndarray, title: str = "", *, columns: int | None = None) -> go.Figure:
