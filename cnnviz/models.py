@@ -44,7 +44,7 @@ RECIPES: dict[str, Recipe] = {
 MODEL_LABELS: dict[str, str] = {
     "lenet": "LeNet-5 (seed)",
     "alexnet": "AlexNet (MNIST)",
-    "lenet_original": "LeNet-5 (original, 1998)",
+    "lenet_original": "LeNet-5 (1998 layout, modern form)",
 }
 # Files under cnnviz.MODELS_DIR trained by `python -m cnnviz.train` on full MNIST.
 SHIPPED_MODELS: dict[str, str] = {"lenet": "lenet5.keras", "alexnet": "alexnet.keras"}
@@ -164,7 +164,7 @@ def _pooling_layer(pooling: str, pool_size: int, strides: int, padding: str, nam
 
 def _output_layer():
     """One probability per digit: a softmax over 10 units, computed in float32 under every
-    precision (the loss takes its logarithm; bfloat16 would round it to 3 significant digits)."""
+    precision (the loss takes its logarithm; bfloat16 would round it to 2–3 significant digits)."""
     from keras import layers
 
     return layers.Dense(MNIST_CLASSES, activation="softmax", dtype="float32", name="output")

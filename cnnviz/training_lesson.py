@@ -11,6 +11,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from cnnviz import ops
+
 INTRO = """
 Two classic networks learn to read handwritten digits while you watch. Pick a model (or both),
 press **Start training**, and see the loss fall and the accuracy climb batch by batch. Click
@@ -28,9 +30,18 @@ READING_THE_CHARTS = """
 **Reading the charts.** The *per-batch* chart shows the loss and accuracy that Keras reports
 after every batch: the running mean over the epoch so far, which is why it restarts a little
 at every dotted epoch line. The *per-epoch* chart sets the whole epoch's training figures against
-the validation figures on the 10,000 test images the network never trains on. Validation
-accuracy that stalls while training accuracy keeps rising means the network has started to
-memorise rather than learn.
+the validation figures, measured once at the end of the epoch. (The tab "Replay the shipped
+models" explains why validation is often the *higher* of the two.)
+"""
+
+VALIDATION_IS_TEST = """
+**Which images validate.** As in the seed notebook (`validation_data=(x_test, y_test)`), the
+validation figures are measured on MNIST's **10,000 test images**. The network never trains on
+them, so they are fair as a *report*. But as soon as a class compares settings by that number
+and keeps the best one, the test set has helped choose the model, and the winner's test accuracy
+is a little optimistic: a fair final test needs images that took no part in any choice. Switch
+on **Validate on held-out training images** to keep a slice of the training images apart for
+validation; the test accuracy under the results then comes from images nothing was chosen by.
 """
 
 LENET_OVERVIEW = """
@@ -39,7 +50,8 @@ Learning Applied to Document Recognition*, 1998) is the network that made convol
 practical: it read handwritten digits, and a cheque-reading system built on it read several
 million bank cheques a day. It takes a 32 × 32 grey image (the paper placed each 28 × 28 MNIST
 digit in the middle of a 32 × 32 field; the seed notebook stretches it to 32 × 32 instead) and
-has seven layers with weights:
+has seven layers with weights (in the modern form trained here five: its pooling layers have
+none):
 
 - **C1**, convolution: 6 filters of 5 × 5 slide over the image → six 28 × 28 feature maps
   (edges, stroke ends).
@@ -73,6 +85,59 @@ has no regulariser such as dropout. Scaling it up had to wait for ReLU, dropout,
 GPUs — which is AlexNet's story.
 """
 
+# LeNet-5's C3 in the paper (Table I): how many of S2's six maps each of its 16 maps reads.
+PAPER_C3_INPUTS = (3,) * 6 + (4,) * 9 + (6,)
+
+
+def paper_lenet5_parameters() -> dict[str, int]:
+    """The trainable parameters of each layer of LeNet-5 as the 1998 paper built it.
+
+    Subsampling layers have one coefficient and one bias per map; C3 follows the sparse table
+    (:data:`PAPER_C3_INPUTS`); the RBF output units' parameters were set by hand, not trained.
+
+    Examples
+    --------
+    >>> counts = paper_lenet5_parameters()
+    >>> counts["C3"], sum(counts.values())
+    (1516, 60000)
+    """
+    kernel = 5 * 5
+    return {
+        "C1": (kernel * 1 + 1) * 6,
+        "S2": 2 * 6,
+        "C3": kernel * sum(PAPER_C3_INPUTS) + len(PAPER_C3_INPUTS),
+        "S4": 2 * 16,
+        "C5": (kernel * 16 + 1) * 120,
+        "F6": (120 + 1) * 84,
+    }
+
+
+def _paper_lesson() -> str:
+    paper = paper_lenet5_parameters()
+    total = sum(paper.values())
+    full_c3 = (5 * 5 * 6 + 1) * 16
+    coefficients = paper["S2"] + paper["S4"]
+    softmax = (84 + 1) * 10
+    modern = total + (full_c3 - paper["C3"]) - coefficients + softmax
+    return f"""
+**The paper's numbers.** LeNet-5 has {total:,} trainable parameters in the paper: C1
+{paper["C1"]:,}, S2 {paper["S2"]} (a coefficient and a bias per map), C3 {paper["C3"]:,} (its
+16 maps read S2's 6 maps through only {sum(PAPER_C3_INPUTS)} of the 96 possible connections),
+S4 {paper["S4"]}, C5 {paper["C5"]:,} and F6 {paper["F6"]:,}; the RBF output units were fixed by
+hand. The "original" you can train here is that **1998 layout in its modern form**,
+{modern:,} parameters: a full C3 (+{full_c3 - paper["C3"]:,}), no subsampling coefficients
+(−{coefficients}) and a trained softmax layer instead of the RBF units (+{softmax:,}), so
+{total:,} + {full_c3 - paper["C3"]:,} − {coefficients} + {softmax:,} = {modern:,}.
+
+On MNIST the paper reports **0.95%** test errors (99.05% accuracy), and **0.8%** when the
+training set was enlarged with artificially distorted digits: augmentation is as old as
+LeNet-5. Compare your runs with those numbers (the shipped LeNet-5, trained with shifts,
+rotations and zooms, makes 1.25% errors).
+"""
+
+
+LENET_PAPER = _paper_lesson()
+
 PADDING_LESSON_TITLE = "The seed's LeNet-5 next to LeCun's original"
 
 PADDING_LESSON = """
@@ -89,20 +154,33 @@ the 576 flattened values: 576 × 120 + 120 = **69,240**. Those 176 × 120 = **21
 weights are the whole gap between the two totals: **82,826 − 61,706 = 21,120**.
 """
 
-ALEXNET_OVERVIEW = """
+# The paper's stated input and the one its first layer's 55 × 55 maps need.
+ALEXNET_224 = ops.output_size_formula(224, 11, 4, "valid")
+ALEXNET_OVERVIEW = f"""
 **AlexNet** (Alex Krizhevsky, Ilya Sutskever and Geoffrey Hinton, *ImageNet Classification with
 Deep Convolutional Neural Networks*, 2012) won the ImageNet challenge of 2012 with a top-5 error
 of 15.3%, against 26.2% for the runner-up, and started the deep-learning era in computer vision.
-It has **8 layers with weights: 5 convolutional and 3 fully connected**, about 60 million
-parameters, and classifies 224 × 224 colour photos into 1,000 classes. Its new ideas:
+The 15.3% came from an *ensemble*, the averaged predictions of seven CNNs; one network
+alone made about 18% top-5 errors, still far ahead. It has **8 layers with weights: 5
+convolutional and 3 fully connected**, about 60 million parameters, and classifies colour photos
+into 1,000 classes. The paper says its input is 224 × 224, but its first layer, 11 × 11 filters
+at stride 4 without padding, gives the 55 × 55 maps the paper describes only from 227 × 227:
+{ops.output_size_formula(227, 11, 4, "valid")}, while {ALEXNET_224}.
+
+None of its ingredients was new on its own: ReLU units, dropout, training on distorted images
+(LeNet-5 already did) and CNNs trained on GPUs all came before it. AlexNet **combined them and
+scaled them up** to 1.2 million images:
 
 - **ReLU** (max(0, x)) instead of tanh: it does not saturate for positive inputs, so gradients
-  stay large and training went several times faster.
+  stay large; in the paper a four-layer network reached 25% training error on CIFAR-10 six
+  times faster with ReLU than with tanh.
 - **Dropout** (p = 0.5) in the first two fully connected layers: every step trains a random half
   of the units, so no unit can rely on particular others, which fights overfitting.
 - **Data augmentation**: random 224 × 224 crops of 256 × 256 images, their mirror images, and
-  small changes of colour intensity — many more distinct training images for free. (On digits
-  we shift, rotate and zoom a little instead: a mirrored 2 is not a 2.)
+  small changes of colour intensity — many more distinct training images for free. The seed's
+  AlexNet recipe, and the AlexNet shipped here, use no augmentation; the training page's
+  **Augment** option adds small shifts, rotations and zooms (not mirror images: a mirrored 2
+  is not a 2), and the shipped LeNet-5 was trained with it.
 - **Overlapping pooling**: 3 × 3 max-pooling windows with stride 2, so neighbouring windows
   share a row or column; it lowered the error slightly compared with 2 × 2 windows.
 - **Two GPUs**: the network was split across two 3 GB GTX 580 cards, with some layers only
@@ -131,11 +209,12 @@ PRECISION_LABELS = {
 PRECISION_HELP = """
 How precisely the network computes. **float32**, the seed's arithmetic, keeps 24 significant
 bits (about 7 decimal digits) of every number. **Mixed bfloat16** passes the numbers between
-layers, and the copies of the weights they are multiplied with, with 8 significant bits (about
-3 digits) but float32's range, so nothing overflows. The weights themselves, Adam's updates and
-the output probabilities stay float32. Gradient steps are noisy anyway: over four random seeds
-AlexNet reached 98.2% in float32 and 98.3% in mixed bfloat16 on average. On CPUs with bfloat16
-instructions it trains about 1.4× faster. The trained model is handed over and saved in float32.
+layers, and the copies of the weights they are multiplied with, with 8 significant bits (2–3
+decimal digits, since 2⁸ = 256) but float32's range, so nothing overflows. The weights
+themselves, Adam's updates and the output probabilities stay float32. Gradient steps are noisy
+anyway: over four random seeds AlexNet reached 98.2% in float32 and 98.3% in mixed bfloat16 on
+average. On CPUs with bfloat16 instructions it trains about 1.4× faster. The trained model is
+handed over and saved in float32.
 """
 
 
@@ -215,3 +294,93 @@ def epoch_rows(records: Sequence[Any]) -> list[dict[str, Any]]:
         }
         for record in records
     ]
+
+
+def _value(record: Any, name: str) -> float:
+    """A field of an epoch record, whether it is an ``EpochRecord`` or its dict."""
+    return float(record[name] if isinstance(record, dict) else getattr(record, name))
+
+
+def epochs_validation_above(records: Sequence[Any]) -> list[int]:
+    """The epochs whose validation accuracy is above their training accuracy.
+
+    Examples
+    --------
+    >>> epochs_validation_above([{"epoch": 1, "accuracy": 0.9, "val_accuracy": 0.95},
+    ...                          {"epoch": 2, "accuracy": 0.97, "val_accuracy": 0.96}])
+    [1]
+    """
+    return [
+        int(_value(record, "epoch"))
+        for record in records
+        if _value(record, "val_accuracy") > _value(record, "accuracy")
+    ]
+
+
+def validation_dips(records: Sequence[Any]) -> list[tuple[int, float, float, float]]:
+    """Epochs whose validation accuracy fell and rose above its old level in the next epoch.
+
+    Returns ``(epoch, accuracy before, accuracy then, accuracy in the next epoch)`` per dip.
+
+    Examples
+    --------
+    >>> validation_dips([{"epoch": 1, "val_accuracy": 0.9783}, {"epoch": 2, "val_accuracy": 0.9738},
+    ...                  {"epoch": 3, "val_accuracy": 0.9846}])
+    [(2, 0.9783, 0.9738, 0.9846)]
+    """
+    values = [_value(record, "val_accuracy") for record in records]
+    dips = []
+    for index in range(1, len(values) - 1):
+        before, then, after = values[index - 1], values[index], values[index + 1]
+        if then < before < after:
+            dips.append((int(_value(records[index], "epoch")), before, then, after))
+    return dips
+
+
+def _epochs_text(count: int, total: int) -> str:
+    if count == total:
+        return f"in every one of its {total} epochs"
+    return f"in {count} of its {total} epochs"
+
+
+def replay_lesson(histories: dict[str, dict[str, Any]]) -> str:
+    """Why the shipped models' validation curves sit where they do, from their own histories.
+
+    ``histories`` maps "lenet" and "alexnet" to their shipped history (``load_shipped_history``).
+    """
+    lenet, alexnet = histories["lenet"]["epochs"], histories["alexnet"]["epochs"]
+    above = epochs_validation_above(lenet)
+    first = lenet[0]
+    alexnet_above = epochs_validation_above(alexnet)
+    text = (
+        "**Why validation is above training here.** The shipped LeNet-5's validation accuracy "
+        f"is above its training accuracy {_epochs_text(len(above), len(lenet))} (epoch 1: "
+        f"{_value(first, 'accuracy'):.1%} training, {_value(first, 'val_accuracy'):.1%} "
+        "validation), the shipped AlexNet's "
+        f"{_epochs_text(len(alexnet_above), len(alexnet))}. Nothing is wrong; three things "
+        "make the training figure lower:\n\n"
+        "- **A running mean over improving weights.** The training figure is averaged over the "
+        "whole epoch, batch by batch, much of it with the weaker weights of the epoch's start; "
+        "validation is measured once, with the weights at its end. Epoch 1 shows it most: its "
+        "mean starts from random weights.\n"
+        "- **Dropout is on only while training** (AlexNet): half of the units of fc1 and fc2 are "
+        "switched off at random for every training batch, so the training figures come from a "
+        "handicapped network; validation uses every unit.\n"
+        "- **Augmentation** (the shipped LeNet-5, trained with `--augment`): it learns from "
+        "randomly shifted, rotated and zoomed digits, harder than the plain test digits it is "
+        "validated on.\n\n"
+        "**What overfitting looks like.** Training accuracy keeps rising while validation "
+        "accuracy stalls or falls, so the gap between them *widens over several epochs*, and "
+        "the validation loss rises. One dip is not that"
+    )
+    dips = validation_dips(alexnet)
+    if dips:
+        epoch, before, then, later = dips[0]
+        text += (
+            f": the shipped AlexNet's validation accuracy falls from {before:.2%} to "
+            f"{then:.2%} in epoch {epoch} and recovers to {later:.2%} in the next, the noise of "
+            "one epoch's weights."
+        )
+    else:
+        text += ": a single epoch's weights are noisy, so judge the trend, not one point."
+    return text

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 
 import pytest
 
-from cnnviz import models
+from cnnviz import models, ops
 from cnnviz import training_lesson as lesson
 
 
@@ -116,3 +117,66 @@ def test_precision_help_says_what_this_cpu_can_do():
     assert "has bfloat16 instructions" in lesson.precision_help(True)
     assert "slower" in lesson.precision_help(False)
     assert set(lesson.PRECISION_LABELS) == set(models.PRECISIONS)
+
+
+def shipped_histories() -> dict[str, dict]:
+    from cnnviz import MODELS_DIR
+
+    files = {"lenet": "lenet5.history.json", "alexnet": "alexnet.history.json"}
+    return {key: json.loads((MODELS_DIR / name).read_text()) for key, name in files.items()}
+
+
+def test_the_replay_lesson_states_what_the_shipped_histories_show():
+    histories = shipped_histories()
+    text = " ".join(lesson.replay_lesson(histories).split())
+    lenet, alexnet = histories["lenet"]["epochs"], histories["alexnet"]["epochs"]
+    # The observation: validation above training in every LeNet-5 epoch.
+    assert all(epoch["val_accuracy"] > epoch["accuracy"] for epoch in lenet)
+    assert f"in every one of its {len(lenet)} epochs" in text
+    assert f"{lenet[0]['accuracy']:.1%} training, {lenet[0]['val_accuracy']:.1%} validation" in text
+    above = sum(epoch["val_accuracy"] > epoch["accuracy"] for epoch in alexnet)
+    assert above < len(alexnet) and f"in {above} of its {len(alexnet)} epochs" in text
+    # AlexNet's one-epoch dip, and its recovery, with the recorded numbers.
+    values = [epoch["val_accuracy"] for epoch in alexnet]
+    assert values[1] < values[0] < values[2]
+    assert f"falls from {values[0]:.2%} to {values[1]:.2%} in epoch 2" in text
+    assert f"recovers to {values[2]:.2%}" in text
+    # The reasons name what the shipped models really do.
+    assert histories["lenet"]["config"]["augment"] is True and "Augmentation" in text
+    assert histories["alexnet"]["config"]["augment"] is False
+    assert "Dropout is on only while training" in text
+
+
+def test_validation_dips_only_counts_dips_that_recover():
+    def records(values):
+        return [{"epoch": epoch, "val_accuracy": value} for epoch, value in enumerate(values, 1)]
+
+    # Falling for good is not a one-epoch dip; nor is a fall that the next epoch does not undo.
+    assert lesson.validation_dips(records([0.9, 0.95, 0.94, 0.93])) == []
+    assert lesson.validation_dips(records([0.9, 0.95, 0.94, 0.945])) == []
+    assert lesson.validation_dips(records([0.9, 0.95, 0.94, 0.96])) == [(3, 0.95, 0.94, 0.96)]
+
+
+def test_the_paper_parameter_count_reconciles_with_the_modern_original():
+    paper = lesson.paper_lenet5_parameters()
+    assert sum(paper.values()) == 60_000  # "60,000 trainable parameters" (LeCun et al., 1998)
+    modern = {
+        row["Layer"]: row["Parameters"] for row in models.summary_table(models.lenet5_original())
+    }
+    assert paper["C1"] == modern["C1"] and paper["C5"] == modern["C5"]
+    assert paper["F6"] == modern["F6"]
+    # Full C3, no subsampling coefficients, a softmax layer: 60,000 + 900 − 44 + 850.
+    assert modern["C3"] - paper["C3"] == 900 and paper["S2"] + paper["S4"] == 44
+    assert modern["output"] == 850
+    assert sum(modern.values()) == 60_000 + 900 - 44 + 850 == 61_706
+    text = " ".join(lesson.LENET_PAPER.split())
+    assert "60,000 + 900 − 44 + 850 = 61,706" in text
+    shipped_error = 1 - shipped_histories()["lenet"]["test_accuracy"]
+    assert f"makes {shipped_error:.2%} errors" in text
+
+
+def test_the_alexnet_input_size_formulas_are_the_real_ones():
+    text = " ".join(lesson.ALEXNET_OVERVIEW.split())
+    assert ops.output_size(227, 11, 4, "valid") == 55 and ops.output_size(224, 11, 4, "valid") == 54
+    assert "⌊(227 − 11) / 4⌋ + 1 = 55" in text and "⌊(224 − 11) / 4⌋ + 1 = 54" in text
+    assert "use no augmentation" in text
