@@ -1,7 +1,10 @@
-"""cnnviz: the router. Each page lives in pages/ and sits on the cnnviz package."""
+"""cnnviz: the router. Each page lives in pages/ and sits on the cnnviz package; the list of
+pages is cnnviz.site.PAGES."""
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import script_runner
+
+from cnnviz.site import PAGES
 
 
 def keep_keras_state() -> None:
@@ -22,11 +25,6 @@ if hasattr(script_runner, "_clean_problem_modules"):
 st.set_page_config(page_title="cnnviz — CNNs you can see", page_icon="🧠", layout="wide")
 
 navigation = st.navigation(
-    [
-        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-        st.Page("pages/pooling.py", title="Pooling & padding", icon="🔲"),
-        st.Page("pages/training.py", title="Live training", icon="📈"),
-        st.Page("pages/draw.py", title="Draw a digit", icon="✏️"),
-    ]
+    [st.Page(page.path, title=page.title, icon=page.icon, default=page.default) for page in PAGES]
 )
 navigation.run()

@@ -1,10 +1,14 @@
 """Draw a digit: the trained network reads it, and every step on the way is on screen."""
 
+from dataclasses import dataclass
+
+import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from cnnviz import charts, inference, preprocess
 from cnnviz.charts import draw as draw_charts
+from cnnviz.site import SESSION_MODELS_KEY
 
 CANVAS_SIZE = 280
 INKS = {"White on black": ("#FFFFFF", "#000000"), "Black on white": ("#000000", "#FFFFFF")}
@@ -16,33 +20,53 @@ def shipped_models() -> dict[str, inference.ModelStatus]:
     return inference.load_registry()
 
 
-st.title("✏️ Draw a digit")
-st.markdown(
-    "Draw a digit from 0 to 9 and the network reads it. MNIST was made by cropping each "
-    "handwritten digit to its ink, scaling it to fit a **20 × 20** box (keeping its shape, "
-    "anti-aliased into grey levels) and placing its **centre of mass** at the centre of a "
-    "**28 × 28** field. The network has only ever seen digits prepared like that, so your "
-    "drawing goes through the same steps first."
-)
-if "canvas_version" not in st.session_state:
-    st.session_state.canvas_version = 0
+@dataclass(frozen=True)
+class Reading:
+    """What the network made of the drawing: the sections under the canvas show it."""
 
-registry = shipped_models()
-for status in registry.values():
-    if not status.ok:
-        st.warning(status.error)
-choices = {status.label: status.model for status in registry.values() if status.ok}
-choices |= {
-    f"{label} (trained this session)": model
-    for label, model in st.session_state.get("canvas_models", {}).items()
-}
+    model: object  # the keras model that read it
+    drawing: np.ndarray  # the canvas, (280, 280, 4) RGBA
+    steps: preprocess.PreprocessSteps
+    digit: int  # the predicted digit
 
-left, right = st.columns([1, 1], gap="large")
-with left:
-    ink_name = st.radio("Ink", list(INKS), horizontal=True)
-    stroke_width = st.slider("Pen width", 5, 40, 20)
+
+def introduction() -> None:
+    st.title("✏️ Draw a digit")
+    st.markdown(
+        "Draw a digit from 0 to 9 and the network reads it. MNIST was made by cropping each "
+        "handwritten digit to its ink, scaling it to fit a **20 × 20** box (keeping its shape, "
+        "anti-aliased into grey levels) and placing its **centre of mass** at the centre of a "
+        "**28 × 28** field. The network has only ever seen digits prepared like that, so your "
+        "drawing goes through the same steps first."
+    )
+
+
+def model_choices() -> dict:
+    """Every model the student can draw for: label → keras model (shipped, or trained here)."""
+    registry = shipped_models()
+    for status in registry.values():
+        if not status.ok:
+            st.warning(status.error)
+    choices = {status.label: status.model for status in registry.values() if status.ok}
+    choices |= {
+        f"{label} (trained this session)": model
+        for label, model in st.session_state.get(SESSION_MODELS_KEY, {}).items()
+    }
+    return choices
+
+
+def clear_canvas() -> None:
+    st.session_state.canvas_version += 1  # a new key is a new, empty canvas
+
+
+def canvas():
+    """The ink and pen controls and the canvas; returns its RGBA image (None before drawing)."""
+    if "canvas_version" not in st.session_state:
+        st.session_state.canvas_version = 0
+    ink_name = st.radio("Ink", list(INKS), horizontal=True, key="draw_ink")
+    stroke_width = st.slider("Pen width", 5, 40, 20, key="draw_pen_width")
     st.write("")  # room above the canvas for its floating toolbar
-    canvas = st_canvas(
+    result = st_canvas(
         stroke_width=stroke_width,
         stroke_color=INKS[ink_name][0],
         background_color=INKS[ink_name][1],
@@ -52,77 +76,105 @@ with left:
         return_image_data=True,
         key=f"digit_canvas_{st.session_state.canvas_version}",
     )
-    st.button(
-        "Clear",
-        on_click=lambda: st.session_state.update(
-            canvas_version=st.session_state.canvas_version + 1
-        ),
-    )
+    st.button("Clear", on_click=clear_canvas, key="draw_clear")
+    return result.image_data
 
-drawing = canvas.image_data
-with right:
+
+def prediction(choices: dict, drawing) -> Reading | None:
+    """The model picker and the network's answer; None when there is nothing to read yet."""
     if not choices:
         st.error("No trained model is available: train one on the Live training page.")
-        st.stop()
-    model = choices[st.selectbox("Model", list(choices))]
+        return None
+    model = choices[st.selectbox("Model", list(choices), key="draw_model")]
     try:
         steps = None if drawing is None else preprocess.canvas_to_mnist_steps(drawing)
     except preprocess.BlankCanvasError:
         steps = None  # nothing drawn yet, or only a stray dot
     if steps is None:
         st.info("Draw a digit on the canvas: the prediction appears here.")
-        st.stop()
+        return None
     probabilities = inference.predict_digit(model, steps.centred)
     digit = int(probabilities.argmax())
     st.metric("Prediction", digit)
     st.caption(f"{probabilities[digit]:.1%} confident")
-    st.plotly_chart(draw_charts.probability_bars(probabilities, title="Probability of each digit"))
-
-st.subheader("From your drawing to the network's input")
-model_view = inference.model_input(model, steps.centred)[0, :, :, 0]
-st.plotly_chart(
-    charts.image_row(
-        {
-            "Your ink": steps.ink,
-            "Cropped": steps.cropped,
-            "Fitted to 20 px": steps.scaled,
-            "Centred 28 × 28": steps.centred,
-            "Model input": model_view,
-        },
-        zmin=0,
-        zmax=1,
-        height=260,
+    st.plotly_chart(
+        draw_charts.probability_bars(probabilities, title="Probability of each digit"),
+        key="draw_probabilities",
     )
-)
-if st.toggle("Compare with a naive resize of the whole canvas"):
-    naive = preprocess.naive_resize(drawing)
-    naive_probabilities = inference.predict_digit(model, naive)
+    return Reading(model, drawing, steps, digit)
+
+
+def preprocessing(reading: Reading) -> None:
+    """Each step from the canvas to the network's 28 × 28 input, and the naive alternative."""
+    st.subheader("From your drawing to the network's input")
+    steps = reading.steps
+    model_view = inference.model_input(reading.model, steps.centred)[0, :, :, 0]
+    st.plotly_chart(
+        charts.image_row(
+            {
+                "Your ink": steps.ink,
+                "Cropped": steps.cropped,
+                "Fitted to 20 px": steps.scaled,
+                "Centred 28 × 28": steps.centred,
+                "Model input": model_view,
+            },
+            zmin=0,
+            zmax=1,
+            height=260,
+        ),
+        key="draw_steps",
+    )
+    if not st.toggle("Compare with a naive resize of the whole canvas", key="draw_naive"):
+        return
+    naive = preprocess.naive_resize(reading.drawing)
+    naive_probabilities = inference.predict_digit(reading.model, naive)
     naive_digit = int(naive_probabilities.argmax())
     st.plotly_chart(
         charts.image_row(
             {"Naive 28 × 28": naive, "Recipe 28 × 28": steps.centred}, zmin=0, zmax=1, height=260
-        )
+        ),
+        key="draw_naive_steps",
     )
     st.markdown(
         f"Squashing the whole canvas gives **{naive_digit}** "
-        f"({naive_probabilities[naive_digit]:.0%}); the recipe gives **{digit}**. "
+        f"({naive_probabilities[naive_digit]:.0%}); the recipe gives **{reading.digit}**. "
         "A small or off-centre drawing stays small or off-centre, unlike any MNIST digit."
     )
 
-st.subheader("What each layer sees")
-st.markdown(
-    "Each **convolution** slides small filters over its input and lights up where their "
-    "pattern appears: the first layer finds strokes and edges, deeper layers combine them into "
-    "parts of digits. Each **pooling** layer keeps a summary of every small window, halving the "
-    "maps so the next layer sees a wider area. Maps share one grey scale per layer."
-)
-for layer in inference.activation_maps(model, steps.centred):
-    st.plotly_chart(draw_charts.feature_maps(layer.maps, f"{layer.name} — {layer.layer_type}"))
-filters = inference.first_layer_filters(model)
-st.plotly_chart(
-    draw_charts.filter_grid(filters.kernels, f"First layer's filters ({filters.layer_name})")
-)
-st.caption(
-    "Blue weights add brightness under them, red ones subtract it: each filter responds "
-    "most to strokes shaped like its blue part."
-)
+
+def layer_views(reading: Reading) -> None:
+    """The feature maps of every convolution and pooling layer, and the first layer's filters."""
+    st.subheader("What each layer sees")
+    st.markdown(
+        "Each **convolution** slides small filters over its input and lights up where their "
+        "pattern appears: the first layer finds strokes and edges, deeper layers combine them "
+        "into parts of digits. Each **pooling** layer keeps a summary of every small window, "
+        "halving the maps so the next layer sees a wider area. Maps share one grey scale per "
+        "layer."
+    )
+    for index, layer in enumerate(inference.activation_maps(reading.model, reading.steps.centred)):
+        st.plotly_chart(
+            draw_charts.feature_maps(layer.maps, f"{layer.name} — {layer.layer_type}"),
+            key=f"draw_layer_{index}",
+        )
+    filters = inference.first_layer_filters(reading.model)
+    st.plotly_chart(
+        draw_charts.filter_grid(filters.kernels, f"First layer's filters ({filters.layer_name})"),
+        key="draw_filters",
+    )
+    st.caption(
+        "Blue weights add brightness under them, red ones subtract it: each filter responds "
+        "most to strokes shaped like its blue part."
+    )
+
+
+introduction()
+choices = model_choices()
+left, right = st.columns([1, 1], gap="large")
+with left:
+    drawing = canvas()
+with right:
+    reading = prediction(choices, drawing)
+if reading is not None:
+    preprocessing(reading)
+    layer_views(reading)

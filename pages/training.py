@@ -15,6 +15,7 @@ from cnnviz import training_lesson as lesson
 from cnnviz.charts import training as training_charts
 from cnnviz.data import MnistNotFoundError, load_mnist
 from cnnviz.parallel import native_bfloat16
+from cnnviz.site import SESSION_MODELS_KEY
 
 POLL_SECONDS = 1.0  # how often the live charts redraw while a job is under way
 GALLERY_SIZE = 16  # misclassified digits shown at once
@@ -99,7 +100,7 @@ def reset_training() -> None:
 
 
 def use_on_canvas(label: str, model) -> None:
-    st.session_state.setdefault("canvas_models", {})[label] = model
+    st.session_state.setdefault(SESSION_MODELS_KEY, {})[label] = model
 
 
 def live_job(model_key: str, polling: bool) -> None:
@@ -195,7 +196,7 @@ def results(model_key: str, job, mnist) -> None:
         on_click=use_on_canvas,
         args=(label, result.model),
     )
-    if label in st.session_state.get("canvas_models", {}):
+    if label in st.session_state.get(SESSION_MODELS_KEY, {}):
         st.success(f"“{label}” is now offered on the canvas page.")
         st.page_link("pages/draw.py", label="Draw a digit", icon="✏️")
 
@@ -299,10 +300,11 @@ with train_tab:
             on_click=start_training,
             args=(mnist,),
             disabled=mnist is None or busy,
+            key="train_start",
         )
     stop_column, reset_column, _ = st.columns([1, 1, 4])
-    stop_column.button("Stop training", on_click=stop_training, disabled=not busy)
-    reset_column.button("Reset", on_click=reset_training, disabled=not jobs)
+    stop_column.button("Stop training", on_click=stop_training, disabled=not busy, key="train_stop")
+    reset_column.button("Reset", on_click=reset_training, disabled=not jobs, key="train_reset")
     if st.session_state.training_message:
         st.error(st.session_state.training_message)
     st.caption(lesson.ONE_AT_A_TIME)

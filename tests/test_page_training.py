@@ -14,6 +14,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import training
+from cnnviz.site import SESSION_MODELS_KEY
 
 APP_TIMEOUT_S = 120  # the first run imports TensorFlow and builds three models for the tables
 JOB_TIMEOUT_S = 60
@@ -104,7 +105,7 @@ def test_a_tiny_job_ends_with_its_results(started_jobs):
     assert any(caption.value.endswith("most confident are shown.") for caption in app.caption)
     # Hand the model to the canvas page.
     button(app, "Use this model on the canvas").click().run()
-    canvas_models = app.session_state["canvas_models"]
+    canvas_models = app.session_state[SESSION_MODELS_KEY]
     assert list(canvas_models.values()) == [job.result.model]
     assert any("canvas page" in message.value for message in app.success)
 

@@ -86,3 +86,27 @@ def test_stroke_is_what_the_canvas_sends() -> None:
     assert raw["background"] == "#000000"
     assert [obj["type"] for obj in raw["objects"]] == ["Path"]
     assert stroke_png_data_url().startswith("data:image/png;base64,")
+
+
+async def pooling_sections_rerun_alone(app_url: str) -> None:
+    async with StreamlitClient(app_url, name="fragments", timeout_s=TIMEOUT_S) as client:
+        await client.open_page("Pooling & padding")
+        assert any(text.startswith("Output cell (0, 0): `max(") for text in client.texts())
+        # The step-through's and the padding section's own controls rerun only their fragment.
+        stepped = await client.set_value("Step", 2)
+        assert stepped.status == "fragment success", stepped
+        assert any(text.startswith("Output cell (0, 1)") for text in client.texts())
+        bordered = await client.set_value("Show the zero border of", "full")
+        assert bordered.status == "fragment success", bordered
+        # The rest of the page is still there after those partial runs.
+        assert formula_lines(client), client.texts()
+        # A control at the top changes every section: a full run.
+        resized = await client.set_value("Pool size (window k × k)", 3)
+        assert resized.status == "success", resized
+        assert any("⌊(300 − 3) / 2⌋ + 1" in line for line in formula_lines(client))
+        assert client.elements("exception") == []
+        assert client.errors == []
+
+
+def test_the_step_through_and_padding_sections_rerun_on_their_own(app_url: str) -> None:
+    run_coroutine(pooling_sections_rerun_alone(app_url), timeout_s=4 * TIMEOUT_S)

@@ -1,0 +1,79 @@
+"""The site's map: every page of the app, in menu order, and the keys pages share.
+
+``app.py`` builds its navigation from :data:`PAGES` and the home page lists their summaries, so a
+new page is one entry here (plus its script in ``pages/``). No streamlit import: this is data.
+
+>>> [page.title for page in PAGES][:2]
+['Home', 'Pooling & padding']
+>>> page_by_path("pages/draw.py").icon
+'✏️'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# st.session_state key of the models a student trained this session and chose to draw with:
+# the training page adds {label: keras model}, the draw page offers them.
+SESSION_MODELS_KEY = "canvas_models"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the app."""
+
+    path: str  # the script, relative to the project root (what st.Page and st.page_link take)
+    title: str  # in the menu, on the home page's card and its link
+    icon: str
+    summary: str  # the home page's one-paragraph description ("" for the home page itself)
+    default: bool = False  # the page the app opens on
+
+
+HOME = Page("pages/home.py", "Home", "🏠", "", default=True)
+
+PAGES: tuple[Page, ...] = (
+    HOME,
+    Page(
+        "pages/pooling.py",
+        "Pooling & padding",
+        "🔲",
+        "Max, min and average pooling and valid/same/full padding on photos, digits and "
+        "patterns; the output-size formula with real numbers; a window you step through by "
+        "hand; why pooling shrugs off small shifts.",
+    ),
+    Page(
+        "pages/training.py",
+        "Live training",
+        "📈",
+        "Train LeNet-5 and an AlexNet adapted to MNIST while you watch: loss and accuracy "
+        "update live, then a confusion matrix and a gallery of the digits the network got "
+        "wrong.",
+    ),
+    Page(
+        "pages/draw.py",
+        "Draw a digit",
+        "✏️",
+        "Draw a digit and let a trained network read it: every preprocessing step, the ten "
+        "probabilities, and what each layer sees.",
+    ),
+)
+
+
+def lesson_pages() -> tuple[Page, ...]:
+    """The pages the home page introduces: every page but the home page itself."""
+    return tuple(page for page in PAGES if not page.default)
+
+
+def page_by_path(path: str) -> Page:
+    """The page whose script is `path` (e.g. ``"pages/draw.py"``).
+
+    Raises
+    ------
+    ValueError
+        If no page has that script.
+    """
+    for page in PAGES:
+        if page.path == path:
+            return page
+    known = ", ".join(page.path for page in PAGES)
+    raise ValueError(f"No page has the script {path!r}; the pages are: {known}.")
