@@ -1,13 +1,13 @@
 """What one move of a Pooling & padding control costs on a 512 × 512 image, as a browser sees it.
 
 Starts the app, opens the pooling page through Streamlit's websocket protocol (the same messages a
-browser tab sends, see bench/streamlit_client.py), picks the 512 × 512 camera-man photograph and
+browser tab sends, see bench/support/streamlit_client.py), picks the 512 × 512 camera-man photograph and
 moves one control at a time, timing each move from the request to the server's
 ``script_finished``. A control inside an ``st.fragment`` reruns only its fragment; any other
 control reruns the whole page (pooling the photograph three times, the translation section, every
 figure). bench/pool_rerun.py times the whole page's script; this times the moves a student makes.
 
-Usage: ``python bench/pool_step.py [--moves 30]``
+Usage: ``python -m bench.pool_step [--moves 30]``
 """
 
 from __future__ import annotations
@@ -15,16 +15,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
-from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT / "tests" / "e2e"))
-sys.path.insert(0, str(PROJECT_ROOT / "bench"))
-
-from harness import start_app_server  # noqa: E402 (the harness lives with the e2e tests)
-from pool_rerun import percentile  # noqa: E402
-from streamlit_client import StreamlitClient  # noqa: E402
+from bench.support.harness import start_app_server
+from bench.support.stats import percentile
+from bench.support.streamlit_client import StreamlitClient
 
 SAMPLE = "Photo: camera man"  # 512 × 512
 # (label of the control, the values it cycles through): the step-through's Step slider (7 × 7
