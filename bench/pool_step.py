@@ -1,8 +1,8 @@
 """What one move of a Pooling & padding control costs on a 512 × 512 image, as a browser sees it.
 
-Starts the app, opens the pooling page through Streamlit's websocket protocol (the same messages a
-browser tab sends, see bench/support/streamlit_client.py), picks the 512 × 512 camera-man photograph and
-moves one control at a time, timing each move from the request to the server's
+Starts the app, opens the pooling page through Streamlit's websocket protocol (the messages a
+browser tab sends, see bench/support/streamlit_client.py), picks the 512 × 512 camera-man
+photograph and moves one control at a time, timing each move from the request to the server's
 ``script_finished``. A control inside an ``st.fragment`` reruns only its fragment; any other
 control reruns the whole page (pooling the photograph three times, the translation section, every
 figure). bench/pool_rerun.py times the whole page's script; this times the moves a student makes.
