@@ -57,3 +57,18 @@ def test_change_bars():
         pooling_charts.change_bars({"input": -1.0})
     with pytest.raises(ValueError, match="at least one"):
         pooling_charts.change_bars({})
+
+
+def test_shift_accuracy_curves_draw_percentages_per_model():
+    figure = pooling_charts.shift_accuracy_curves(
+        {"LeNet-5": ([0, 1, 2], [0.99, 0.98, 0.5]), "AlexNet": ([0, 1, 2], [0.98, 0.9, 0.2])}
+    )
+    lenet, alexnet = figure.data
+    assert lenet.name == "LeNet-5" and list(lenet.x) == [0, 1, 2]
+    np.testing.assert_allclose(lenet.y, [99.0, 98.0, 50.0])
+    np.testing.assert_allclose(alexnet.y, [98.0, 90.0, 20.0])
+    assert lenet.line.color != alexnet.line.color
+    with pytest.raises(ValueError, match="at least one"):
+        pooling_charts.shift_accuracy_curves({})
+    with pytest.raises(ValueError, match="2 shifts but 1"):
+        pooling_charts.shift_accuracy_curves({"x": ([0, 1], [0.5])})

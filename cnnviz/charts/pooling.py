@@ -1,11 +1,11 @@
-"""Charts of the Pooling & padding page: padded images, the pooling step-through, shift bars.
+"""Charts of the Pooling & padding page: padded images, the step-through, shift bars and curves.
 
 The input and output images themselves are ``cnnviz.charts.base.heatmap`` and ``image_row``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,7 @@ from cnnviz.charts.base import (
     GREEN,
     GREY,
     IMAGE_COLORSCALE,
+    ORANGE,
     PURPLE,
     cell_box,
     heatmap,
@@ -28,6 +29,7 @@ PADDING_FILL = "rgba(255, 165, 0, 0.35)"  # orange wash over padded cells
 PADDING_LINE = "orange"
 WINDOW_LINE = "#e4002b"  # red: the window being pooled and the output cell it fills
 CHANGE_COLORS = (GREY, BLUE, GREEN, PURPLE, BROWN)  # the input first, then each pooling mode
+SHIFT_CURVE_COLORS = (BLUE, ORANGE)  # one per shipped model
 
 
 def _cell_texts(values: np.ndarray, value_format: str) -> list[list[str]]:
@@ -218,5 +220,47 @@ def change_bars(
         margin={**CHART_MARGIN, "l": 60},
         yaxis_title=axis_title,
         yaxis_range=[0, max(values) * 1.2 or 1.0],
+    )
+    return figure
+
+
+def shift_accuracy_curves(
+    curves: Mapping[str, tuple[Sequence[int], Sequence[float]]],
+    *,
+    title: str = "",
+    height: int = 340,
+) -> go.Figure:
+    """One line per model: its accuracy (y, in %) on test digits shifted by x pixels.
+
+    ``curves`` maps a label to ``(shifts, accuracies)`` with accuracies in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If ``curves`` is empty or a curve's two lists differ in length.
+    """
+    if not curves:
+        raise ValueError("shift_accuracy_curves needs at least one curve.")
+    figure = go.Figure()
+    for index, (label, (shifts, accuracies)) in enumerate(curves.items()):
+        if len(shifts) != len(accuracies):
+            raise ValueError(f"{label}: {len(shifts)} shifts but {len(accuracies)} accuracies.")
+        figure.add_trace(
+            go.Scatter(
+                x=list(shifts),
+                y=[100 * value for value in accuracies],
+                mode="lines+markers",
+                name=label,
+                line={"color": SHIFT_CURVE_COLORS[index % len(SHIFT_CURVE_COLORS)]},
+                hovertemplate="%{x} px: %{y:.1f}%<extra>" + label + "</extra>",
+            )
+        )
+    figure.update_layout(
+        title=title,
+        height=height,
+        margin={**CHART_MARGIN, "l": 60, "b": 50},
+        xaxis={"title": "shift (pixels of the 28 × 28 digit)", "dtick": 1},
+        yaxis={"title": "test accuracy (%)", "rangemode": "tozero"},
+        legend={"orientation": "h", "y": -0.25},
     )
     return figure

@@ -1,0 +1,612 @@
+"""Translation: how much a small shift of the input changes what a network sees.
+
+A convolution is *equivariant*: shift its input and, away from the border, its output shifts by
+the same amount. Pooling is only *partly invariant*: a feature that moves inside its window gives
+the same maximum, one that crosses a window border moves to the next output cell. This module
+measures both honestly, with numbers the pooling page shows and its sentences are built from:
+
+* :func:`measure_translation` — the relative change ``‖f(shifted) − f(x)‖ / ‖f(x)‖`` of the
+  input, of plain stride-``s`` subsampling (no pooling: the baseline every pooling is compared
+  with) and of max, min and average pooling. The share of cells that changed is *not* used: an
+  average spreads any change over every window it touches, so after average pooling more cells
+  change than in the input even though they change by less.
+* :func:`bright_pixel_move` — where one bright pixel's maximum lands after a shift: the same
+  cell (a shift within the window) or the next one (a shift across a window border).
+* :func:`conv_equivariance` — how far ``conv(shift(x))`` is from ``shift(conv(x))`` inside the
+  border.
+* :func:`shifted_accuracy` — a trained network's accuracy on MNIST test digits shifted by
+  0 … 6 pixels, the real test. It needs TensorFlow, so it runs once before class
+  (``python -m cnnviz.translation``) and the curve ships in :data:`SHIFT_ACCURACY_PATH`.
+
+Everything but :func:`shifted_accuracy` is numpy only: the pooling page never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from cnnviz import MODELS_DIR, ops
+
+if TYPE_CHECKING:  # only for type hints: importing keras costs seconds
+    import keras
+
+# The shifts the pooling page offers, as a unit (rows, cols) step; the slider sets the length.
+SHIFT_DIRECTIONS: dict[str, tuple[int, int]] = {
+    "right": (0, 1),
+    "down": (1, 0),
+    "diagonally": (1, 1),
+}
+# The accuracy curve shifts each digit this many pixels in each of four directions (and
+# averages them): MNIST digits sit in a 20 × 20 box in the middle of 28 × 28, so up to 4
+# pixels keep every digit whole and 6 cut into wide ones.
+ACCURACY_SHIFTS = tuple(range(7))
+ACCURACY_DIRECTIONS: dict[str, tuple[int, int]] = {
+    "right": (0, 1),
+    "left": (0, -1),
+    "down": (1, 0),
+    "up": (-1, 0),
+}
+SHIFT_ACCURACY_PATH = MODELS_DIR / "shift_accuracy.json"
+SHIFT_ACCURACY_COMMAND = "python -m cnnviz.translation"
+# Two relative changes closer than this (in relative terms) are "about the same" in a sentence.
+SAME_CHANGE_TOLERANCE = 0.02
+POOL_MODE_NAMES = {"max": "max", "min": "min", "avg": "average"}
+
+
+# --- the measure --------------------------------------------------------------------------------
+
+
+def relative_change(before: np.ndarray, after: np.ndarray) -> float:
+    """``‖after − before‖ / ‖before‖`` (Frobenius norms): how much a picture changed, relative
+    to its own size.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ or ``before`` is all zeros (nothing to compare with).
+
+    Examples
+    --------
+    >>> relative_change(np.array([[3.0, 4.0]]), np.array([[3.0, 0.0]]))
+    0.8
+    """
+    before, after = np.asarray(before, dtype=np.float64), np.asarray(after, dtype=np.float64)
+    if before.shape != after.shape:
+        raise ValueError(f"Cannot compare shapes {before.shape} and {after.shape}.")
+    size = float(np.linalg.norm(before))
+    if size == 0.0:
+        raise ValueError(
+            "The picture is black everywhere, so a relative change is not defined: choose an "
+            "image with something in it."
+        )
+    return float(np.linalg.norm(after - before)) / size
+
+
+def subsample(x: np.ndarray, strides: ops.SizeArg, shape: tuple[int, int]) -> np.ndarray:
+    """Every ``stride``-th pixel, cut to ``shape``: the pooled map's size without pooling.
+
+    It keeps the first pixel of each window and throws the rest away, so it shrinks an image
+    exactly as much as the pooling it is compared with.
+
+    Examples
+    --------
+    >>> subsample(np.arange(16.0).reshape(4, 4), 2, (2, 2))
+    array([[ 0.,  2.],
+           [ 8., 10.]])
+    """
+    step_rows, step_cols = ops._pair(strides, "The stride")
+    image = np.asarray(x)
+    return image[: shape[0] * step_rows : step_rows, : shape[1] * step_cols : step_cols]
+
+
+def _relative_or_none(before: np.ndarray, after: np.ndarray) -> float | None:
+    """:func:`relative_change`, or ``None`` when ``before`` is black everywhere."""
+    if not np.any(before):
+        return None
+    return relative_change(before, after)
+
+
+@dataclass(frozen=True)
+class TranslationMeasure:
+    """Relative changes after one shift: the input, plain subsampling, each pooling mode.
+
+    A change is ``None`` where the picture before the shift is black everywhere (nothing to
+    compare with): subsampling can miss a thin or tiny shape entirely, and min pooling leaves
+    nothing of one.
+    """
+
+    shift: tuple[int, int]  # (rows down, cols right)
+    strides: tuple[int, int]  # the pooling's (and the subsampling's) step
+    input_change: float
+    subsampled_change: float | None
+    pooled_change: Mapping[str, float | None]  # "max" | "min" | "avg" -> relative change
+    pooled: np.ndarray  # the chosen mode's pool(x)
+    pooled_shifted: np.ndarray  # the chosen mode's pool(shift(x))
+
+
+def measure_translation(
+    x: np.ndarray,
+    shift: tuple[int, int],
+    pool_size: ops.SizeArg = 2,
+    strides: ops.SizeArg | None = None,
+    padding: str = "valid",
+    mode: str = "max",
+) -> TranslationMeasure:
+    """Shift ``x`` by ``shift = (rows, cols)`` and measure the relative change of the input, of
+    stride-``s`` subsampling and of max, min and average pooling.
+
+    The shifted image repeats its edge pixels (:func:`cnnviz.ops.shift_image`), so the shift
+    adds no new content. ``mode`` picks which pooled maps are kept for display.
+
+    Raises
+    ------
+    ValueError
+        For bad pooling arguments, a shift that moves the image out of view, or an image that
+        is black everywhere.
+
+    Examples
+    --------
+    One bright pixel moved by one inside its 2×2 window: the max-pooled map does not change.
+
+    >>> image = np.zeros((4, 4))
+    >>> image[1, 2] = 1.0
+    >>> measure = measure_translation(image, (0, 1))
+    >>> round(measure.input_change, 3), measure.pooled_change["max"]
+    (1.414, 0.0)
+    """
+    if mode not in ops.POOL_MODES:
+        raise ValueError(f"Unknown pooling mode '{mode}'; choose 'max', 'min' or 'avg'.")
+    image = np.asarray(x, dtype=np.float64)
+    shifted = ops.shift_image(image, *shift)
+    input_change = relative_change(image, shifted)  # raises for a black image
+    pooled_change, shown = {}, {}
+    for each in ops.POOL_MODES:
+        before = ops.pool2d(image, pool_size, strides, padding, each)
+        after = ops.pool2d(shifted, pool_size, strides, padding, each)
+        pooled_change[each] = _relative_or_none(before, after)
+        shown[each] = (before, after)
+    step = ops._pair(pool_size if strides is None else strides, "The stride")
+    shape = shown[mode][0].shape[:2]
+    return TranslationMeasure(
+        shift=(int(shift[0]), int(shift[1])),
+        strides=step,
+        input_change=input_change,
+        subsampled_change=_relative_or_none(
+            subsample(image, step, shape), subsample(shifted, step, shape)
+        ),
+        pooled_change=pooled_change,
+        pooled=shown[mode][0],
+        pooled_shifted=shown[mode][1],
+    )
+
+
+def _compare(value: float, reference: float) -> str:
+    """'less than', 'about as much as' or 'more than', from the two numbers."""
+    if reference == 0.0:
+        return "about as much as" if value == 0.0 else "more than"
+    ratio = value / reference
+    if abs(ratio - 1.0) <= SAME_CHANGE_TOLERANCE:
+        return "about as much as"
+    return "less than" if ratio < 1.0 else "more than"
+
+
+def nth(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, 21st.
+
+    Examples
+    --------
+    >>> [nth(n) for n in (1, 2, 3, 4, 11, 12, 13, 21)]
+    ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st']
+    """
+    if 10 <= number % 100 <= 20:
+        return f"{number}th"
+    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
+
+
+def subsampling_text(strides: tuple[int, int]) -> str:
+    """What plain subsampling keeps, e.g. "every 2nd pixel of every 2nd row".
+
+    Examples
+    --------
+    >>> subsampling_text((2, 2)), subsampling_text((1, 1)), subsampling_text((1, 3))
+    ('every 2nd pixel of every 2nd row', 'every pixel', 'every 3rd pixel of every row')
+    """
+    rows, cols = strides
+    if rows == cols == 1:
+        return "every pixel"
+    pixel = "every pixel" if cols == 1 else f"every {nth(cols)} pixel"
+    row = "every row" if rows == 1 else f"every {nth(rows)} row"
+    return f"{pixel} of {row}"
+
+
+def translation_sentence(measure: TranslationMeasure, mode: str, shift_text: str) -> str:
+    """What the numbers of ``measure`` say about ``mode`` pooling, as one paragraph.
+
+    Every comparison word is chosen from the numbers, so the sentence holds whatever the
+    image and the controls.
+
+    Examples
+    --------
+    >>> measure = TranslationMeasure((0, 1), (2, 2), 0.61, 0.60,
+    ...                              {"max": 0.48, "min": 0.81, "avg": 0.49},
+    ...                              np.zeros(1), np.zeros(1))
+    >>> text = translation_sentence(measure, "max", "1 pixel right")
+    >>> print(text)  # doctest: +NORMALIZE_WHITESPACE
+    After a shift of 1 pixel right, the input changed by 61% of its size and plain
+    subsampling (every 2nd pixel of every 2nd row, no pooling) by 60%. Max pooling changed
+    by 48%: less than subsampling, so here it damped the shift by 20%.
+    """
+    if mode not in ops.POOL_MODES:
+        raise ValueError(f"Unknown pooling mode '{mode}'; choose 'max', 'min' or 'avg'.")
+    name = POOL_MODE_NAMES[mode].capitalize()
+    pooled = measure.pooled_change[mode]
+    baseline = measure.subsampled_change
+    kept = subsampling_text(measure.strides)
+    opening = (
+        f"After a shift of {shift_text}, the input changed by {measure.input_change:.0%} "
+        "of its size"
+    )
+    if baseline is None:
+        opening += (
+            f". Plain subsampling ({kept}, no pooling) keeps only black pixels of this image, "
+            "so it shows nothing to compare with"
+        )
+        reference, reference_name = measure.input_change, "the input"
+    else:
+        opening += f" and plain subsampling ({kept}, no pooling) by {baseline:.0%}"
+        reference, reference_name = baseline, "subsampling"
+    if pooled is None:
+        return (
+            f"{opening}. {name} pooling leaves a black map of this image: there is nothing "
+            "left to change."
+        )
+    comparison = _compare(pooled, reference)
+    text = f"{opening}. {name} pooling changed by {pooled:.0%}: {comparison} {reference_name}"
+    if pooled == 0.0:
+        return text + ", so here it hid the shift completely."
+    if comparison == "less than":
+        return text + f", so here it damped the shift by {1 - pooled / reference:.0%}."
+    if comparison == "more than":
+        return text + f", so here it amplified the shift by {pooled / reference - 1:.0%}."
+    return text + ", so here it neither damped nor amplified the shift."
+
+
+def shift_text(distance: int, direction: str) -> str:
+    """'1 pixel right', '2 pixels down', '3 pixels diagonally'.
+
+    Examples
+    --------
+    >>> shift_text(1, "right"), shift_text(2, "diagonally")
+    ('1 pixel right', '2 pixels diagonally')
+    """
+    return f"{distance} pixel{'s' if distance != 1 else ''} {direction}"
+
+
+# --- within a window or across its border --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BrightPixelMove:
+    """Where a lone bright pixel, and the max-pooled cells it lights, go after one shift."""
+
+    direction: str
+    pixel_before: tuple[int, int]
+    pixel_after: tuple[int, int]
+    cells_before: tuple[tuple[int, int], ...]  # the max-pooled cells that show the pixel
+    cells_after: tuple[tuple[int, int], ...]
+
+    @property
+    def unchanged(self) -> bool:
+        """Whether the max-pooled map is the same before and after the shift."""
+        return self.cells_before == self.cells_after
+
+
+def _lit_cells(pooled: np.ndarray) -> tuple[tuple[int, int], ...]:
+    """The cells of a max-pooled lone pixel that hold it (the map's nonzero cells)."""
+    return tuple((int(row), int(col)) for row, col in zip(*np.nonzero(pooled), strict=True))
+
+
+def bright_pixel_moves(
+    image: np.ndarray,
+    distance: int,
+    pool_size: ops.SizeArg = 2,
+    strides: ops.SizeArg | None = None,
+    padding: str = "valid",
+    directions: Mapping[str, tuple[int, int]] = SHIFT_DIRECTIONS,
+) -> list[BrightPixelMove]:
+    """Shift an image holding one bright pixel by ``distance`` in each direction, and max-pool.
+
+    Raises
+    ------
+    ValueError
+        If ``image`` does not hold exactly one nonzero pixel, or for bad pooling arguments.
+
+    Examples
+    --------
+    A pixel in row 1, column 2 with 2×2 windows: one step right stays in its window (columns
+    2–3), one step down crosses into the next row of windows.
+
+    >>> image = np.zeros((6, 6))
+    >>> image[1, 2] = 1.0
+    >>> [(move.direction, move.unchanged) for move in bright_pixel_moves(image, 1)]
+    [('right', True), ('down', False), ('diagonally', False)]
+    """
+    picture = np.asarray(image, dtype=np.float64)
+    lit = np.argwhere(picture != 0)
+    if len(lit) != 1:
+        raise ValueError(f"Expected an image with one bright pixel, found {len(lit)}.")
+    pixel = (int(lit[0][0]), int(lit[0][1]))
+    before = _lit_cells(ops.pool2d(picture, pool_size, strides, padding, "max"))
+    moves = []
+    for direction, (rows, cols) in directions.items():
+        shift = (rows * distance, cols * distance)
+        shifted = ops.shift_image(picture, *shift)
+        if np.count_nonzero(shifted) != 1:
+            raise ValueError(
+                f"A shift of {distance} pixels {direction} moves the pixel out of view."
+            )
+        after = _lit_cells(ops.pool2d(shifted, pool_size, strides, padding, "max"))
+        moved = (pixel[0] + shift[0], pixel[1] + shift[1])
+        moves.append(BrightPixelMove(direction, pixel, moved, before, after))
+    return moves
+
+
+def _cells_text(cells: Sequence[tuple[int, int]]) -> str:
+    return ", ".join(f"({row}, {col})" for row, col in cells)
+
+
+def bright_pixel_sentence(move: BrightPixelMove, distance: int) -> str:
+    """One sentence per direction, from the pooled cells themselves.
+
+    Examples
+    --------
+    >>> move = BrightPixelMove("right", (21, 26), (21, 27), ((10, 13),), ((10, 13),))
+    >>> print(bright_pixel_sentence(move, 1))  # doctest: +NORMALIZE_WHITESPACE
+    1 pixel right, from (21, 26) to (21, 27): it stays inside its window, and the max-pooled
+    map does not change at all (the bright output stays at (10, 13)).
+    """
+    where = (
+        f"{shift_text(distance, move.direction)}, from {_cells_text([move.pixel_before])} "
+        f"to {_cells_text([move.pixel_after])}"
+    )
+    if move.unchanged:
+        return (
+            f"{where}: it stays inside its window, and the max-pooled map does not change at "
+            f"all (the bright output stays at {_cells_text(move.cells_before)})."
+        )
+    return (
+        f"{where}: it crosses a window border, and the bright output moves from "
+        f"{_cells_text(move.cells_before)} to {_cells_text(move.cells_after)}."
+    )
+
+
+# --- convolution moves with its input ------------------------------------------------------------
+
+
+def conv_equivariance(image: np.ndarray, kernel: np.ndarray, shift: tuple[int, int]) -> float:
+    """The largest difference between ``conv(shift(x))`` and ``conv(x)`` moved by the shift,
+    over the output cells whose window lies inside the image both times ("valid" convolution).
+
+    Zero (up to rounding) for every image and kernel: a convolution is equivariant, it moves
+    with its input.
+
+    Examples
+    --------
+    >>> image = np.random.default_rng(0).random((8, 8))
+    >>> conv_equivariance(image, np.ones((3, 3)), (1, 2)) < 1e-12
+    True
+    """
+    picture = np.asarray(image, dtype=np.float64)
+    rows, cols = int(shift[0]), int(shift[1])
+    before = ops.conv2d(picture, kernel)
+    after = ops.conv2d(ops.shift_image(picture, rows, cols), kernel)
+    height, width = before.shape
+    if abs(rows) >= height or abs(cols) >= width:
+        raise ValueError(f"A shift of ({rows}, {cols}) moves the whole {height}×{width} output.")
+    # Output (i, j) after the shift is output (i − rows, j − cols) before it.
+    moved = before[max(-rows, 0) : height - max(rows, 0), max(-cols, 0) : width - max(cols, 0)]
+    kept = after[max(rows, 0) : height - max(-rows, 0), max(cols, 0) : width - max(-cols, 0)]
+    return float(np.abs(kept - moved).max())
+
+
+# --- the real test: a trained network on shifted digits ------------------------------------------
+
+
+def shift_digits(images: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """MNIST digits (N, 28, 28) moved down by ``rows`` and right by ``cols``; black comes in.
+
+    Examples
+    --------
+    >>> shift_digits(np.arange(1, 5).reshape(1, 2, 2), 0, 1)
+    array([[[0, 1],
+            [0, 3]]])
+    """
+    batch = np.asarray(images)
+    height, width = batch.shape[1:3]
+    if abs(rows) >= height or abs(cols) >= width:
+        raise ValueError(f"A shift of ({rows}, {cols}) moves a {height}×{width} digit out of view.")
+    shifted = np.zeros_like(batch)
+    source = batch[:, max(-rows, 0) : height - max(rows, 0), max(-cols, 0) : width - max(cols, 0)]
+    shifted[:, max(rows, 0) : height - max(-rows, 0), max(cols, 0) : width - max(-cols, 0)] = source
+    return shifted
+
+
+@dataclass(frozen=True)
+class ShiftAccuracy:
+    """A model's accuracy on test digits shifted by 0 … 6 pixels (mean of four directions)."""
+
+    model: str  # the registry key, e.g. "lenet"
+    shifts: tuple[int, ...]
+    accuracy: tuple[float, ...]  # mean over the directions, per shift
+    by_direction: Mapping[str, tuple[float, ...]]
+    count: int  # test digits used
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly fields."""
+        return {
+            "model": self.model,
+            "shifts": list(self.shifts),
+            "accuracy": list(self.accuracy),
+            "by_direction": {key: list(value) for key, value in self.by_direction.items()},
+            "count": self.count,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ShiftAccuracy:
+        """The inverse of :meth:`as_dict`; raises ``KeyError``/``TypeError`` for a bad file."""
+        return cls(
+            model=str(data["model"]),
+            shifts=tuple(int(value) for value in data["shifts"]),
+            accuracy=tuple(float(value) for value in data["accuracy"]),
+            by_direction={
+                str(key): tuple(float(value) for value in values)
+                for key, values in data["by_direction"].items()
+            },
+            count=int(data["count"]),
+        )
+
+
+def shifted_accuracy(
+    model: keras.Model,
+    images: np.ndarray,
+    labels: np.ndarray,
+    model_key: str,
+    shifts: Sequence[int] = ACCURACY_SHIFTS,
+    directions: Mapping[str, tuple[int, int]] = ACCURACY_DIRECTIONS,
+) -> ShiftAccuracy:
+    """``model``'s accuracy on ``images`` (N, 28, 28) shifted by each of ``shifts`` pixels.
+
+    Each digit is shifted in 28 × 28 (black comes in), then prepared as the model takes it
+    (:func:`cnnviz.data.to_model_input`: LeNet-5's 32 × 32 resize), so a shift of one pixel is
+    one pixel of the MNIST digit. Imports TensorFlow.
+    """
+    from cnnviz.data import to_model_input
+    from cnnviz.models import input_size
+
+    size = input_size(model)
+    truth = np.asarray(labels)
+    by_direction: dict[str, list[float]] = {direction: [] for direction in directions}
+    for distance in shifts:
+        for direction, (rows, cols) in directions.items():
+            batch = to_model_input(shift_digits(images, rows * distance, cols * distance), size)
+            probabilities = model.predict(batch, batch_size=1000, verbose=0)
+            by_direction[direction].append(float(np.mean(probabilities.argmax(axis=1) == truth)))
+    mean = tuple(float(np.mean(values)) for values in zip(*by_direction.values(), strict=True))
+    return ShiftAccuracy(
+        model=model_key,
+        shifts=tuple(int(distance) for distance in shifts),
+        accuracy=mean,
+        by_direction={key: tuple(values) for key, values in by_direction.items()},
+        count=len(truth),
+    )
+
+
+def load_shift_accuracy(path: Path = SHIFT_ACCURACY_PATH) -> dict[str, ShiftAccuracy]:
+    """The shipped curves, model key → :class:`ShiftAccuracy` (no TensorFlow).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file is missing (make it with ``python -m cnnviz.translation``).
+    ValueError
+        If the file is not the JSON this module writes.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return {key: ShiftAccuracy.from_dict(value) for key, value in data["models"].items()}
+    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as error:
+        raise ValueError(
+            f"{Path(path).name} is not a shift-accuracy file ({type(error).__name__}: {error}); "
+            f"make it again with `{SHIFT_ACCURACY_COMMAND}`."
+        ) from None
+
+
+def tolerated_shift(curve: ShiftAccuracy, points: float = 1.0) -> int:
+    """The largest shift up to which every accuracy stays within ``points`` percentage points
+    of the unshifted one, compared as the page shows them (to 0.1%).
+
+    Examples
+    --------
+    >>> tolerated_shift(ShiftAccuracy("lenet", (0, 1, 2, 3), (0.99, 0.98, 0.95, 0.99), {}, 1))
+    1
+    """
+    shown = [round(accuracy * 1000) for accuracy in curve.accuracy]  # tenths of a percent
+    holds = 0
+    for shift, tenths in zip(curve.shifts, shown, strict=True):
+        if shown[0] - tenths > round(points * 10):
+            break
+        holds = shift
+    return holds
+
+
+def shift_accuracy_sentence(curve: ShiftAccuracy, label: str) -> str:
+    """What the curve says, from its own numbers.
+
+    Examples
+    --------
+    >>> curve = ShiftAccuracy("lenet", (0, 1, 2), (0.99, 0.98, 0.80), {}, 10_000)
+    >>> print(shift_accuracy_sentence(curve, "LeNet-5"))  # doctest: +NORMALIZE_WHITESPACE
+    LeNet-5 reads 99.0% of the 10,000 unshifted test digits correctly, 98.0% after a shift of
+    1 pixel and 80.0% after 2 pixels. It stays within one point of its unshifted accuracy up
+    to 1 pixel.
+    """
+    start = curve.accuracy[0]
+    middle = ", ".join(
+        f"{accuracy:.1%} after {'a shift of ' if index == 1 else ''}"
+        f"{shift} pixel{'s' if shift != 1 else ''}"
+        for index, (shift, accuracy) in enumerate(
+            zip(curve.shifts[1:], curve.accuracy[1:], strict=True), start=1
+        )
+    )
+    middle = " and ".join(middle.rsplit(", ", 1)) if ", " in middle else middle
+    holds = tolerated_shift(curve)
+    tail = (
+        f"It stays within one point of its unshifted accuracy up to {holds} "
+        f"pixel{'s' if holds != 1 else ''}."
+        if holds
+        else "Already a 1-pixel shift costs it more than a point."
+    )
+    return (
+        f"{label} reads {start:.1%} of the {curve.count:,} unshifted test digits correctly, "
+        f"{middle}. {tail}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m cnnviz.translation``: measure the shipped models on shifted test digits."""
+    parser = argparse.ArgumentParser(
+        prog=SHIFT_ACCURACY_COMMAND,
+        description="Accuracy of the shipped models on MNIST test digits shifted by 0-6 pixels.",
+    )
+    parser.add_argument("--count", type=int, default=10_000, help="test digits (default: all)")
+    parser.add_argument("--out", type=Path, default=SHIFT_ACCURACY_PATH)
+    args = parser.parse_args(argv)
+
+    from cnnviz.data import load_mnist
+    from cnnviz.inference import load_registry
+
+    mnist = load_mnist()
+    images, labels = mnist.x_test[: args.count], mnist.y_test[: args.count]
+    curves = {}
+    for key, status in load_registry().items():
+        if not status.ok:
+            print(status.error, file=sys.stderr)
+            return 1
+        curves[key] = shifted_accuracy(status.model, images, labels, key).as_dict()
+        print(key, [f"{value:.2%}" for value in curves[key]["accuracy"]])
+    command = SHIFT_ACCURACY_COMMAND + ("" if args.count == 10_000 else f" --count {args.count}")
+    document = {"command": command, "models": curves}
+    args.out.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,263 @@
+"""cnnviz.translation: the relative-change measure, its sentences, and the shifted-digit curve."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from cnnviz import images, ops, translation
+from cnnviz.data import load_mnist
+
+# Samples without MNIST (they always load) plus the photos: every kind of picture the page has.
+SAMPLES = [name for name in images.sample_names(include_mnist=False)]
+SHIFTS = [(0, 1), (1, 0), (1, 1), (0, 2), (3, 3)]
+
+
+@pytest.fixture(scope="module")
+def digits() -> np.ndarray:
+    """The first 300 MNIST test digits in [0, 1], the issue's sample."""
+    return load_mnist(allow_download=False).x_test[:300].astype(np.float64) / 255.0
+
+
+def test_the_issues_figures_over_300_mnist_digits(digits):
+    # Issue 12: 300 MNIST test digits, 1-pixel shift right, 2×2 windows at stride 2, valid.
+    measures = [translation.measure_translation(digit, (0, 1), 2, 2, "valid") for digit in digits]
+    median = {
+        "input": np.median([m.input_change for m in measures]),
+        "subsampling": np.median([m.subsampled_change for m in measures]),
+        **{mode: np.median([m.pooled_change[mode] for m in measures]) for mode in ops.POOL_MODES},
+    }
+    rounded = {key: round(float(value), 2) for key, value in median.items()}
+    assert rounded == {
+        "input": 0.61,
+        "subsampling": 0.60,
+        "max": 0.48,
+        "avg": 0.49,
+        "min": 0.81,
+    }
+    # "Pooling damps a small shift by about a fifth; min pooling amplifies it."
+    assert 0.17 < 1 - median["max"] / median["subsampling"] < 0.23
+    assert 0.15 < 1 - median["avg"] / median["subsampling"] < 0.22
+    assert median["min"] > median["subsampling"]
+
+
+def test_why_the_share_of_changed_cells_misleads(digits):
+    # The measure the page used before: average pooling changes *more* cells than the input
+    # for every digit, max pooling for about 63% of them, although both change *less*.
+    more_avg = more_max = 0
+    for digit in digits:
+        shifted = ops.shift_image(digit, 0, 1)
+        input_share = np.mean(np.abs(shifted - digit) > 1e-6)
+        shares = {
+            mode: np.mean(
+                np.abs(
+                    ops.pool2d(shifted, 2, 2, "valid", mode)
+                    - ops.pool2d(digit, 2, 2, "valid", mode)
+                )
+                > 1e-6
+            )
+            for mode in ("avg", "max")
+        }
+        more_avg += shares["avg"] > input_share
+        more_max += shares["max"] > input_share
+    assert more_avg == len(digits)
+    assert round(more_max / len(digits), 2) == 0.63
+
+
+def test_relative_change_against_a_hand_computed_example():
+    # ‖(0, 4)‖ / ‖(3, 4)‖ = 4 / 5.
+    assert translation.relative_change(np.array([3.0, 4.0]), np.array([3.0, 0.0])) == 0.8
+    with pytest.raises(ValueError, match="black everywhere"):
+        translation.relative_change(np.zeros((2, 2)), np.ones((2, 2)))
+    with pytest.raises(ValueError, match="Cannot compare"):
+        translation.relative_change(np.zeros(2), np.zeros(3))
+
+
+def test_measure_against_numpy_written_out():
+    rng = np.random.default_rng(1)
+    image = rng.random((12, 10))
+    shifted = np.concatenate([image[:, :1], image[:, :-1]], axis=1)  # right by 1, edge repeated
+    measure = translation.measure_translation(image, (0, 1), 2, 2, "valid", mode="avg")
+
+    def blocks(x, reduce):
+        return reduce(x.reshape(6, 2, 5, 2), axis=(1, 3))
+
+    def rel(a, b):
+        return np.sqrt(((b - a) ** 2).sum() / (a**2).sum())
+
+    assert measure.input_change == pytest.approx(rel(image, shifted))
+    assert measure.subsampled_change == pytest.approx(rel(image[::2, ::2], shifted[::2, ::2]))
+    for mode, reduce in (("max", np.max), ("min", np.min), ("avg", np.mean)):
+        expected = rel(blocks(image, reduce), blocks(shifted, reduce))
+        assert measure.pooled_change[mode] == pytest.approx(expected)
+    np.testing.assert_allclose(measure.pooled, blocks(image, np.mean))
+    np.testing.assert_allclose(measure.pooled_shifted, blocks(shifted, np.mean))
+
+
+def test_subsample_keeps_the_first_pixel_of_every_window():
+    image = np.arange(30.0).reshape(5, 6)
+    np.testing.assert_array_equal(translation.subsample(image, 2, (2, 3)), image[0:4:2, 0:6:2])
+    np.testing.assert_array_equal(translation.subsample(image, (1, 3), (5, 2)), image[:, ::3])
+
+
+def test_black_pictures_give_none_not_a_division_by_zero():
+    # The lone pixel sits in an odd row: stride-2 subsampling and min pooling see only black.
+    measure = translation.measure_translation(images.one_bright_pixel(), (0, 1), 2, 2)
+    assert measure.subsampled_change is None
+    assert measure.pooled_change["min"] is None
+    assert measure.pooled_change["max"] == 0.0
+    with pytest.raises(ValueError, match="black everywhere"):
+        translation.measure_translation(np.zeros((8, 8)), (0, 1))
+
+
+NUMBER = re.compile(r"(\d+)%")
+
+
+def claimed_numbers(sentence: str) -> list[float]:
+    return [int(value) / 100 for value in NUMBER.findall(sentence)]
+
+
+@pytest.mark.parametrize("sample", SAMPLES)
+@pytest.mark.parametrize("mode", ops.POOL_MODES)
+@pytest.mark.parametrize(("pool_size", "stride", "padding"), [(2, 2, "valid"), (3, 2, "same")])
+def test_the_sentence_holds_for_the_numbers_it_shows(sample, mode, pool_size, stride, padding):
+    image = images.load_sample(sample)
+    for shift in SHIFTS:
+        measure = translation.measure_translation(image, shift, pool_size, stride, padding, mode)
+        sentence = translation.translation_sentence(measure, mode, f"{shift}")
+        numbers = claimed_numbers(sentence)
+        # Every percentage is the measure's own, rounded as shown.
+        assert numbers[0] == round(measure.input_change, 2)
+        baseline = measure.subsampled_change
+        if baseline is not None:
+            assert numbers[1] == round(baseline, 2)
+        reference = measure.input_change if baseline is None else baseline
+        pooled = measure.pooled_change[mode]
+        if pooled is None:
+            assert "black map" in sentence
+            continue
+        assert f"changed by {pooled:.0%}" in sentence
+        ratio = pooled / reference
+        if pooled == 0.0:
+            assert "hid the shift completely" in sentence
+        elif ratio < 1 - translation.SAME_CHANGE_TOLERANCE:
+            assert "less than" in sentence and "damped" in sentence
+            assert f"by {1 - ratio:.0%}." in sentence
+        elif ratio > 1 + translation.SAME_CHANGE_TOLERANCE:
+            assert "more than" in sentence and "amplified" in sentence
+            assert f"by {ratio - 1:.0%}." in sentence
+        else:
+            assert "neither damped nor amplified" in sentence
+
+
+def test_the_sentence_names_the_real_subsampling_step():
+    measure = translation.measure_translation(images.noise(), (0, 1), 3, 3, "valid")
+    sentence = translation.translation_sentence(measure, "max", "1 pixel right")
+    assert "every 3rd pixel of every 3rd row" in sentence
+
+
+def test_the_bright_pixel_stays_in_its_window_one_way_and_crosses_the_other():
+    pattern = images.one_bright_pixel()
+    row, col = np.argwhere(pattern)[0]
+    assert row % 2 == 1 and col % 2 == 0  # last row of a 2×2 window, first column of one
+    moves = {move.direction: move for move in translation.bright_pixel_moves(pattern, 1, 2, 2)}
+    assert moves["right"].unchanged
+    assert not moves["down"].unchanged
+    assert moves["down"].cells_after == ((row // 2 + 1, col // 2),)
+    right = translation.bright_pixel_sentence(moves["right"], 1)
+    down = translation.bright_pixel_sentence(moves["down"], 1)
+    assert "stays inside its window" in right and "does not change" in right
+    assert "crosses a window border" in down
+    assert f"({row // 2}, {col // 2}) to ({row // 2 + 1}, {col // 2})" in down
+
+
+@pytest.mark.parametrize(("pool_size", "stride", "padding"), [(2, 2, "valid"), (3, 1, "same")])
+@pytest.mark.parametrize("distance", [1, 2, 3])
+def test_the_bright_pixel_sentence_follows_the_pooled_map(pool_size, stride, padding, distance):
+    pattern = images.one_bright_pixel()
+    for move in translation.bright_pixel_moves(pattern, distance, pool_size, stride, padding):
+        shift = tuple(distance * unit for unit in translation.SHIFT_DIRECTIONS[move.direction])
+        before = ops.pool2d(pattern, pool_size, stride, padding, "max")
+        after = ops.pool2d(ops.shift_image(pattern, *shift), pool_size, stride, padding, "max")
+        same = bool(np.array_equal(before, after))
+        assert move.unchanged == same
+        sentence = translation.bright_pixel_sentence(move, distance)
+        assert ("does not change" in sentence) == same
+    with pytest.raises(ValueError, match="one bright pixel"):
+        translation.bright_pixel_moves(np.ones((4, 4)), 1)
+
+
+@pytest.mark.parametrize("kernel", list(ops.EXAMPLE_KERNELS.values()))
+@pytest.mark.parametrize("shift", [(0, 1), (2, 0), (1, 3), (-1, -2)])
+def test_convolution_moves_with_its_input(kernel, shift):
+    image = images.load_sample("Pattern: shift test")
+    assert translation.conv_equivariance(image, kernel, shift) < 1e-12
+    # Pooling at stride 2 does not: a 1-pixel shift is half a pooled cell.
+    pooled = ops.pool2d(image, 2)
+    moved = ops.pool2d(ops.shift_image(image, 0, 1), 2)
+    assert not np.array_equal(pooled, moved)
+
+
+def test_shift_digits_lets_black_come_in():
+    digits = np.arange(1, 2 * 4 * 4 + 1).reshape(2, 4, 4)
+    down_left = translation.shift_digits(digits, 1, -2)
+    np.testing.assert_array_equal(down_left[:, 1:, :2], digits[:, :3, 2:])
+    assert not down_left[:, 0].any() and not down_left[:, :, 2:].any()
+    with pytest.raises(ValueError, match="out of view"):
+        translation.shift_digits(digits, 0, 4)
+
+
+def test_the_shipped_curve_file_matches_the_shipped_models():
+    curves = translation.load_shift_accuracy()
+    assert set(curves) == {"lenet", "alexnet"}
+    histories = {
+        key: json.loads((translation.MODELS_DIR / name).read_text())
+        for key, name in (("lenet", "lenet5.history.json"), ("alexnet", "alexnet.history.json"))
+    }
+    for key, curve in curves.items():
+        assert curve.shifts == translation.ACCURACY_SHIFTS
+        assert curve.count == 10_000
+        # Unshifted, every direction is the plain test set: the shipped test accuracy.
+        for values in curve.by_direction.values():
+            assert values[0] == pytest.approx(histories[key]["test_accuracy"], abs=1e-4)
+        mean = np.mean(list(curve.by_direction.values()), axis=0)
+        np.testing.assert_allclose(curve.accuracy, mean)
+        # Shifts cost accuracy: the far end of the curve is well below its start.
+        assert curve.accuracy[-1] < curve.accuracy[0] - 0.05
+
+
+def test_the_curve_sentence_reads_its_numbers_off_the_curve():
+    curve = translation.load_shift_accuracy()["lenet"]
+    sentence = translation.shift_accuracy_sentence(curve, "LeNet-5")
+    for accuracy in curve.accuracy:
+        assert f"{accuracy:.1%}" in sentence
+    holds = translation.tolerated_shift(curve)
+    assert f"up to {holds} pixel" in sentence
+    shown = [round(accuracy * 1000) for accuracy in curve.accuracy]
+    assert all(shown[0] - value <= 10 for value in shown[: holds + 1])
+    if holds + 1 < len(shown):
+        assert shown[0] - shown[holds + 1] > 10
+
+
+def test_a_broken_curve_file_says_how_to_remake_it(tmp_path):
+    path = tmp_path / "shift_accuracy.json"
+    path.write_text('{"models": {"lenet": {"model": "lenet"}}}')
+    with pytest.raises(ValueError, match=r"python -m cnnviz\.translation"):
+        translation.load_shift_accuracy(path)
+
+
+@pytest.mark.slow
+def test_the_shipped_lenet_curve_is_reproduced():
+    # Recompute three points of the shipped LeNet-5's curve on all 10,000 test digits.
+    from cnnviz.inference import load_registry
+
+    status = load_registry()["lenet"]
+    mnist = load_mnist(allow_download=False)
+    shifts = (0, 3, 6)
+    curve = translation.shifted_accuracy(
+        status.model, mnist.x_test, mnist.y_test, "lenet", shifts=shifts
+    )
+    shipped = translation.load_shift_accuracy()["lenet"]
+    expected = [shipped.accuracy[shipped.shifts.index(shift)] for shift in shifts]
+    np.testing.assert_allclose(curve.accuracy, expected, atol=2e-4)
