@@ -1,8 +1,13 @@
 """The shared drawing base (cnnviz.charts.base), checked on small hand-worked arrays."""
 
+import base64
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 
+from cnnviz import images
 from cnnviz.charts import base
 
 
@@ -37,16 +42,71 @@ def test_heatmap_puts_row_zero_on_top_and_the_shape_in_the_title():
         base.heatmap(np.zeros(4))
 
 
+def picture_pixels(source: str) -> np.ndarray:
+    """The pixels of a picture trace's data URI, decoded independently of cnnviz."""
+    header, data = source.split(",", 1)
+    assert header.startswith("data:image/") and header.endswith(";base64")
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(data))))
+
+
+def test_picture_colours_values_as_plotly_colours_the_scale():
+    # Values on exact steps of the 256-step scale: 0, 51 and 255 of [0, 255] are 0, 0.2 and 1,
+    # where plotly's RdBu reads rgb(103,0,31), rgb(214,96,77) and rgb(5,48,97).
+    source = base.picture_source(
+        np.array([[0.0, 51.0, 255.0]]), zmin=0, zmax=255, colorscale="RdBu"
+    )
+    assert source.startswith("data:image/png;base64,")
+    np.testing.assert_array_equal(
+        picture_pixels(source), [[[103, 0, 31], [214, 96, 77], [5, 48, 97]]]
+    )
+    # plotly's grey runs from rgb(0,0,0) to rgb(254,254,253): one grey channel; NaN is clear.
+    grey = picture_pixels(base.picture_source(np.array([[0.0, 1.0, np.nan]]), zmin=0, zmax=1))
+    np.testing.assert_array_equal(grey, [[[0, 255], [254, 255], [0, 0]]])  # (grey, alpha)
+
+
+def test_a_photograph_becomes_a_jpeg_close_to_its_values():
+    photo = images.load_sample("Photo: cat (Chelsea)")
+    source = base.picture_source(photo, zmin=0, zmax=1)
+    assert source.startswith("data:image/jpeg;base64,")
+    lookup = base._colour_lookup(base.IMAGE_COLORSCALE).mean(axis=1)
+    expected = lookup[np.round(np.clip(photo, 0, 1) * 255).astype(int)]
+    # On average within 2 of 255 grey levels of the exact colours (1.4 when measured).
+    assert np.abs(picture_pixels(source).astype(float) - expected).mean() < 2.0
+    lossless = io.BytesIO()
+    Image.fromarray(expected.round().astype(np.uint8)).save(lossless, "PNG")
+    assert len(base64.b64decode(source.split(",", 1)[1])) < len(lossless.getvalue()) / 2
+
+
+def test_image_trace_sends_numbers_for_small_grids_and_pictures_for_big_images():
+    small = base.image_trace(np.zeros((64, 64)))
+    assert small.type == "heatmap" and np.asarray(small.z).shape == (64, 64)
+    assert "%{z:.3f}" in small.hovertemplate
+    big = base.image_trace(np.zeros((65, 64)), zmin=0, zmax=1, x0=2.0, dx=0.5)
+    assert big.type == "image" and big.source.startswith("data:image/png")
+    assert (big.x0, big.dx) == (2.0, 0.5)
+    assert base.image_trace(np.zeros((65, 64)), as_numbers=True).type == "heatmap"
+
+
+def test_heatmap_frames_the_image():
+    figure = base.heatmap(np.ones((3, 5)), zmin=0, zmax=1)
+    (frame,) = figure.layout.shapes
+    assert (frame.x0, frame.x1, frame.y0, frame.y1) == (-0.5, 4.5, -0.5, 2.5)
+    assert frame.line.color == base.FRAME_LINE["color"] and frame.fillcolor is None
+
+
 def test_image_row_titles_show_real_shapes_and_big_images_are_drawn_smaller():
     big = np.random.default_rng(0).random((512, 400)).astype(np.float32)
     figure = base.image_row({"Max": big, "Min": big[:10, :10]})
     titles = [annotation.text for annotation in figure.layout.annotations]
     assert titles == ["Max (512 × 400)", "Min (10 × 10)"]
-    assert np.asarray(figure.data[0].z).shape == (256, 200)
-    assert np.asarray(figure.data[1].z).shape == (10, 10)
-    np.testing.assert_allclose(np.asarray(figure.data[0].z).mean(), big.mean(), atol=1e-4)
+    picture, numbers = figure.data
+    # The big one is a picture area-averaged to 256 × 200, placed in the real image's
+    # coordinates: each shown pixel covers 2 × 2 cells, the first centred on (0.5, 0.5).
+    assert picture.type == "image" and picture_pixels(picture.source).shape == (256, 200)
+    assert (picture.dx, picture.dy, picture.x0, picture.y0) == (2.0, 2.0, 0.5, 0.5)
+    assert numbers.type == "heatmap" and np.asarray(numbers.z).shape == (10, 10)
     full = base.image_row({"Max": big}, max_display_side=None)
-    assert np.asarray(full.data[0].z).shape == (512, 400)
+    assert picture_pixels(full.data[0].source).shape == (512, 400)
 
 
 def test_image_row_same_scale_centres_smaller_images_in_one_frame():
@@ -56,6 +116,9 @@ def test_image_row_same_scale_centres_smaller_images_in_one_frame():
     assert (figure.data[0].x0, figure.data[0].y0) == (2.0, 2.0)
     assert tuple(figure.layout.xaxis.range) == (-0.5, 5.5)
     assert tuple(figure.layout.yaxis2.range) == (5.5, -0.5)
+    valid_frame, full_frame = figure.layout.shapes
+    assert (valid_frame.x0, valid_frame.x1, valid_frame.xref) == (1.5, 3.5, "x")
+    assert (full_frame.y0, full_frame.y1, full_frame.yref) == (-0.5, 5.5, "y2")
 
 
 def test_image_row_rejects_bad_input():

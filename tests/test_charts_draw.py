@@ -30,7 +30,8 @@ def test_feature_maps_tile_every_channel_on_one_scale():
     np.testing.assert_array_equal(mosaic[0:2, 0:3], maps[:, :, 0])
     np.testing.assert_array_equal(mosaic[3:5, 4:7], maps[:, :, 3])
     assert np.isnan(mosaic[2]).all() and np.isnan(mosaic[:, 3]).all()  # the gaps
-    assert numbers[3, 4] == 3 and np.isnan(numbers[6, 4])  # no sixth map
+    assert numbers[3, 4] == 3 and np.isnan(mosaic[6, 4])  # no sixth map: a gap, no hover
+    assert numbers.max() == 4 and heatmap.hoverongaps is False
     assert (heatmap.zmin, heatmap.zmax) == (0.0, 29.0)
     assert figure.layout.title.text == "C1 (2 × 3 × 5)"
     with pytest.raises(ValueError, match=r"\(H, W, C\)"):

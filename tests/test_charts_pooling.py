@@ -15,18 +15,22 @@ def test_padded_heatmap_washes_the_border_and_outlines_the_real_image():
     image = np.arange(16.0).reshape(4, 4) / 15
     padding = (1, 2, 0, 1)  # (top, bottom, left, right)
     figure = pooling_charts.padded_heatmap(ops.pad2d(image, *padding), padding)
-    shapes = rects(figure)
-    # Three non-empty strips (top, bottom, right; left is 0 wide) and one outline.
-    assert len(shapes) == 4
-    outline = shapes[-1]
+    frame, *strips, outline = rects(figure)
+    # The frame of the whole padded image, three non-empty strips (top, bottom, right; left is
+    # 0 wide) and the outline of the real image.
+    assert (frame.x0, frame.x1, frame.y0, frame.y1) == (-0.5, 4.5, -0.5, 6.5)
+    assert len(strips) == 3 and all(
+        strip.fillcolor == pooling_charts.PADDING_FILL for strip in strips
+    )
     assert (outline.x0, outline.x1, outline.y0, outline.y1) == (-0.5, 3.5, 0.5, 4.5)
     assert figure.layout.title.text == "Padded input (7 × 5)"
     with pytest.raises(ValueError, match="does not fit"):
         pooling_charts.padded_heatmap(np.zeros((3, 3)), (2, 1, 0, 0))
 
 
-def test_padded_heatmap_without_padding_draws_no_border():
-    assert rects(pooling_charts.padded_heatmap(np.zeros((3, 3)), (0, 0, 0, 0))) == []
+def test_padded_heatmap_without_padding_draws_only_the_frame():
+    (frame,) = rects(pooling_charts.padded_heatmap(np.zeros((3, 3)), (0, 0, 0, 0)))
+    assert frame.fillcolor is None and frame.line.color != pooling_charts.PADDING_LINE
 
 
 def test_step_through_outlines_the_window_and_hides_cells_not_yet_computed():
@@ -41,7 +45,13 @@ def test_step_through_outlines_the_window_and_hides_cells_not_yet_computed():
     shown = np.array(output_trace.z, dtype=float)
     assert np.isnan(shown).sum() == 5  # cells (0,0), (0,1), (0,2), (1,0) computed
     assert output_trace.text[1][0] == f"{output[1, 0]:.2f}" and output_trace.text[2][2] == ""
-    window_box, cell_box = rects(figure)
+    input_frame, output_frame, window_box, cell_box = rects(figure)
+    assert (input_frame.x1, input_frame.yref, output_frame.x1, output_frame.yref) == (
+        3.5,
+        "y",
+        2.5,
+        "y2",
+    )
     assert (window_box.x0, window_box.x1, window_box.y0, window_box.y1) == (-0.5, 1.5, 0.5, 2.5)
     assert (cell_box.x0, cell_box.y0) == (-0.5, 0.5) and cell_box.xref == "x2"
     with pytest.raises(ValueError, match="outside"):

@@ -169,6 +169,10 @@ class StreamlitClient:
     fragment_refreshes: dict[str, list[float]] = field(default_factory=dict)
     page_script_hash: str = ""
     main_script_hash: str = ""
+    # What came down the websocket: every ForwardMsg's bytes as sent (a message the tab already
+    # holds comes as a small ref_hash), in all and by the kind of element a message carried.
+    bytes_received: int = 0
+    bytes_by_element: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._socket: Any = None
@@ -551,6 +555,7 @@ class StreamlitClient:
         message = ForwardMsg()
         message.ParseFromString(payload)
         kind = message.WhichOneof("type")
+        self.bytes_received += len(payload)
         if kind == "ref_hash":  # ForwardMsgCache.processMessagePayload
             cached = self._message_cache.get(message.ref_hash)
             if cached is None:
@@ -565,6 +570,11 @@ class StreamlitClient:
         elif message.metadata.cacheable and message.hash not in self._message_cache:
             self._message_cache[message.hash] = _CachedMessage(
                 payload, self._run_count, message.delta.fragment_id
+            )
+        if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+            element_kind = message.delta.new_element.WhichOneof("type") or "unknown"
+            self.bytes_by_element[element_kind] = (
+                self.bytes_by_element.get(element_kind, 0) + len(payload)
             )
         handler = getattr(self, f"_on_{kind}", None)
         if handler is not None:

@@ -9,6 +9,9 @@ cells in those coordinates).
 
 from __future__ import annotations
 
+import base64
+import functools
+import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,12 +22,24 @@ import numpy as np
 import pandas  # noqa: F401
 import plotly.graph_objects as go
 from PIL import Image
+from plotly.colors import sample_colorscale, unlabel_rgb
 
 # One look for every image in the app: grey for intensities, a diverging scale for signed maps.
 IMAGE_COLORSCALE = "gray"
 SIGNED_COLORSCALE = "RdBu"
 CHART_MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 IMAGE_ROW_MAX_SIDE = 256  # side-by-side panels are drawn at most this many pixels per side
+# Up to this many cells an image is sent as its numbers (hovering reads each value); a bigger one
+# as a picture, a few bytes a pixel instead of about six, since its numbers are too many to read
+# one by one anyway (the step-through shows them).
+NUMBER_GRID_MAX_CELLS = 64 * 64
+# A picture is a lossless PNG unless that is bigger than this (a photograph): then a JPEG of this
+# quality if smaller, a third to a half of the PNG and indistinguishable at the size shown.
+PICTURE_PNG_MAX_BYTES = 20_000
+PICTURE_JPEG_QUALITY = 90
+# A thin frame around every image, so one that is all white (or all the page's colour) still
+# shows where it is.
+FRAME_LINE = {"color": "#a0a0a0", "width": 1}
 
 # Plotly's default colours, named once; each page's module gives them their roles.
 BLUE = "#1f77b4"
@@ -80,6 +95,113 @@ def cell_box(
     return shape
 
 
+def image_frame(
+    rows: float, cols: float, *, axes: tuple[str, str] = ("x", "y"), top: float = 0, left: float = 0
+) -> dict[str, Any]:
+    """A thin grey frame around an image of ``rows`` × ``cols`` cells whose first cell is at
+    (``top``, ``left``) (``FRAME_LINE``)."""
+    frame = cell_box((0, rows), (0, cols), axes=axes, line=FRAME_LINE)
+    for key, shift in (("x0", left), ("x1", left), ("y0", top), ("y1", top)):
+        frame[key] += shift
+    return frame
+
+
+@functools.lru_cache(maxsize=8)
+def _colour_lookup(colorscale: str) -> np.ndarray:
+    """The colours plotly gives 256 evenly spaced values on ``colorscale``: (256, 3) uint8."""
+    scale = go.Heatmap(colorscale=colorscale).colorscale  # the name resolved as plotly does
+    colours = sample_colorscale([list(step) for step in scale], np.linspace(0, 1, 256).tolist())
+    return np.array([unlabel_rgb(colour) for colour in colours]).round().astype(np.uint8)
+
+
+def picture_source(
+    image: np.ndarray, *, zmin: float, zmax: float, colorscale: str = IMAGE_COLORSCALE
+) -> str:
+    """``image`` coloured as a plotly heatmap colours it, as a data URI for a plotly image trace.
+
+    Values are mapped linearly from [zmin, zmax] onto 256 steps of ``colorscale``; NaN cells are
+    transparent. The picture is a lossless PNG (greyscale when the scale is grey), or a JPEG when
+    the PNG is larger than ``PICTURE_PNG_MAX_BYTES`` and the JPEG is smaller.
+
+    Examples
+    --------
+    >>> picture_source(np.array([[0.0, 1.0]]), zmin=0, zmax=1)[:22]
+    'data:image/png;base64,'
+    """
+    image = np.asarray(image, dtype=np.float32)
+    if image.ndim != 2 or image.size == 0:
+        raise ValueError(f"A picture needs a non-empty 2-D array, got shape {image.shape}.")
+    span = zmax - zmin if zmax > zmin else 1.0
+    missing = np.isnan(image)
+    steps = np.clip((np.where(missing, zmin, image) - zmin) / span, 0, 1) * 255
+    colours = _colour_lookup(colorscale)[np.round(steps).astype(np.intp)]  # (H, W, 3)
+    greys = colours.astype(np.int16)
+    if np.abs(greys - greys.mean(axis=-1, keepdims=True)).max() <= 2:  # a grey scale
+        pixels, mode = colours.mean(axis=-1).round().astype(np.uint8), "L"
+    else:
+        pixels, mode = colours, "RGB"
+    if missing.any():
+        alpha = np.where(missing, 0, 255).astype(np.uint8)
+        pixels = np.dstack([pixels, alpha])
+        mode = "LA" if mode == "L" else "RGBA"
+    picture = Image.fromarray(pixels, mode=mode)
+    encoded, media = _encoded(picture, "PNG"), "png"
+    if len(encoded) > PICTURE_PNG_MAX_BYTES and not missing.any():
+        jpeg = _encoded(picture, "JPEG", quality=PICTURE_JPEG_QUALITY)
+        if len(jpeg) < len(encoded):
+            encoded, media = jpeg, "jpeg"
+    return f"data:image/{media};base64," + base64.b64encode(encoded).decode("ascii")
+
+
+def _encoded(picture: Image.Image, file_format: str, **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    picture.save(buffer, file_format, **options)
+    return buffer.getvalue()
+
+
+def image_trace(
+    image: np.ndarray,
+    *,
+    zmin: float | None = None,
+    zmax: float | None = None,
+    colorscale: str = IMAGE_COLORSCALE,
+    axes: tuple[str, str] = ("x", "y"),
+    x0: float = 0.0,
+    y0: float = 0.0,
+    dx: float = 1.0,
+    dy: float = 1.0,
+    value_format: str = ".3f",
+    as_numbers: bool | None = None,
+) -> go.Heatmap | go.Image:
+    """One image as a plotly trace: its numbers if it is small, else a picture of it.
+
+    Up to ``NUMBER_GRID_MAX_CELLS`` cells it is a heatmap whose hover gives each cell's row,
+    column and value; a bigger image becomes an image trace of ``picture_source`` (hover gives the
+    row and column). Both draw cell (r, c) of ``image`` centred on (x0 + c·dx, y0 + r·dy).
+    ``as_numbers`` forces one or the other.
+    """
+    image = np.asarray(image, dtype=np.float32)
+    placement = {"x0": x0, "y0": y0, "dx": dx, "dy": dy, "xaxis": axes[0], "yaxis": axes[1]}
+    if as_numbers if as_numbers is not None else image.size <= NUMBER_GRID_MAX_CELLS:
+        return go.Heatmap(
+            z=image,
+            zmin=zmin,
+            zmax=zmax,
+            colorscale=colorscale,
+            showscale=False,
+            hovertemplate="row %{y:.0f}, col %{x:.0f}: %{z:" + value_format + "}<extra></extra>",
+            **placement,
+        )
+    finite = image[np.isfinite(image)]
+    low = zmin if zmin is not None else float(finite.min()) if finite.size else 0.0
+    high = zmax if zmax is not None else float(finite.max()) if finite.size else 1.0
+    return go.Image(
+        source=picture_source(image, zmin=low, zmax=high, colorscale=colorscale),
+        hovertemplate="row %{y:.0f}, col %{x:.0f}<extra></extra>",
+        **placement,
+    )
+
+
 def heatmap(
     image: np.ndarray,
     title: str = "",
@@ -91,7 +213,8 @@ def heatmap(
     value_format: str = ".2f",
     height: int = 320,
 ) -> go.Figure:
-    """A 2-D array as a heatmap with row 0 at the top, square pixels, and the shape in the title.
+    """A 2-D array as an image with row 0 at the top, square pixels, a frame and the shape in the
+    title: its numbers when it is small, a picture when it is big (``image_trace``).
 
     Parameters
     ----------
@@ -107,13 +230,13 @@ def heatmap(
     image = np.asarray(image)
     if image.ndim != 2:
         raise ValueError(f"heatmap needs a 2-D array, got shape {image.shape}.")
-    trace = go.Heatmap(
-        z=image,
+    trace = image_trace(
+        image,
         zmin=zmin,
         zmax=zmax,
         colorscale=colorscale,
-        showscale=False,
-        hovertemplate="row %{y}, col %{x}: %{z:" + value_format + "}<extra></extra>",
+        value_format=value_format,
+        as_numbers=True if show_values else None,
     )
     if show_values:
         trace.update(texttemplate="%{z:" + value_format + "}", textfont={"size": 11})
@@ -123,6 +246,7 @@ def heatmap(
         title=f"{title} ({shape_text})" if title else shape_text,
         height=height,
         margin=CHART_MARGIN,
+        shapes=[image_frame(*image.shape)],
     )
     figure.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain")
     figure.update_xaxes(constrain="domain")
@@ -216,36 +340,42 @@ def image_row(
     if zmax is None:
         zmax = max(float(values.max()) for values in finite) if finite else 1.0
     titles = [f"{name} ({image.shape[0]} × {image.shape[1]})" for name, image in arrays.items()]
+    real_shapes = {name: image.shape for name, image in arrays.items()}
     if max_display_side is not None:
         arrays = {name: _shrink(image, max_display_side) for name, image in arrays.items()}
     layout = panel_layout([1] * len(arrays), titles, gap=0.04)
-    largest_rows = max(image.shape[0] for image in arrays.values())
-    largest_cols = max(image.shape[1] for image in arrays.values())
-    traces = []
-    for index, image in enumerate(arrays.values(), start=1):
+    # Every panel is drawn in the real image's cell coordinates, however much it was shrunk.
+    largest_rows = max(rows for rows, _ in real_shapes.values())
+    largest_cols = max(cols for _, cols in real_shapes.values())
+    traces, frames = [], []
+    for index, (name, image) in enumerate(arrays.items(), start=1):
         suffix = "" if index == 1 else str(index)
-        # Centre smaller images in the frame of the largest, one pixel per unit.
-        offset_rows = (largest_rows - image.shape[0]) / 2 if same_scale else 0
-        offset_cols = (largest_cols - image.shape[1]) / 2 if same_scale else 0
+        axes = (f"x{suffix}", f"y{suffix}")
+        rows, cols = real_shapes[name]
+        # Centre smaller images in the frame of the largest, one cell per unit.
+        top = (largest_rows - rows) / 2 if same_scale else 0
+        left = (largest_cols - cols) / 2 if same_scale else 0
+        dy, dx = rows / image.shape[0], cols / image.shape[1]
         traces.append(
-            go.Heatmap(
-                z=image,
-                x0=offset_cols,
-                y0=offset_rows,
+            image_trace(
+                image,
                 zmin=zmin,
                 zmax=zmax,
                 colorscale=colorscale,
-                showscale=False,
-                hovertemplate="value %{z:.3f}<extra></extra>",
-                xaxis=f"x{suffix}",
-                yaxis=f"y{suffix}",
+                axes=axes,
+                x0=left + (dx - 1) / 2,  # the centre of the first shown pixel
+                y0=top + (dy - 1) / 2,
+                dx=dx,
+                dy=dy,
             )
         )
+        frames.append(image_frame(rows, cols, axes=axes, top=top, left=left))
         if same_scale:
             layout[f"xaxis{suffix}"]["range"] = [-0.5, largest_cols - 0.5]
             layout[f"yaxis{suffix}"]["range"] = [largest_rows - 0.5, -0.5]
             layout[f"yaxis{suffix}"].pop("autorange")
     layout["height"] = height
+    layout["shapes"] = frames
     return go.Figure(data=traces, layout=layout)
 
 

@@ -58,13 +58,17 @@ def probability_bars(probabilities: np.ndarray, *, title: str = "", height: int 
 
 
 def _mosaic(stack: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
-    """Tile (N, H, W) maps into one image, NaN between them; also each cell's map number."""
+    """Tile (N, H, W) maps into one image, NaN between them; also each cell's map number.
+
+    Both in the smallest types that hold them (float32 values, small unsigned map numbers; 0 in
+    the gaps, which hover skips): a stroke redraws every layer's mosaic, and they are its bytes.
+    """
     count, height, width = stack.shape
     rows = -(-count // columns)  # ceiling division
     cell_height, cell_width = height + MOSAIC_GAP, width + MOSAIC_GAP
     shape = (rows * cell_height - MOSAIC_GAP, columns * cell_width - MOSAIC_GAP)
-    mosaic = np.full(shape, np.nan)
-    numbers = np.full(shape, np.nan)
+    mosaic = np.full(shape, np.nan, dtype=np.float32)
+    numbers = np.zeros(shape, dtype=np.min_scalar_type(count - 1))
     for index, image in enumerate(stack):
         row, column = divmod(index, columns)
         top, left = row * cell_height, column * cell_width

@@ -22,6 +22,7 @@ from cnnviz.charts.base import (
     PURPLE,
     cell_box,
     heatmap,
+    image_frame,
     panel_layout,
 )
 
@@ -102,7 +103,8 @@ def padded_heatmap(
         value_format=value_format,
         height=height,
     )
-    figure.update_layout(shapes=_padding_shapes(padded.shape, padding))
+    for shape in _padding_shapes(padded.shape, padding):
+        figure.add_shape(shape)
     return figure
 
 
@@ -167,6 +169,8 @@ def step_through(
     ]
     window_line = {"color": WINDOW_LINE, "width": 4}
     layout["shapes"] = [
+        image_frame(*padded_input.shape),
+        image_frame(*output.shape, axes=("x2", "y2")),
         *_padding_shapes(padded_input.shape, padding),
         cell_box(
             (window_rows.start, window_rows.stop),
