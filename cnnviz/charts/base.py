@@ -108,10 +108,15 @@ def image_frame(
 
 @functools.lru_cache(maxsize=8)
 def _colour_lookup(colorscale: str) -> np.ndarray:
-    """The colours plotly gives 256 evenly spaced values on ``colorscale``: (256, 3) uint8."""
+    """The colours plotly gives 256 evenly spaced values on ``colorscale``: (256, 3) uint8, or
+    (256,) grey levels when the scale is grey (plotly's "gray" is off by one level here and
+    there between its channels)."""
     scale = go.Heatmap(colorscale=colorscale).colorscale  # the name resolved as plotly does
     colours = sample_colorscale([list(step) for step in scale], np.linspace(0, 1, 256).tolist())
-    return np.array([unlabel_rgb(colour) for colour in colours]).round().astype(np.uint8)
+    lookup = np.array([unlabel_rgb(colour) for colour in colours])
+    if np.ptp(lookup, axis=1).max() <= 2:
+        lookup = lookup.mean(axis=1)
+    return lookup.round().astype(np.uint8)
 
 
 def picture_source(
@@ -120,8 +125,9 @@ def picture_source(
     """``image`` coloured as a plotly heatmap colours it, as a data URI for a plotly image trace.
 
     Values are mapped linearly from [zmin, zmax] onto 256 steps of ``colorscale``; NaN cells are
-    transparent. The picture is a lossless PNG (greyscale when the scale is grey), or a JPEG when
-    the PNG is larger than ``PICTURE_PNG_MAX_BYTES`` and the JPEG is smaller.
+    transparent. The picture is a lossless PNG (greyscale when the scale is grey), or a JPEG of
+    ``PICTURE_JPEG_QUALITY`` when the PNG would be larger than ``PICTURE_PNG_MAX_BYTES`` (a
+    photograph).
 
     Examples
     --------
@@ -133,24 +139,41 @@ def picture_source(
         raise ValueError(f"A picture needs a non-empty 2-D array, got shape {image.shape}.")
     span = zmax - zmin if zmax > zmin else 1.0
     missing = np.isnan(image)
-    steps = np.clip((np.where(missing, zmin, image) - zmin) / span, 0, 1) * 255
-    colours = _colour_lookup(colorscale)[np.round(steps).astype(np.intp)]  # (H, W, 3)
-    greys = colours.astype(np.int16)
-    if np.abs(greys - greys.mean(axis=-1, keepdims=True)).max() <= 2:  # a grey scale
-        pixels, mode = colours.mean(axis=-1).round().astype(np.uint8), "L"
-    else:
-        pixels, mode = colours, "RGB"
+    steps = np.clip((image - zmin) * (255 / span), 0, 255)
+    steps[missing] = 0
+    pixels = _colour_lookup(colorscale)[np.rint(steps).astype(np.uint8)]  # (H, W) or (H, W, 3)
     if missing.any():
         alpha = np.where(missing, 0, 255).astype(np.uint8)
         pixels = np.dstack([pixels, alpha])
-        mode = "LA" if mode == "L" else "RGBA"
-    picture = Image.fromarray(pixels, mode=mode)
-    encoded, media = _encoded(picture, "PNG"), "png"
-    if len(encoded) > PICTURE_PNG_MAX_BYTES and not missing.any():
-        jpeg = _encoded(picture, "JPEG", quality=PICTURE_JPEG_QUALITY)
-        if len(jpeg) < len(encoded):
-            encoded, media = jpeg, "jpeg"
+    return _encoded_picture(pixels.tobytes(), pixels.shape)
+
+
+@functools.lru_cache(maxsize=64)
+def _encoded_picture(pixels: bytes, shape: tuple[int, ...]) -> str:
+    """The data URI of these pixels (grey, grey + alpha, RGB or RGBA by ``shape``).
+
+    Cached: most reruns redraw pictures they drew before (the input, the other pooling modes).
+    """
+    modes = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
+    channels = shape[2] if len(shape) == 3 else 1
+    picture = Image.frombytes(modes[channels], (shape[1], shape[0]), pixels)
+    encoded, media = None, "png"
+    if channels in (1, 3) and _likely_png_bytes(picture) > PICTURE_PNG_MAX_BYTES:
+        encoded, media = _encoded(picture, "JPEG", quality=PICTURE_JPEG_QUALITY), "jpeg"
+    if encoded is None:
+        encoded = _encoded(picture, "PNG")
     return f"data:image/{media};base64," + base64.b64encode(encoded).decode("ascii")
+
+
+def _likely_png_bytes(picture: Image.Image, band_rows: int = 32) -> float:
+    """A quick estimate of the PNG's size: a band of rows from the middle, encoded, scaled up.
+    (A whole photograph's PNG costs tens of milliseconds; a JPEG of it, two.)"""
+    width, height = picture.size
+    if height <= 2 * band_rows:
+        return len(_encoded(picture, "PNG", compress_level=1))
+    top = (height - band_rows) // 2
+    band = picture.crop((0, top, width, top + band_rows))
+    return len(_encoded(band, "PNG", compress_level=1)) * height / band_rows
 
 
 def _encoded(picture: Image.Image, file_format: str, **options: Any) -> bytes:
