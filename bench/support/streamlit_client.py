@@ -573,8 +573,8 @@ class StreamlitClient:
             )
         if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
             element_kind = message.delta.new_element.WhichOneof("type") or "unknown"
-            self.bytes_by_element[element_kind] = (
-                self.bytes_by_element.get(element_kind, 0) + len(payload)
+            self.bytes_by_element[element_kind] = self.bytes_by_element.get(element_kind, 0) + len(
+                payload
             )
         handler = getattr(self, f"_on_{kind}", None)
         if handler is not None:
