@@ -39,7 +39,8 @@ PAGES: tuple[Page, ...] = (
         "🔲",
         "Max, min and average pooling and valid/same/full padding on photos, digits and "
         "patterns; the output-size formula with real numbers; a window you step through by "
-        "hand; why pooling shrugs off small shifts.",
+        "hand; how much a small shift changes a pooled map (less than plain subsampling, for "
+        "max and average pooling), and how trained networks read shifted digits.",
     ),
     Page(
         "pages/training.py",

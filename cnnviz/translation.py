@@ -610,3 +610,37 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def stride_sentence(distance: int, stride: int) -> str:
+    """What a shift of ``distance`` pixels does to pooling at ``stride``: the stride, not the
+    window, decides whether pooling can move along with its input.
+
+    Examples
+    --------
+    >>> print(stride_sentence(1, 2))  # doctest: +NORMALIZE_WHITESPACE
+    Pooling at stride 2 moves its output only by whole cells of 2 pixels, so a shift of 1 pixel
+    changes the pooled values instead.
+    >>> print(stride_sentence(2, 2))  # doctest: +NORMALIZE_WHITESPACE
+    Pooling at stride 2 moves its output by whole cells of 2 pixels: a shift of 2 pixels, a
+    multiple of the stride, moves the pooled map by 1 cell (away from the border).
+    """
+    if stride < 1 or distance < 1:
+        raise ValueError(f"The stride and the shift must be at least 1, got {stride}, {distance}.")
+    pixels = f"{distance} pixel{'s' if distance != 1 else ''}"
+    if stride == 1:
+        return (
+            "Pooling at stride 1 is equivariant too (away from the border): it is the stride "
+            "that makes pooling only partly invariant."
+        )
+    if distance % stride == 0:
+        cells = distance // stride
+        return (
+            f"Pooling at stride {stride} moves its output by whole cells of {stride} pixels: a "
+            f"shift of {pixels}, a multiple of the stride, moves the pooled map by {cells} "
+            f"cell{'s' if cells != 1 else ''} (away from the border)."
+        )
+    return (
+        f"Pooling at stride {stride} moves its output only by whole cells of {stride} pixels, "
+        f"so a shift of {pixels} changes the pooled values instead."
+    )

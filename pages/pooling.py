@@ -9,13 +9,13 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from cnnviz import charts, images, ops
+from cnnviz import charts, images, ops, translation
 from cnnviz.charts import pooling as pooling_charts
 from cnnviz.data import MnistNotFoundError, how_to_get_mnist
 
 MODE_LABELS = {"max": "Max", "min": "Min", "avg": "Average"}
 CONV_PREVIEW_SIDE = 32  # the convolution section shrinks the image so each pixel shows
-SHIFT_DIRECTIONS = {"right": (0, 1), "down": (1, 0), "diagonally": (1, 1)}
+EQUIVARIANCE_SIDE = 128  # the equivariance check runs on the image shrunk to this side
 
 
 @st.cache_data(show_spinner="Loading the sample…", max_entries=32)
@@ -74,11 +74,14 @@ def introduction() -> None:
     st.markdown(
         "A **pooling layer** slides a small window over an image (or a feature map) and keeps "
         "one number per window: the **largest** (max pooling), the **smallest** (min pooling) "
-        "or the **mean** (average pooling). It has no weights to learn, yet the classic CNNs "
-        "(LeNet-5, AlexNet, VGG) all use it, because it makes the maps **smaller** (less "
-        "computation and fewer weights in the layers after it), **less sensitive to small "
-        "shifts** (a feature that moves a pixel inside its window gives the same maximum) and "
-        "so less prone to **overfitting** to exact pixel positions. Try it on a photo, a digit "
+        "or the **mean** (average pooling). Keras' pooling layers have no weights to learn "
+        "(LeNet-5's original subsampling layers did: one trainable coefficient and bias per "
+        "map). The classic CNNs (LeNet-5, AlexNet, VGG) all pool, because it makes the maps "
+        "**smaller**: less computation in every later layer, and fewer weights in the dense "
+        "layers after Flatten (a convolution's weights do not depend on the size of its map). "
+        "It also makes them **somewhat less sensitive to small shifts** (a feature that moves "
+        "inside its window gives the same maximum; the last section measures how much), which "
+        "helps against **overfitting** to exact pixel positions. Try it on a photo, a digit "
         "or a pattern made to show the effects."
     )
 
@@ -190,17 +193,18 @@ def padding_section(image: np.ndarray) -> None:
     """Zero padding for a convolution, and what valid, same and full give."""
     st.subheader("Padding")
     st.markdown(
-        "**Padding** adds cells around the border before the window slides. Without it "
-        "(**valid**), only windows that fit are used, so every layer shrinks the map and the "
-        "border pixels take part in fewer windows than the centre ones. With **same** padding, "
-        "TensorFlow adds just enough cells for ⌈n / s⌉ outputs (the input size when s = 1): "
-        "in total max((⌈n/s⌉ − 1)·s + k − n, 0) per axis, half before and, when that is odd, "
-        "the extra one after, at the **bottom/right**. A convolution fills the border with "
-        '**zeros** and multiplies them like pixels ("zero padding"), so its edges are computed '
-        'partly from zeros. Pooling with "same" **ignores** the padded cells instead: max never '
-        "picks them and average divides by the number of real cells. **Full** padding (k − 1 "
-        "zeros on each side) gives every position where the kernel touches the image: n + k − 1 "
-        "outputs (Keras layers offer only valid and same; full is shown here for comparison)."
+        "**Padding** adds cells around the border before the window slides. Two separate "
+        "choices hide behind the word. *How many* cells: none (**valid**: only windows that "
+        "fit, so every layer shrinks the map and border pixels take part in fewer windows than "
+        "centre ones), just enough for ⌈n / s⌉ outputs (**same**: TensorFlow adds "
+        "max((⌈n/s⌉ − 1)·s + k − n, 0) per axis, half before and, when that is odd, the extra "
+        "one after, at the **bottom/right**), or k − 1 on each side (**full**: every position "
+        "where the kernel touches the image, n + k − 1 outputs at stride 1; Keras layers offer "
+        "only valid and same, full is shown here for comparison). And *what fills* them: a "
+        "convolution fills them with **zeros** and multiplies them like pixels, so its "
+        '"same" and "full" padding are both **zero padding**, and its edges are computed '
+        'partly from zeros. Pooling with "same" pads with **nothing at all**: the padded cells '
+        "are ignored, max never picks them and average divides by the number of real cells."
     )
     kernel_name = st.selectbox("Convolution kernel", list(ops.EXAMPLE_KERNELS), key="kernel")
     kernel = ops.EXAMPLE_KERNELS[kernel_name]
@@ -232,7 +236,8 @@ def padding_section(image: np.ndarray) -> None:
     st.markdown(
         " · ".join(
             f"**{each}**: {result.shape[0]} × {result.shape[1]} "
-            f"(`{ops.output_size_formula(rows, kernel.shape[0], 1, each)}`)"
+            f"(rows `{ops.output_size_formula(rows, kernel.shape[0], 1, each)}`, columns "
+            f"`{ops.output_size_formula(cols, kernel.shape[1], 1, each)}`)"
             for each, result in convolved.items()
         )
         + f" — from a {rows} × {cols} input and a {kernel.shape[0]} × {kernel.shape[1]} kernel. "
@@ -241,44 +246,139 @@ def padding_section(image: np.ndarray) -> None:
     )
 
 
-def translation(image: np.ndarray, choice: PoolChoice) -> None:
-    """Shift the input a few pixels: how much of the input, and of each pooled map, changes."""
-    st.subheader("Translation invariance")
-    shift_columns = st.columns(2)
-    shift_by = shift_columns[0].slider("Shift the input by (pixels)", 1, 3, 1, key="shift")
-    direction = shift_columns[1].radio(
-        "Direction", list(SHIFT_DIRECTIONS), key="dir", horizontal=True
-    )
-    shift = tuple(shift_by * unit for unit in SHIFT_DIRECTIONS[direction])
+@st.cache_data(show_spinner=False)
+def shipped_shift_curves() -> dict[str, translation.ShiftAccuracy] | str:
+    """The shipped models' accuracy on shifted test digits (models/shift_accuracy.json), or why
+    it could not be read. Computed once before class by `python -m cnnviz.translation`."""
     try:
-        changes = {
-            each: ops.translation_change(
-                image, shift, choice.pool_size, choice.stride, choice.padding, each
-            )
-            for each in ops.POOL_MODES
-        }
+        return translation.load_shift_accuracy()
+    except FileNotFoundError:
+        return (
+            "The shifted-digit curves have not been computed yet: run "
+            f"`{translation.SHIFT_ACCURACY_COMMAND}` once."
+        )
+    except ValueError as error:
+        return str(error)
+
+
+def translation_section(image: np.ndarray, choice: PoolChoice) -> None:
+    """Shift the input a few pixels: what convolution, subsampling and each pooling make of it."""
+    st.subheader("Translation: equivariance and partial invariance")
+    st.markdown(
+        "Move an image by a pixel and two different things can happen. A **convolution** is "
+        "*equivariant*: its output moves by the same pixel, the same features in a new place. "
+        "**Pooling** is at best *partly invariant*: a feature that moves inside its window "
+        "gives the same maximum, one that crosses a window border moves to the next cell. To "
+        "see how much a shift changes a picture, this section measures the **relative change** "
+        "‖f(shifted) − f(x)‖ / ‖f(x)‖ (0 = unchanged, 1 = a change as large as the picture), "
+        "and compares each pooling with **plain subsampling**: keeping the first pixel of each "
+        "window, which shrinks the map just as much without pooling anything."
+    )
+    shift_columns = st.columns(2)
+    distance = shift_columns[0].slider("Shift the input by (pixels)", 1, 3, 1, key="shift")
+    direction = shift_columns[1].radio(
+        "Direction", list(translation.SHIFT_DIRECTIONS), key="dir", horizontal=True
+    )
+    shift = tuple(distance * unit for unit in translation.SHIFT_DIRECTIONS[direction])
+    try:
+        measure = translation.measure_translation(
+            image, shift, choice.pool_size, choice.stride, choice.padding, choice.mode
+        )
     except ValueError as error:
         st.warning(str(error))
         return
-    reference = changes[choice.mode]
-    metrics = st.columns(2)
-    metrics[0].metric("Input pixels that changed", f"{reference.input_changed_fraction:.0%}")
-    metrics[1].metric(
-        f"{MODE_LABELS[choice.mode]}-pooled cells that changed",
-        f"{reference.output_changed_fraction:.0%}",
-    )
-    bars = {"input": reference.input_change}
-    bars |= {f"{MODE_LABELS[each]} pooled": changes[each].output_change for each in changes}
+    bars = {"input": measure.input_change, "subsampled": measure.subsampled_change}
+    bars |= {f"{MODE_LABELS[each]} pooled": measure.pooled_change[each] for each in ops.POOL_MODES}
     st.plotly_chart(
         pooling_charts.change_bars(
-            bars, title=f"Mean absolute change after a {shift_by}-pixel shift"
+            {label: value for label, value in bars.items() if value is not None},
+            title=f"Relative change after a shift of {translation.shift_text(distance, direction)}",
+            axis_title="relative change",
+            value_format=".0%",
         ),
         key="shift_bars",
     )
     st.markdown(
-        "A pooled cell only changes when the shift brings a new maximum (or minimum, or value "
-        "to average) into its window, so the pooled map usually changes less than the input. "
-        "The invariance is only approximate: shift by a whole window and the output moves too."
+        translation.translation_sentence(
+            measure, choice.mode, translation.shift_text(distance, direction)
+        )
+        + " Over 300 MNIST test digits (a 1-pixel shift right, 2×2 windows at stride 2) the "
+        "median changes are: input 61%, subsampling 60%, max pooling 48%, average 49%, min "
+        "81%. Max and average pooling damp a small shift by about a fifth. Min pooling "
+        "amplifies it: it keeps a window bright only where all of it is ink, so little of a "
+        "thin stroke is left, and a shift changes much of what is."
+    )
+    within_or_across(distance, choice)
+    convolution_moves(image, shift, distance, direction, choice)
+    shifted_digits()
+
+
+def within_or_across(distance: int, choice: PoolChoice) -> None:
+    """The lone bright pixel: a shift one way stays in its window, the other way crosses over."""
+    st.markdown("**Within a window or across its border** (the one-bright-pixel pattern)")
+    pattern = images.one_bright_pixel()
+    try:
+        moves = translation.bright_pixel_moves(
+            pattern, distance, choice.pool_size, choice.stride, choice.padding
+        )
+    except ValueError as error:
+        st.warning(str(error))
+        return
+    pooled = {"not shifted": choice.pool(pattern, "max")}
+    for move in moves:
+        shift = tuple(distance * unit for unit in translation.SHIFT_DIRECTIONS[move.direction])
+        pooled[move.direction] = choice.pool(ops.shift_image(pattern, *shift), "max")
+    st.plotly_chart(charts.image_row(pooled, zmin=0, zmax=1, height=220), key="bright_moves")
+    sentences = [translation.bright_pixel_sentence(move, distance) for move in moves]
+    st.markdown(
+        f"Max pooling ({choice.pool_size}×{choice.pool_size}, stride {choice.stride}) of a "
+        "single white pixel, shifted by " + "; by ".join(sentences)
+    )
+
+
+def convolution_moves(
+    image: np.ndarray, shift: tuple, distance: int, direction: str, choice: PoolChoice
+) -> None:
+    """Convolution is equivariant: checked on this image with an edge detector."""
+    kernel_name = "Sobel (vertical edges)"
+    small = images.resize_to_max_side(image, EQUIVARIANCE_SIDE)
+    try:
+        difference = translation.conv_equivariance(small, ops.EXAMPLE_KERNELS[kernel_name], shift)
+    except ValueError as error:
+        st.warning(str(error))
+        return
+    st.markdown(
+        f"**Convolution moves with its input.** Shift this image (shrunk to "
+        f"{small.shape[0]} × {small.shape[1]}) by {translation.shift_text(distance, direction)} "
+        f"and its {kernel_name} map shifts by exactly as much: away from the border the two "
+        f"differ by at most {difference:.1g}, rounding error. "
+        + translation.stride_sentence(distance, choice.stride)
+    )
+
+
+def shifted_digits() -> None:
+    """The real test: trained networks on test digits moved by 0 to 6 pixels."""
+    st.markdown("**The real test: trained networks on shifted digits**")
+    curves = shipped_shift_curves()
+    if isinstance(curves, str):
+        st.info(curves)
+        return
+    labels = {"lenet": "LeNet-5 (shipped)", "alexnet": "AlexNet (shipped)"}
+    st.plotly_chart(
+        pooling_charts.shift_accuracy_curves(
+            {labels[key]: (curve.shifts, curve.accuracy) for key, curve in curves.items()},
+            title="Accuracy on MNIST test digits shifted up, down, left or right",
+        ),
+        key="shift_curves",
+    )
+    st.markdown(
+        " ".join(
+            translation.shift_accuracy_sentence(curve, labels[key]) for key, curve in curves.items()
+        )
+        + " Each point is the mean over four directions of the 10,000 test digits, each moved "
+        "with black coming in. Pooling alone does not make a network shift-proof: both networks "
+        "pool, yet both lose accuracy as the shift grows. The shipped LeNet-5 was also trained "
+        "on randomly shifted digits (augmentation), the shipped AlexNet was not."
     )
 
 
@@ -288,4 +388,4 @@ choice = controls()
 input_and_output(name, image, choice)
 step_through(image, choice)
 padding_section(image)
-translation(image, choice)
+translation_section(image, choice)

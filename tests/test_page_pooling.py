@@ -10,6 +10,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from bench.support.fresh_python import run_fresh_python
+from cnnviz import images, translation
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(PROJECT_ROOT / "pages" / "pooling.py")
@@ -56,7 +57,8 @@ def test_page_runs_and_shows_input_output_and_every_section(page):
     assert "Rows: `⌊(300 − 2) / 2⌋ + 1 = 150`" in texts
     assert "Columns: `⌊(451 − 2) / 2⌋ + 1 = 225`" in texts
     assert any(text.startswith("Output cell (0, 0): `max(") for text in texts)
-    assert len(page.get("plotly_chart")) == 7  # in/out, modes, step, padded, conv, shift bars
+    # in/out, modes, step, padded, conv, shift bars, the bright pixel's moves, shifted digits
+    assert len(page.get("plotly_chart")) == 9
     assert not page.warning
 
 
@@ -137,9 +139,55 @@ def test_choosing_a_pattern_and_another_kernel(page):
     # Its 32 × 32 preview through a 5 × 5 blur: valid shrinks by 4, same keeps, full grows by 4.
     assert {"valid (28 × 28)", "same (32 × 32)", "full (36 × 36)"} <= set(titles)
     # The 1-pixel checkerboard flips every pixel when shifted, yet its max pooling does not move.
-    metrics = {metric.label: metric.value for metric in page.metric}
-    assert metrics["Max-pooled cells that changed"] == "0%"
-    assert metrics["Input pixels that changed"] != "0%"
+    text = next(text for text in markdown_texts(page) if text.startswith("After a shift of"))
+    assert "Max pooling changed by 0%" in text and "hid the shift completely" in text
+
+
+def translation_text(app: AppTest) -> str:
+    return next(text for text in markdown_texts(app) if text.startswith("After a shift of"))
+
+
+@pytest.mark.parametrize(
+    ("sample", "mode", "distance", "direction"),
+    [
+        ("Photo: cat (Chelsea)", "max", 1, "right"),
+        ("Photo: coins", "avg", 2, "down"),
+        ("Pattern: thin lines", "min", 1, "diagonally"),
+        ("Pattern: one bright pixel", "max", 3, "right"),
+        ("MNIST digit 2", "min", 1, "right"),
+    ],
+)
+def test_the_translation_text_is_the_one_its_numbers_give(page, sample, mode, distance, direction):
+    page.selectbox(key="sample").set_value(sample)
+    page.radio(key="mode").set_value(mode)
+    page.slider(key="shift").set_value(distance)
+    page.radio(key="dir").set_value(direction).run()
+    assert not page.exception
+    image = images.load_sample(sample)
+    shift = tuple(distance * unit for unit in translation.SHIFT_DIRECTIONS[direction])
+    measure = translation.measure_translation(image, shift, 2, 2, "valid", mode)
+    expected = translation.translation_sentence(
+        measure, mode, translation.shift_text(distance, direction)
+    )
+    assert translation_text(page).startswith(expected)
+    # The bars show the same numbers, rounded as written.
+    bars = next(
+        json.loads(chart.proto.spec)["data"][0]
+        for chart in page.get("plotly_chart")
+        if "Relative change" in str(json.loads(chart.proto.spec)["layout"].get("title"))
+    )
+    assert bars["x"][0] == "input" and bars["y"][0] == pytest.approx(measure.input_change)
+    # One sentence per direction for the bright pixel, from the pooled maps themselves.
+    bright = next(text for text in markdown_texts(page) if text.startswith("Max pooling (2×2"))
+    for move in translation.bright_pixel_moves(images.one_bright_pixel(), distance, 2, 2):
+        assert translation.bright_pixel_sentence(move, distance) in bright
+
+
+def test_the_shifted_digit_curves_come_from_the_shipped_file(page):
+    curves = translation.load_shift_accuracy()
+    text = next(text for text in markdown_texts(page) if text.startswith("LeNet-5 (shipped)"))
+    assert translation.shift_accuracy_sentence(curves["lenet"], "LeNet-5 (shipped)") in text
+    assert translation.shift_accuracy_sentence(curves["alexnet"], "AlexNet (shipped)") in text
 
 
 def test_the_page_never_imports_tensorflow():

@@ -261,3 +261,19 @@ def test_the_shipped_lenet_curve_is_reproduced():
     shipped = translation.load_shift_accuracy()["lenet"]
     expected = [shipped.accuracy[shipped.shifts.index(shift)] for shift in shifts]
     np.testing.assert_allclose(curve.accuracy, expected, atol=2e-4)
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3])
+@pytest.mark.parametrize("distance", [1, 2, 3])
+def test_the_stride_sentence_holds_for_the_pooled_maps(stride, distance):
+    image = images.load_sample("Pattern: noise")
+    before = ops.pool2d(image, 3, stride, "valid", "max")
+    after = ops.pool2d(ops.shift_image(image, 0, distance), 3, stride, "valid", "max")
+    sentence = translation.stride_sentence(distance, stride)
+    cells = distance // stride
+    moved = distance % stride == 0 and np.array_equal(after[:, cells + 1 :], before[:, 1:-cells])
+    # Whole-cell moves are claimed exactly when the stride divides the shift, and then hold.
+    assert ("moves the pooled map by" in sentence or "equivariant" in sentence) == moved
+    if not moved:
+        assert "changes the pooled values" in sentence
+        assert not np.array_equal(after[:, 1:], before[:, :-1])
