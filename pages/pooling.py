@@ -329,10 +329,10 @@ def within_or_across(distance: int, choice: PoolChoice) -> None:
         shift = tuple(distance * unit for unit in translation.SHIFT_DIRECTIONS[move.direction])
         pooled[move.direction] = choice.pool(ops.shift_image(pattern, *shift), "max")
     st.plotly_chart(charts.image_row(pooled, zmin=0, zmax=1, height=220), key="bright_moves")
-    sentences = [translation.bright_pixel_sentence(move, distance) for move in moves]
     st.markdown(
         f"Max pooling ({choice.pool_size}×{choice.pool_size}, stride {choice.stride}) of a "
-        "single white pixel, shifted by " + "; by ".join(sentences)
+        "single white pixel, shifted by\n"
+        + "\n".join(f"- {translation.bright_pixel_sentence(move, distance)}" for move in moves)
     )
 
 
@@ -351,7 +351,7 @@ def convolution_moves(
         f"**Convolution moves with its input.** Shift this image (shrunk to "
         f"{small.shape[0]} × {small.shape[1]}) by {translation.shift_text(distance, direction)} "
         f"and its {kernel_name} map shifts by exactly as much: away from the border the two "
-        f"differ by at most {difference:.1g}, rounding error. "
+        + ("are identical. " if difference == 0 else f"differ by at most {difference:.1g}. ")
         + translation.stride_sentence(distance, choice.stride)
     )
 

@@ -179,6 +179,7 @@ def test_the_translation_text_is_the_one_its_numbers_give(page, sample, mode, di
     assert bars["x"][0] == "input" and bars["y"][0] == pytest.approx(measure.input_change)
     # One sentence per direction for the bright pixel, from the pooled maps themselves.
     bright = next(text for text in markdown_texts(page) if text.startswith("Max pooling (2×2"))
+    assert bright.count("\n- ") == len(translation.SHIFT_DIRECTIONS)
     for move in translation.bright_pixel_moves(images.one_bright_pixel(), distance, 2, 2):
         assert translation.bright_pixel_sentence(move, distance) in bright
 

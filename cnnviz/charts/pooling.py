@@ -224,6 +224,7 @@ def change_bars(
         margin={**CHART_MARGIN, "l": 60},
         yaxis_title=axis_title,
         yaxis_range=[0, max(values) * 1.2 or 1.0],
+        yaxis_tickformat=".0%" if value_format.endswith("%") else None,
     )
     return figure
 
