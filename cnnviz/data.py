@@ -13,9 +13,14 @@ All three hold keras' own format: an ``.npz`` with ``x_train``, ``y_train``, ``x
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -26,10 +31,25 @@ LOCAL_MNIST_PATH = DATA_DIR / "mnist.npz"
 MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
 MNIST_IMAGE_SHAPE = (28, 28)
 MNIST_CLASSES = 10
+# keras' own copy, and the checksum keras.datasets.mnist.load_data() verifies it against.
+MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+MNIST_DOWNLOAD_BYTES = 11_490_434  # its size, for the progress bar if the server sends none
+DOWNLOAD_CHUNK_BYTES = 256 * 1024  # about 44 progress updates for the whole file
+DOWNLOAD_TIMEOUT_S = 30.0  # per network operation: an offline machine says so within this
 
 
 class MnistNotFoundError(RuntimeError):
     """Raised when no MNIST source in the chain works; the message lists the options."""
+
+
+class MnistDownloadError(MnistNotFoundError):
+    """Raised when MNIST could not be downloaded: ``reason`` says why in one sentence, and the
+    message adds the offline instructions."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"{reason}\n\n{how_to_get_mnist()}")
 
 
 class Mnist(NamedTuple):
@@ -54,11 +74,11 @@ def how_to_get_mnist() -> str:
         f"1. the file named by the environment variable `{MNIST_ENV_VAR}`;\n"
         f"2. `{LOCAL_MNIST_PATH}`;\n"
         f"3. keras' cache `{keras_cache_path()}`.\n\n"
-        "To fix it, either copy keras' `mnist.npz` to `data/mnist.npz`, or start the app with\n"
-        f"`{MNIST_ENV_VAR}=/path/to/mnist.npz streamlit run app.py`, or, on a machine with "
-        "internet access, let keras download it into its cache once:\n"
-        '`python -c "from cnnviz.data import load_mnist; load_mnist()"` '
-        "(the app itself never waits on the network)."
+        "With internet access, press **Download MNIST** on the Live training page, or run\n"
+        '`python -c "from cnnviz.data import load_mnist; load_mnist()"` once (both put it in '
+        "keras' cache).\n\n"
+        "Offline, copy keras' `mnist.npz` from another machine to `data/mnist.npz`, or start the "
+        f"app with `{MNIST_ENV_VAR}=/path/to/mnist.npz streamlit run app.py`."
     )
 
 
@@ -151,6 +171,82 @@ def load_mnist(allow_download: bool = True) -> Mnist:
             ) from error
         return Mnist(x_train, y_train, x_test, y_test)
     raise MnistNotFoundError(how_to_get_mnist())
+
+
+def download_mnist(
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    destination: str | os.PathLike | None = None,
+    open_url: Callable[..., object] | None = None,
+    expected_sha256: str | None = None,
+) -> Path:
+    """Download keras' ``mnist.npz`` (11 MB) into keras' cache, checked, then atomically in place.
+
+    The file is written next to its destination under a temporary ``.part`` name of its own (two
+    teachers may click at once), checked against keras' checksum and read as MNIST before it
+    takes its place, so a reader never sees half a file and an interrupted download (a click
+    elsewhere stops the page's script) leaves nothing behind.
+
+    Parameters
+    ----------
+    progress : callable, optional
+        Called after every chunk with the bytes received so far and the total expected.
+    destination : path, optional
+        Where to put it (default: keras' cache, the chain's third place).
+    open_url : callable, optional
+        ``urllib.request.urlopen`` or a stand-in with its signature (tests pass a fake).
+    expected_sha256 : str, optional
+        The file's SHA-256 (default: keras' published checksum, ``MNIST_SHA256``).
+
+    Returns
+    -------
+    Path
+        The downloaded file.
+
+    Raises
+    ------
+    MnistDownloadError
+        When the machine cannot reach the server (offline), the transfer breaks off, the file
+        is damaged, or it cannot be written; the message ends with the offline instructions.
+    """
+    target = Path(destination) if destination is not None else keras_cache_path()
+    opener = open_url if open_url is not None else urllib.request.urlopen
+    partial = None
+    digest = hashlib.sha256()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, name = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".part")
+        partial = Path(name)
+        with (
+            os.fdopen(descriptor, "wb") as out,
+            opener(MNIST_URL, timeout=DOWNLOAD_TIMEOUT_S) as response,
+        ):
+            total = int(response.headers.get("Content-Length") or MNIST_DOWNLOAD_BYTES)
+            received = 0
+            while chunk := response.read(DOWNLOAD_CHUNK_BYTES):
+                out.write(chunk)
+                digest.update(chunk)
+                received += len(chunk)
+                if progress is not None:
+                    progress(received, max(total, received))
+            if progress is not None and received != total:
+                progress(received, received)  # the size was a guess: end with a full bar
+        if digest.hexdigest() != (expected_sha256 or MNIST_SHA256):
+            raise MnistDownloadError(
+                "The downloaded file is damaged (its checksum is not MNIST's); try again."
+            )
+        read_mnist_npz(partial)
+        os.replace(partial, target)
+    except OSError as error:  # no network, DNS, timeouts, HTTP errors, a full disk
+        detail = getattr(error, "reason", None) or error  # URLError wraps the socket's error
+        raise MnistDownloadError(
+            f"MNIST could not be downloaded from {urlsplit(MNIST_URL).hostname} ({detail}). "
+            "Is this machine offline?"
+        ) from error
+    finally:
+        if partial is not None:
+            partial.unlink(missing_ok=True)  # after os.replace there is nothing left to remove
+    return target
 
 
 def mnist_available() -> bool:

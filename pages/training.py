@@ -13,7 +13,14 @@ import streamlit as st
 from cnnviz import evaluation, models, training
 from cnnviz import training_lesson as lesson
 from cnnviz.charts import training as training_charts
-from cnnviz.data import MnistNotFoundError, load_mnist
+from cnnviz.data import (
+    MNIST_DOWNLOAD_BYTES,
+    MnistDownloadError,
+    MnistNotFoundError,
+    download_mnist,
+    keras_cache_path,
+    load_mnist,
+)
 from cnnviz.parallel import native_bfloat16
 from cnnviz.site import SESSION_MODELS_KEY
 
@@ -39,6 +46,29 @@ ANY_DIGIT = "any"
 @st.cache_resource(show_spinner="Loading MNIST…")
 def load_dataset():
     return load_mnist(allow_download=False)  # fails fast with instructions; shared, read-only
+
+
+def mnist_missing(error: MnistNotFoundError) -> None:
+    """No MNIST here yet: offer to download it, and say how to get it on an offline machine."""
+    st.error(str(error))
+    label = f"Download MNIST ({MNIST_DOWNLOAD_BYTES / 1e6:.0f} MB)"
+    if not st.button(label, key="download_mnist", type="primary"):
+        st.caption(f"Online, this button puts it in keras' cache, `{keras_cache_path()}`.")
+        return
+    bar = st.progress(0.0, text="Connecting…")
+
+    def show(received: int, total: int) -> None:
+        text = f"Downloading MNIST: {received / 1e6:.1f} of {total / 1e6:.1f} MB"
+        bar.progress(received / total, text=text)
+
+    try:
+        path = download_mnist(show)
+    except MnistDownloadError as failure:
+        bar.empty()
+        st.error(f"{failure.reason} Without internet, follow the instructions above.")
+        return
+    st.session_state.mnist_downloaded = str(path)
+    st.rerun()  # the training form, now with MNIST
 
 
 @st.cache_resource(show_spinner="Building the model…")
@@ -251,7 +281,9 @@ with train_tab:
         mnist = load_dataset()
     except MnistNotFoundError as error:
         mnist = None
-        st.error(str(error))
+        mnist_missing(error)
+    if mnist is not None and st.session_state.pop("mnist_downloaded", None):
+        st.success("MNIST was downloaded and checked: ready to train.")
     jobs = st.session_state.training_jobs
     busy = any(not job.done for job in jobs.values())
     with st.form("training_settings"):

@@ -1,20 +1,77 @@
-"""Shared test settings: where MNIST is, and the PostgreSQL the database tests may use."""
+"""Shared test settings: which MNIST the tests read, and the PostgreSQL they may use.
+
+MNIST: the full data set when one is found — ``CNNVIZ_MNIST``, else the copy beside the checkout
+in this workplace (``../shared/data/mnist.npz``, what CI exports too), else ``data/mnist.npz`` or
+keras' cache — and otherwise the small sample the repository ships (``tests/data/mnist-sample``),
+so that the tests pass on a machine with no MNIST and no network. The run's header says which.
+Tests marked ``full_mnist`` need all 60,000 training images and are skipped with the sample.
+"""
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from bench.support.mnist_sample import SAMPLE_DIR, write_sample_npz
+from cnnviz import data
 
-# The real MNIST sits beside the checkout in this workplace; CI exports the same path.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _SHARED_MNIST = PROJECT_ROOT.parent / "shared" / "data" / "mnist.npz"
-if "CNNVIZ_MNIST" not in os.environ and _SHARED_MNIST.is_file():
-    os.environ["CNNVIZ_MNIST"] = str(_SHARED_MNIST)
 
 # A SQLAlchemy URL of an empty PostgreSQL database for the tests; .ci/with_postgres sets both.
 POSTGRES_URL_ENV = "CNNVIZ_TEST_POSTGRES_URL"
 REQUIRE_POSTGRES_ENV = "CNNVIZ_REQUIRE_POSTGRES"
+
+
+def _full_mnist_problem() -> str | None:
+    """Why no full MNIST can be read (None when one can), after the workplace default."""
+    if data.MNIST_ENV_VAR not in os.environ and _SHARED_MNIST.is_file():
+        os.environ[data.MNIST_ENV_VAR] = str(_SHARED_MNIST)
+    try:
+        return None if data.find_mnist_file() is not None else "no MNIST file was found"
+    except data.MnistNotFoundError:
+        return f"{data.MNIST_ENV_VAR}={os.environ[data.MNIST_ENV_VAR]} names no file"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    problem = _full_mnist_problem()
+    config.stash[_SAMPLE_FOLDER] = None
+    if problem is None:
+        config.stash[_MNIST_NOTE] = f"MNIST: the full data set, {data.find_mnist_file()}"
+        return
+    # Every reader (the pages in-process, the servers the e2e tests start) follows CNNVIZ_MNIST.
+    folder = Path(tempfile.mkdtemp(prefix="cnnviz-mnist-sample-"))
+    os.environ[data.MNIST_ENV_VAR] = str(write_sample_npz(folder / "mnist.npz"))
+    config.stash[_SAMPLE_FOLDER] = folder
+    config.stash[_MNIST_NOTE] = (
+        f"MNIST: the shipped sample ({SAMPLE_DIR.relative_to(PROJECT_ROOT)}), because {problem};"
+        " tests marked full_mnist are skipped"
+    )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(_SAMPLE_FOLDER, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return config.stash.get(_MNIST_NOTE, "MNIST: not configured")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.stash.get(_SAMPLE_FOLDER, None) is None:
+        return
+    skip = pytest.mark.skip(reason="needs the full MNIST (60,000 training images); see README")
+    for item in items:
+        if "full_mnist" in item.keywords:
+            item.add_marker(skip)
+
+
+_SAMPLE_FOLDER = pytest.StashKey[Path | None]()
+_MNIST_NOTE = pytest.StashKey[str]()
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,9 @@
 """The MNIST chain: env var, then data/mnist.npz, then keras' cache; one clear error otherwise."""
 
+import hashlib
+import io
+import urllib.error
+
 import numpy as np
 import pytest
 
@@ -99,9 +103,8 @@ def test_failed_download_becomes_the_clear_error(no_sources, monkeypatch):
         data.load_mnist(allow_download=True)
 
 
+@pytest.mark.full_mnist
 def test_real_mnist_has_keras_shapes():
-    if not data.mnist_available():
-        pytest.skip("real MNIST not reachable; CI sets CNNVIZ_MNIST")
     mnist = data.load_mnist(allow_download=False)
     assert mnist.x_train.shape == (60000, 28, 28)
     assert mnist.x_test.shape == (10000, 28, 28)
@@ -122,3 +125,83 @@ def test_to_model_input_scales_and_resizes_like_the_seed():
 
     with pytest.raises(ValueError, match="shape"):
         data.to_model_input(np.zeros((2, 2, 28, 28)))
+
+
+class FakeResponse(io.BytesIO):
+    """What urlopen returns, for the bytes given: read in chunks, a Content-Length header."""
+
+    def __init__(self, payload: bytes, send_length: bool = True):
+        super().__init__(payload)
+        self.headers = {"Content-Length": str(len(payload))} if send_length else {}
+
+
+def fake_opener(payload: bytes, send_length: bool = True):
+    calls = []
+
+    def open_url(url, timeout):
+        calls.append((url, timeout))
+        return FakeResponse(payload, send_length)
+
+    open_url.calls = calls
+    return open_url
+
+
+@pytest.fixture
+def small_mnist_bytes(tmp_path):
+    path = write_fake_mnist(tmp_path / "served.npz", train=6)
+    payload = path.read_bytes()
+    return payload, hashlib.sha256(payload).hexdigest()
+
+
+@pytest.mark.parametrize("send_length", [True, False])
+def test_download_puts_a_checked_mnist_in_keras_cache(no_sources, small_mnist_bytes, send_length):
+    payload, checksum = small_mnist_bytes
+    opener = fake_opener(payload, send_length)
+    seen = []
+
+    path = data.download_mnist(
+        lambda done, total: seen.append((done, total)), open_url=opener, expected_sha256=checksum
+    )
+
+    assert path == data.keras_cache_path() and path.read_bytes() == payload
+    assert opener.calls == [(data.MNIST_URL, data.DOWNLOAD_TIMEOUT_S)]
+    assert seen[-1] == (len(payload), len(payload))  # the bar ends full, whatever the header
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    assert data.load_mnist(allow_download=False).x_train.shape == (6, 28, 28)  # the chain sees it
+    assert list(path.parent.iterdir()) == [path]  # no .part left behind
+
+
+def test_download_checks_keras_checksum_by_default(no_sources, small_mnist_bytes):
+    payload, _ = small_mnist_bytes  # not keras' file: its checksum differs
+    with pytest.raises(data.MnistDownloadError, match="damaged"):
+        data.download_mnist(open_url=fake_opener(payload))
+    assert not data.keras_cache_path().parent.exists() or not any(
+        data.keras_cache_path().parent.iterdir()
+    )
+
+
+def test_offline_download_says_so_and_gives_the_offline_instructions(no_sources):
+    def offline(url, timeout):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    with pytest.raises(data.MnistDownloadError) as error:
+        data.download_mnist(open_url=offline)
+    message = str(error.value)
+    assert "Is this machine offline?" in message and "name resolution" in message
+    assert data.how_to_get_mnist() in message
+    assert isinstance(error.value, data.MnistNotFoundError)  # the pages' one except still holds
+    assert not data.keras_cache_path().exists()
+
+
+def test_an_interrupted_download_leaves_nothing_behind(no_sources, small_mnist_bytes):
+    payload, checksum = small_mnist_bytes
+    old = data.keras_cache_path()
+
+    def click_elsewhere(done, total):
+        raise KeyboardInterrupt  # as Streamlit's StopException: not an Exception
+
+    with pytest.raises(KeyboardInterrupt):
+        data.download_mnist(
+            click_elsewhere, open_url=fake_opener(payload * 3), expected_sha256=checksum
+        )
+    assert not old.exists() and not any(old.parent.iterdir())

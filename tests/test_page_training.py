@@ -1,19 +1,26 @@
 """AppTest of the Live training page: it teaches, trains a tiny job, survives clicks, fails well.
 
 Jobs here train on a few hundred images for one epoch (never full MNIST); the one that uses the
-full training set is stopped after its first batches.
+full training set is stopped after its first batches (with the tests' MNIST sample, as many epochs
+of it as make the same number of batches).
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import math
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import training
+from bench.support.mnist_sample import write_sample_npz
+from cnnviz import data, models, training
 from cnnviz.site import SESSION_MODELS_KEY
 
 APP_TIMEOUT_S = 120  # the first run imports TensorFlow and builds three models for the tables
@@ -44,6 +51,14 @@ def start_job(
     assert not app.exception, [error.value for error in app.exception]
     assert app.session_state["training_message"] is None  # the settings were accepted
     started.extend(jobs(app).values())
+
+
+def long_job_settings() -> tuple[int, int]:
+    """Training images and epochs for a job long enough to be stopped half way: one epoch of all
+    of MNIST, or as many epochs of the tests' sample as make about as many batches."""
+    available = len(data.load_mnist(allow_download=False).x_train)
+    epochs = min(models.MAX_EPOCHS, math.ceil(models.MNIST_TRAIN_SIZE / available))
+    return models.MNIST_TRAIN_SIZE, epochs
 
 
 def jobs(app: AppTest) -> dict[str, training.TrainingJob]:
@@ -126,7 +141,8 @@ def test_the_arithmetic_choice_reaches_the_job(started_jobs):
 @pytest.mark.slow
 def test_training_survives_widgets_and_page_switches_and_stops(started_jobs):
     app = open_training_page()
-    start_job(app, started_jobs, subset=60_000, epochs=1)  # long enough to be stopped half way
+    subset, epochs = long_job_settings()
+    start_job(app, started_jobs, subset=subset, epochs=epochs)
     job = jobs(app)["lenet"]
     # Move a widget, leave for another page and come back: the same job is still going.
     app.selectbox(key="train_optimizer").set_value("sgd").run()
@@ -183,6 +199,70 @@ def test_missing_mnist_says_how_to_get_it(tmp_path, monkeypatch):
     app = open_training_page()
     message = "\n".join(error.value for error in app.error)
     assert "missing.npz" in message and "CNNVIZ_MNIST" in message
+    assert button(app, "Start training").disabled
+    assert any("LeCun" in block.value for block in app.markdown)  # the lessons still render
+
+
+@pytest.fixture
+def no_mnist_anywhere(tmp_path, monkeypatch):
+    """A fresh machine: no CNNVIZ_MNIST, no data/mnist.npz, an empty keras cache."""
+    monkeypatch.delenv(data.MNIST_ENV_VAR, raising=False)
+    monkeypatch.setattr(data, "LOCAL_MNIST_PATH", tmp_path / "project" / "mnist.npz")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    st.cache_resource.clear()  # forget the MNIST an earlier test loaded
+    yield
+    st.cache_resource.clear()  # and the next test forgets this one
+
+
+class FakeDownload(io.BytesIO):
+    """What urlopen returns: the bytes in chunks, and a Content-Length header."""
+
+    def __init__(self, payload: bytes):
+        super().__init__(payload)
+        self.headers = {"Content-Length": str(len(payload))}
+
+
+def test_download_mnist_button_fetches_it_and_training_is_ready(
+    no_mnist_anywhere, tmp_path, monkeypatch
+):
+    served = write_sample_npz(tmp_path / "served.npz").read_bytes()
+    requests = []
+
+    def fake_urlopen(url, timeout):
+        requests.append(url)
+        return FakeDownload(served)
+
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    monkeypatch.setattr(data, "MNIST_SHA256", hashlib.sha256(served).hexdigest())
+    app = open_training_page()
+    assert button(app, "Start training").disabled
+    assert any("MNIST was not found" in error.value for error in app.error)
+
+    button(app, "Download MNIST (11 MB)").click().run()
+
+    assert not app.exception, [error.value for error in app.exception]
+    assert requests == [data.MNIST_URL]
+    assert data.keras_cache_path().read_bytes() == served
+    assert any("MNIST was downloaded" in message.value for message in app.success)
+    assert not app.error  # the instructions went away with the problem
+    assert not button(app, "Start training").disabled
+    assert all(widget.label != "Download MNIST (11 MB)" for widget in app.button)
+
+
+def test_download_mnist_offline_says_so_and_keeps_the_instructions(no_mnist_anywhere, monkeypatch):
+    def offline(url, timeout):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    app = open_training_page()
+    button(app, "Download MNIST (11 MB)").click().run()
+
+    assert not app.exception, [error.value for error in app.exception]
+    errors = [error.value for error in app.error]
+    assert any("Offline, copy keras' `mnist.npz`" in error for error in errors)
+    offline_errors = [error for error in errors if "Is this machine offline?" in error]
+    assert len(offline_errors) == 1 and "name resolution" in offline_errors[0]
+    assert not data.keras_cache_path().exists()
     assert button(app, "Start training").disabled
     assert any("LeCun" in block.value for block in app.markdown)  # the lessons still render
 

@@ -54,6 +54,7 @@ async def close_tab_then_train_again(app_url: str) -> tuple[list[str], list[str]
     return first.texts(), second_texts
 
 
+@pytest.mark.full_mnist  # a training of all 60,000 images, minutes long
 def test_closing_the_tab_stops_its_training_and_frees_the_slot():
     arguments = ["--server.disconnectedSessionTTL", str(SESSION_TTL_S)]
     with running_app(extra_args=arguments, extra_env={"CNNVIZ_MAX_TRAININGS": "1"}) as server:

@@ -55,6 +55,7 @@ def wait_until(condition, timeout_ms: float, message: str) -> None:
         time.sleep(0.25)
 
 
+@pytest.mark.full_mnist  # 1024 batches of 16,384 images
 def test_start_watch_the_chart_grow_stop_and_keep_working(page, app_url):
     open_app_page(page, app_url, "/training")
     main = page.locator("[data-testid='stMain']")
