@@ -23,7 +23,16 @@ from cnnviz.data import load_mnist, mnist_available
 # Uploads: the formats Pillow may try (no EPS, which would run Ghostscript, nor exotic formats).
 UPLOAD_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
 UPLOAD_TYPES = ("png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff")  # for st.file_uploader
+# The formats in words, for the uploader's label and the messages that ask for another file.
+UPLOAD_FORMATS_TEXT = "PNG, JPEG, GIF, BMP, WebP or TIFF"
 MAX_SIDE = 512  # larger uploads are scaled down so every rerun stays fast
+# ... but a strip is never thinned below this many pixels across by that scaling (a 6000 × 16
+# strip scaled to a 512-pixel long side would be one pixel thin): it keeps its short side (up to
+# this), and its long side is cropped around the centre to the pixel budget of a square upload.
+MIN_SHORT_SIDE = 16
+# The small previews (step-through grid, padding section) crop a strip's long side to this many
+# times its short side before shrinking, so a strip keeps several pixels across.
+PREVIEW_MAX_ASPECT = 4
 # Refused before decoding: 50 megapixels (a 48 MP phone photo passes) would already take
 # 200 MB as float32; a "decompression bomb" claims far more in a tiny file.
 MAX_INPUT_PIXELS = 50_000_000
@@ -228,6 +237,88 @@ def resize_to_max_side(image: np.ndarray, max_side: int) -> np.ndarray:
     return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
 
 
+class Preview(NamedTuple):
+    """A small version of an image for a section that shows every pixel, and what was done."""
+
+    image: np.ndarray  # float32 (h, w) in [0, 1]
+    note: str | None  # e.g. "the middle 64 × 16 of the 6000 × 16 image, shrunk to 32 × 8"
+
+
+def _centre_crop(array: np.ndarray, max_rows: int, max_cols: int) -> np.ndarray:
+    """The centre of `array`, at most max_rows × max_cols."""
+    rows, cols = array.shape
+    top, left = (rows - min(rows, max_rows)) // 2, (cols - min(cols, max_cols)) // 2
+    return array[top : top + min(rows, max_rows), left : left + min(cols, max_cols)]
+
+
+def preview(image: np.ndarray, max_side: int) -> Preview:
+    """Shrink an image so its longer side is at most ``max_side``, never a strip to a line.
+
+    A strip longer than ``PREVIEW_MAX_ASPECT`` times its width is first cropped to its middle
+    part of that aspect, so the preview keeps several pixels across (a 6000 × 16 strip becomes
+    its middle 64 × 16, then 32 × 8, instead of 32 × 1).
+
+    Examples
+    --------
+    >>> preview(np.ones((6000, 16), dtype=np.float32), 32).image.shape
+    (32, 8)
+    >>> preview(np.ones((6000, 16), dtype=np.float32), 32).note
+    'the middle 64 × 16 of the 6000 × 16 image, shrunk to 32 × 8'
+    >>> preview(np.ones((3, 4), dtype=np.float32), 32).note is None
+    True
+    """
+    if max_side < 1:
+        raise ValueError(f"max_side must be at least 1, got {max_side}.")
+    array = np.asarray(image, dtype=np.float32)
+    rows, cols = array.shape
+    short = min(rows, cols)
+    cropped = _centre_crop(array, PREVIEW_MAX_ASPECT * short, PREVIEW_MAX_ASPECT * short)
+    small = resize_to_max_side(cropped, max_side)
+    size = f"{small.shape[0]} × {small.shape[1]}"
+    if cropped.shape != array.shape:
+        note = f"the middle {cropped.shape[0]} × {cropped.shape[1]} of the {rows} × {cols} image"
+        note += "" if small.shape == cropped.shape else f", shrunk to {size}"
+    elif small.shape != array.shape:
+        note = f"the {rows} × {cols} image shrunk to {size}"
+    else:
+        note = None
+    return Preview(small, note)
+
+
+def fit_upload(image: np.ndarray, max_side: int = MAX_SIDE) -> tuple[np.ndarray, bool]:
+    """Scale an upload down so its longer side is at most ``max_side``, never a strip to a line.
+
+    A strip whose short side would drop below ``MIN_SHORT_SIDE`` keeps its short side (up to
+    ``MIN_SHORT_SIDE``) and, if it then has more than ``max_side²`` pixels, its long side is
+    cropped around the centre to that budget. Returns the image and whether it was cropped.
+
+    Examples
+    --------
+    >>> fit_upload(np.ones((1024, 600), dtype=np.float32))[0].shape
+    (512, 300)
+    >>> fit_upload(np.ones((16, 6000), dtype=np.float32))[0].shape  # 96,000 pixels: kept
+    (16, 6000)
+    >>> image, cropped = fit_upload(np.ones((20, 40000), dtype=np.float32))  # 16 across, cropped
+    >>> image.shape, cropped
+    ((16, 16384), True)
+    """
+    array = np.asarray(image, dtype=np.float32)
+    rows, cols = array.shape
+    short, long = min(rows, cols), max(rows, cols)
+    if long <= max_side:
+        return array, False
+    if short * max_side / long >= MIN_SHORT_SIDE:
+        return resize_to_max_side(array, max_side), False
+    scale = min(short, MIN_SHORT_SIDE) / short
+    if scale < 1:
+        size = (max(1, round(cols * scale)), max(1, round(rows * scale)))  # Pillow: (W, H)
+        resized = Image.fromarray(array, mode="F").resize(size, Image.Resampling.BOX)
+        array = np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
+    budget = (max_side * max_side) // min(array.shape)
+    cropped = _centre_crop(array, budget, budget)
+    return cropped, cropped.shape != array.shape
+
+
 # --- uploads -----------------------------------------------------------------------------------
 
 
@@ -257,7 +348,7 @@ def decode_upload(data: bytes, max_side: int = MAX_SIDE) -> DecodedImage:
     if max_side < 1:
         raise ValueError(f"max_side must be at least 1, got {max_side}.")
     if not data:
-        raise ImageError("The file is empty. Choose a PNG or JPEG image.")
+        raise ImageError(f"The file is empty. Choose an image: {UPLOAD_FORMATS_TEXT}.")
     notes: list[str] = []
     try:
         with warnings.catch_warnings():
@@ -288,8 +379,10 @@ def decode_upload(data: bytes, max_side: int = MAX_SIDE) -> DecodedImage:
         raise
     except Image.DecompressionBombError as error:
         raise ImageError(
-            "This image declares so many pixels that decoding it could exhaust the server's "
-            f"memory (a 'decompression bomb'), so it was refused. ({error})"
+            "This file says it holds a picture far too large to open: well over "
+            f"{MAX_INPUT_PIXELS / 1e6:.0f} megapixels, squeezed into a small file. Opening it "
+            "would fill the server's memory, so it was refused (files made like this are called "
+            "'decompression bombs'). Choose an ordinary photo or a smaller picture."
         ) from error
     except UnidentifiedImageError as error:
         formats = ", ".join(UPLOAD_FORMATS)
@@ -303,12 +396,17 @@ def decode_upload(data: bytes, max_side: int = MAX_SIDE) -> DecodedImage:
             f"({type(error).__name__}: {error}). Try saving it again, or choose another file."
         ) from error
     decoded_shape = image.shape
-    image = resize_to_max_side(image, max_side)
+    image, cropped = fit_upload(image, max_side)
     if image.shape != decoded_shape or decoded_shape != original_shape:
+        middle = (
+            f" (its middle part: a thin strip keeps {min(image.shape)} pixels across)"
+            if cropped
+            else ""
+        )
         notes.insert(
             0,
             f"it was scaled down from {original_shape[0]} × {original_shape[1]} to "
-            f"{image.shape[0]} × {image.shape[1]} pixels so the page stays fast",
+            f"{image.shape[0]} × {image.shape[1]} pixels{middle} so the page stays fast",
         )
     note = f"Your image: {'; '.join(notes)}." if notes else None
     return DecodedImage(image, note)

@@ -16,6 +16,7 @@ from cnnviz.data import MnistNotFoundError, how_to_get_mnist
 MODE_LABELS = {"max": "Max", "min": "Min", "avg": "Average"}
 CONV_PREVIEW_SIDE = 32  # the convolution section shrinks the image so each pixel shows
 EQUIVARIANCE_SIDE = 128  # the equivariance check runs on the image shrunk to this side
+STEP_GRID_MAX_SIDE = 8  # "your image" in the step-through: few enough cells to read each value
 
 
 @st.cache_data(show_spinner="Loading the sample…", max_entries=32)
@@ -27,8 +28,10 @@ def chosen_image() -> tuple[str, np.ndarray]:
     """The uploaded image if there is a good one, else the chosen sample: (name, image)."""
     left, right = st.columns(2)
     sample = left.selectbox("Sample image", images.sample_names(), key="sample")
+    # Any file is accepted here and checked by cnnviz.images: a file the browser refused would get
+    # Streamlit's own message beside the previous file's note; ours replaces it, in plain words.
     upload = right.file_uploader(
-        "…or upload your own (PNG or JPEG)", type=list(images.UPLOAD_TYPES), key="upload"
+        f"…or upload your own ({images.UPLOAD_FORMATS_TEXT})", key="upload"
     )
     if upload is not None:
         # Decode once per file (kept in this session's memory, never written to disk).
@@ -155,11 +158,12 @@ def step_through(image: np.ndarray, choice: PoolChoice) -> None:
         key="grid",
         horizontal=True,
     )
-    grid = (
-        images.step_grid()
-        if grid_choice.startswith("small")
-        else images.resize_to_max_side(image, 8)
-    )
+    if grid_choice.startswith("small"):
+        grid = images.step_grid()
+    else:
+        grid, note = images.preview(image, STEP_GRID_MAX_SIDE)
+        if note:
+            st.caption(f"The grid is {note}.")
     try:
         grid_output = choice.pool(grid)
     except ValueError as error:
@@ -208,7 +212,9 @@ def padding_section(image: np.ndarray) -> None:
     )
     kernel_name = st.selectbox("Convolution kernel", list(ops.EXAMPLE_KERNELS), key="kernel")
     kernel = ops.EXAMPLE_KERNELS[kernel_name]
-    small = images.resize_to_max_side(image, CONV_PREVIEW_SIDE)
+    small, note = images.preview(image, CONV_PREVIEW_SIDE)
+    if note:
+        st.caption(f"Shown here: {note}, so that every pixel is visible.")
     conv_padding = st.radio(
         "Show the zero border of", ["same", "full"], key="conv_pad", horizontal=True
     )
@@ -219,7 +225,12 @@ def padding_section(image: np.ndarray) -> None:
         ),
         key="padded",
     )
-    convolved = {each: ops.conv2d(small, kernel, 1, each) for each in ops.CONV_PADDINGS}
+    convolved, no_output = {}, {}
+    for each in ops.CONV_PADDINGS:
+        try:
+            convolved[each] = ops.conv2d(small, kernel, 1, each)
+        except ValueError as error:  # a kernel larger than the image has no 'valid' output
+            no_output[each] = str(error)
     limit = max(float(np.abs(result).max()) for result in convolved.values()) or 1.0
     signed = bool(kernel.min() < 0)
     st.plotly_chart(
@@ -232,18 +243,29 @@ def padding_section(image: np.ndarray) -> None:
         ),
         key="conv",
     )
+    for each, reason in no_output.items():
+        st.info(f"**{each}**: {reason} Padding is what lets the others produce an output.")
     rows, cols = small.shape
     st.markdown(
         " · ".join(
-            f"**{each}**: {result.shape[0]} × {result.shape[1]} "
-            f"(rows `{ops.output_size_formula(rows, kernel.shape[0], 1, each)}`, columns "
-            f"`{ops.output_size_formula(cols, kernel.shape[1], 1, each)}`)"
-            for each, result in convolved.items()
+            f"**{each}**: "
+            + (f"{result.shape[0]} × {result.shape[1]} " if result is not None else "no output ")
+            + f"({size_formulas(small.shape, kernel.shape, each)})"
+            for each, result in ((each, convolved.get(each)) for each in ops.CONV_PADDINGS)
         )
         + f" — from a {rows} × {cols} input and a {kernel.shape[0]} × {kernel.shape[1]} kernel. "
         "Look at the borders of 'same' and 'full': the zeros show up as a dark frame after a "
         "blur and as false edges after an edge detector."
     )
+
+
+def size_formulas(image_shape: tuple[int, int], kernel_shape: tuple[int, int], padding: str) -> str:
+    """The output-size formula of each axis for a stride-1 convolution."""
+    rows, cols = (
+        ops.output_size_formula(n, k, 1, padding)
+        for n, k in zip(image_shape, kernel_shape, strict=True)
+    )
+    return f"rows `{rows}`, columns `{cols}`"
 
 
 @st.cache_data(show_spinner=False)

@@ -260,8 +260,12 @@ def test_too_many_pixels_is_refused_before_decoding():
 
 def test_decompression_bomb_is_refused():
     # Past twice Pillow's own limit, Pillow itself refuses while reading the header.
-    with pytest.raises(ImageError, match="decompression bomb"):
+    with pytest.raises(ImageError) as refused:
         decode_upload(png_claiming_size(30000, 30000))
+    message = str(refused.value)
+    assert message.startswith("This file says it holds a picture far too large to open")
+    assert "decompression bomb" in message
+    assert "Pixels" not in message and "exceeds limit" not in message  # Pillow's own words
 
 
 def test_image_error_is_a_value_error():
@@ -273,3 +277,39 @@ def test_docstring_examples():
 
     results = doctest.testmod(images, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert results.attempted >= 3 and results.failed == 0
+
+
+def test_a_strip_is_cropped_to_its_middle_not_thinned_for_a_preview():
+    strip = np.tile(np.linspace(0, 1, 6000, dtype=np.float32)[:, None], (1, 16))  # (6000, 16)
+    small, note = images.preview(strip, 32)
+    assert small.shape == (32, 8)
+    assert note == "the middle 64 × 16 of the 6000 × 16 image, shrunk to 32 × 8"
+    # The middle rows: rows 2968..3031 of a ramp average to its centre value.
+    assert small.mean() == pytest.approx(strip[2968:3032].mean(), abs=1e-4)
+    square, note = images.preview(np.ones((64, 48), np.float32), 32)
+    assert square.shape == (32, 24) and note == "the 64 × 48 image shrunk to 32 × 24"
+
+
+def test_an_upload_strip_keeps_sixteen_pixels_across_and_its_middle():
+    thin, cropped = images.fit_upload(np.ones((16, 6000), np.float32))
+    assert thin.shape == (16, 6000) and not cropped  # under the pixel budget: kept whole
+    wide, cropped = images.fit_upload(np.ones((64, 50_000), np.float32))  # 16 × 12,500: fits
+    assert wide.shape == (16, 12_500) and not cropped
+    wider, cropped = images.fit_upload(np.ones((20, 40_000), np.float32))  # 16 × 32,000: not
+    assert wider.shape == (16, images.MAX_SIDE**2 // 16) and cropped
+    photo, cropped = images.fit_upload(np.ones((600, 800), np.float32))
+    assert photo.shape == (384, 512) and not cropped
+
+
+def test_a_decoded_panorama_says_its_middle_was_kept():
+    buffer = io.BytesIO()
+    Image.fromarray(np.zeros((20, 40_000), np.uint8)).save(buffer, "PNG")
+    decoded = images.decode_upload(buffer.getvalue())
+    assert decoded.image.shape == (16, 16384)
+    assert "scaled down from 20 × 40000 to 16 × 16384 pixels (its middle part" in decoded.note
+
+
+def test_the_formats_in_words_name_every_accepted_type():
+    words = images.UPLOAD_FORMATS_TEXT.upper()
+    for file_type in images.UPLOAD_TYPES:
+        assert {"JPG": "JPEG", "TIF": "TIFF"}.get(file_type.upper(), file_type.upper()) in words

@@ -217,3 +217,59 @@ def test_the_page_runs_inside_the_app_router():
     app.switch_page("pages/pooling.py").run()
     assert not app.exception, app.exception
     assert app.title[0].value == "Pooling & padding"
+
+
+ODD_SIZES = [(1, 1), (2, 2), (3, 4), (16, 6000), (6000, 16), (1, 500), (200, 3000)]
+
+
+@pytest.mark.parametrize(("rows", "cols"), ODD_SIZES)
+def test_every_section_handles_odd_image_sizes_and_aspect_ratios(rows, cols):
+    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    app.run()
+    pixels = np.random.default_rng(rows * cols).integers(0, 256, (rows, cols), dtype=np.uint8)
+    app.file_uploader(key="upload").upload("odd.png", png_bytes(pixels), "image/png")
+    app.selectbox(key="kernel").set_value("Box blur 5×5")
+    app.radio(key="grid").set_value("your image, shrunk to ≤ 8 × 8")
+    for pool_size, padding, mode in [(2, "valid", "max"), (8, "valid", "avg"), (8, "same", "min")]:
+        app.slider(key="pool_size").set_value(pool_size)
+        app.radio(key="padding").set_value(padding)
+        app.radio(key="mode").set_value(mode)
+        app.run()
+        assert not app.exception, (rows, cols, pool_size, padding, app.exception)
+        # Every section is still there, whatever did not fit.
+        headers = [header.value for header in app.subheader]
+        for section in ("Input and output", "Step through the windows", "Padding"):
+            assert section in headers, (section, headers)
+        assert any(header.startswith("Translation") for header in headers), headers
+    titles = chart_titles(app)
+    # The zero-padded preview keeps the strip several pixels across (never a 1-pixel line).
+    padded = next(title for title in titles if title.startswith("Zero-padded"))
+    preview_rows, preview_cols = (int(n) for n in padded.split("(")[-1].rstrip(")").split(" × "))
+    assert min(preview_rows, preview_cols) >= min(rows, cols, 8) + 4  # + the 5×5 'same' border
+    infos = [info.value for info in app.info]
+    if min(rows, cols) < 5:  # the 5×5 kernel has no 'valid' output: said so, as a lesson
+        assert any(text.startswith("**valid**: The 5×5 kernel does not fit") for text in infos)
+    if max(rows, cols) > 4 * min(rows, cols) and min(rows, cols) > 1:
+        captions = [caption.value for caption in app.caption]
+        assert any("the middle" in text for text in captions), captions
+
+
+def test_a_thin_strip_is_kept_whole_not_scaled_to_one_pixel(page):
+    pixels = np.random.default_rng(1).integers(0, 256, (6000, 16), dtype=np.uint8)
+    page.file_uploader(key="upload").upload("strip.png", png_bytes(pixels), "image/png").run()
+    assert not page.exception
+    assert any("Input: strip.png (6000 × 16)" in title for title in chart_titles(page))
+    assert "Rows: `⌊(6000 − 2) / 2⌋ + 1 = 3000`" in markdown_texts(page)
+
+
+def test_a_refused_file_replaces_the_previous_files_message(page):
+    pixels = np.random.default_rng(0).integers(0, 256, (600, 800), dtype=np.uint8)
+    page.file_uploader(key="upload").upload("big.png", png_bytes(pixels), "image/png").run()
+    assert any("scaled down" in info.value for info in page.info)
+    page.file_uploader(key="upload").upload("notes.txt", b"plain text", "text/plain").run()
+    assert not page.exception
+    assert not any("scaled down" in info.value for info in page.info)
+    errors = [error.value for error in page.error]
+    assert len(errors) == 1 and "not an image cnnviz can open" in errors[0], errors
+    label = page.file_uploader(key="upload").label
+    assert label == "…or upload your own (PNG, JPEG, GIF, BMP, WebP or TIFF)"
