@@ -274,6 +274,11 @@ def translation_sentence(measure: TranslationMeasure, mode: str, shift_text: str
         return text + ", so here it hid the shift completely."
     if comparison == "less than":
         return text + f", so here it damped the shift by {1 - pooled / reference:.0%}."
+    if comparison == "more than" and reference == 0.0:
+        return (
+            text + f", which did not change at all: here {name.lower()} pooling showed a shift "
+            f"that {reference_name} hid."
+        )
     if comparison == "more than":
         return text + f", so here it amplified the shift by {pooled / reference - 1:.0%}."
     return text + ", so here it neither damped nor amplified the shift."

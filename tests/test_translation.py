@@ -277,3 +277,15 @@ def test_the_stride_sentence_holds_for_the_pooled_maps(stride, distance):
     if not moved:
         assert "changes the pooled values" in sentence
         assert not np.array_equal(after[:, 1:], before[:, :-1])
+
+
+def test_a_pooled_change_where_subsampling_saw_none_is_said_without_dividing_by_zero():
+    # A 2×2 image shifted by a pixel: the one subsampled pixel stays, the pooled cell moves.
+    measure = translation.TranslationMeasure(
+        (0, 1), (2, 2), 0.5, 0.0, {"max": 0.25, "min": 0.0, "avg": 0.1}, np.zeros(1), np.zeros(1)
+    )
+    text = translation.translation_sentence(measure, "max", "1 pixel right")
+    assert text.endswith(
+        "Max pooling changed by 25%: more than subsampling, which did not change at all: "
+        "here max pooling showed a shift that subsampling hid."
+    )
