@@ -12,9 +12,8 @@ a single pass::
     weight -= alpha * m / (sqrt(v) + epsilon)
 
 with ``t`` the number of the step (counted from 1) and ``epsilon`` outside the square root, as
-keras writes it. Only the order of float rounding can differ. On the 2-core laptop CPU, inside
-the training engine's step (batch 32, median of six rounds of 640 steps), a LeNet-5 step went
-from 2.54 to 2.27 ms and an AlexNet step from 19.2 to 17.9 ms.
+keras writes it. Only the order of float rounding can differ, and each step is shorter
+(the LeNet-5 and AlexNet step times are in bench/README.md, "Training speed").
 
 This module imports keras when it is imported: import it only where a model is built.
 """

@@ -15,10 +15,10 @@ splitting one operation costs more in hand-offs than it saves. So cnnviz:
   *is* the batch's mean loss, so the weights move exactly as with the whole batch at once (up to
   float rounding): same model, same batch size, same optimizer, same recipe.
 
-Measured on a 2-core laptop CPU (``bench/train_speed.py``): a LeNet-5 step took 3.2 ms with
-TensorFlow's defaults and 2.5 ms with two shards. AlexNet is not sharded: Keras' dropout draws
-its random masks from one shared seed variable, which forces the shards to run one after the
-other (32 ms a step instead of 17); unsharded, it already keeps both cores busy. Set
+Two shards made a LeNet-5 step shorter on a 2-core laptop CPU (the step times are in
+bench/README.md, "Training speed"). AlexNet is not sharded: Keras' dropout draws its random
+masks from one shared seed variable, which forces the shards to run one after the other, so a
+sharded step took almost twice as long; unsharded, it already keeps both cores busy. Set
 ``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS`` yourself to override the defaults
 (``0`` means TensorFlow's own choice).
 """
