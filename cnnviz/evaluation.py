@@ -50,3 +50,39 @@ def misclassified_indices(
     confidence = scores[indices, predicted[indices]]
     # Stable sort, so equally confident mistakes keep the test set's order.
     return indices[np.argsort(-confidence, kind="stable")]
+
+
+def disagreement_indices(
+    first_probabilities: np.ndarray, second_probabilities: np.ndarray
+) -> np.ndarray:
+    """Indices of the images two models answer differently, the surest disagreements first.
+
+    Sorted by the lower of the two models' confidence in their own answers, so the digits on
+    which both models are sure, and disagree, come first.
+
+    Parameters
+    ----------
+    first_probabilities, second_probabilities : ndarray, shape (N, n_classes)
+        Each model's class probabilities for the same N images, in the same order.
+
+    Examples
+    --------
+    >>> first = np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8], [0.3, 0.7]])
+    >>> second = np.array([[0.8, 0.2], [0.1, 0.9], [0.7, 0.3], [0.4, 0.6]])
+    >>> disagreement_indices(first, second).tolist()  # image 2: min(80%, 70%) > min(60%, 90%)
+    [2, 1]
+    """
+    first = np.asarray(first_probabilities)
+    second = np.asarray(second_probabilities)
+    if first.ndim != 2 or first.shape != second.shape:
+        raise ValueError(
+            "Expected both models' probabilities for the same images, (N, classes) each; got "
+            f"{first.shape} and {second.shape}."
+        )
+    first_answer, second_answer = first.argmax(axis=1), second.argmax(axis=1)
+    indices = np.flatnonzero(first_answer != second_answer)
+    surest = np.minimum(
+        first[indices, first_answer[indices]], second[indices, second_answer[indices]]
+    )
+    # Stable sort, so equally sure disagreements keep the test set's order.
+    return indices[np.argsort(-surest, kind="stable")]

@@ -70,3 +70,36 @@ def test_zero_keeps_its_grey_and_the_legend_says_which(values, expected):
     else:
         assert heatmap.zmin == 0 and legend.startswith("Black is 0")
         assert f"white is {expected[1]:.2g}" in legend
+
+
+def test_the_sweep_chart_draws_one_line_per_model_with_the_slider_and_the_half_way_line():
+    values = [-2.0, -1.0, 0.0, 1.0, 2.0]
+    figure = draw_charts.sweep_chart(
+        values,
+        {"LeNet-5": [0.1, 0.6, 0.99, 0.7, 0.2], "AlexNet": [0.5, 0.9, 0.98, 0.95, 0.4]},
+        axis="shift_x",
+        digit=7,
+        current=1.0,
+    )
+    assert [trace.name for trace in figure.data] == ["LeNet-5", "AlexNet"]
+    np.testing.assert_allclose(figure.data[1].y, [0.5, 0.9, 0.98, 0.95, 0.4])
+    np.testing.assert_allclose(figure.data[0].x, values)
+    lines = {
+        (shape.type, shape.y0 if shape.x0 == 0 else shape.x0) for shape in figure.layout.shapes
+    }
+    assert ("line", 0.5) in lines and ("line", 1.0) in lines
+    assert figure.layout.title.text == "Probability of 7 over the whole range"
+    assert figure.layout.xaxis.title.text.startswith("shift to the right")
+    with pytest.raises(ValueError, match="has 2 probabilities for 5 settings"):
+        draw_charts.sweep_chart(values, {"m": [0.1, 0.2]}, axis="rotation", digit=1)
+    with pytest.raises(ValueError, match="Unknown sweep axis 'scale'"):
+        draw_charts.sweep_chart(values, {"m": values}, axis="scale", digit=1)
+
+
+def test_snapshot_mosaics_keep_one_colour_range_when_asked():
+    kernels = np.array([[[0.1, -0.2], [0.0, 0.05]]])
+    assert draw_charts.filter_grid(kernels).data[0].zmax == pytest.approx(0.2)
+    assert draw_charts.filter_grid(kernels, limit=0.8).data[0].zmin == pytest.approx(-0.8)
+    maps = np.arange(8.0).reshape(2, 2, 2)
+    figure = draw_charts.feature_maps(maps, value_range=(-1.0, 20.0))
+    assert (figure.data[0].zmin, figure.data[0].zmax) == (-1.0, 20.0)

@@ -166,3 +166,46 @@ def test_misclassified_gallery_refuses_mismatched_inputs():
         training_charts.misclassified_gallery(
             np.zeros((2, 28, 28), dtype=np.uint8), np.zeros(3, dtype=int), np.zeros((2, 10))
         )
+
+
+def test_the_batch_curves_mark_the_snapshots_moment():
+    figure = training_charts.batch_curves(
+        [1, 2, 3], [1.0, 0.8, 0.6], [0.5, 0.6, 0.7], marker_step=2
+    )
+    markers = [shape for shape in figure.layout.shapes if shape.line.color == "#d62728"]
+    # One line through each panel, loss and accuracy, at batch 2.
+    assert [(shape.x0, shape.x1, shape.xref) for shape in markers] == [(2, 2, "x"), (2, 2, "x2")]
+
+
+def test_compare_epoch_curves_overlays_both_runs_on_the_same_axes():
+    first = [Epoch(1, 0.5, 0.9, 0.3, 0.95), Epoch(2, 0.2, 0.96, 0.1, 0.97)]
+    second = [Epoch(1, 0.4, 0.92, 0.25, 0.96)]
+    figure = training_charts.compare_epoch_curves({"A run": first, "B run": second})
+    names = [trace.name for trace in figure.data]
+    assert names == [
+        "A run, train", "A run, validation", "A run, train", "A run, validation",
+        "B run, train", "B run, validation", "B run, train", "B run, validation",
+    ]  # fmt: skip
+    # Loss traces share the top axes, accuracy the bottom ones, whichever run they belong to.
+    assert {trace.yaxis for trace in figure.data[0::2]} == {"y", "y2"}
+    assert [trace.yaxis for trace in figure.data] == ["y", "y", "y2", "y2"] * 2
+    np.testing.assert_allclose(figure.data[1].y, [0.3, 0.1])  # A's validation loss
+    np.testing.assert_allclose(figure.data[7].y, [0.96])  # B's validation accuracy
+    assert figure.data[0].line.dash == "dash" and figure.data[1].line.dash == "solid"
+    assert figure.data[0].line.color != figure.data[4].line.color
+    with pytest.raises(ValueError, match="Compare one to 2 runs"):
+        training_charts.compare_epoch_curves({})
+
+
+def test_the_disagreement_gallery_captions_the_truth_and_both_answers():
+    images = np.zeros((2, 28, 28), dtype=np.uint8)
+    first = np.eye(10)[[7, 3]] * 0.98 + 0.002
+    second = np.eye(10)[[1, 3]] * 0.6 + 0.04
+    second[1] = np.eye(10)[5] * 0.6 + 0.04
+    figure = training_charts.disagreement_gallery(images, np.array([7, 3]), first, second)
+    texts = [annotation.text for annotation in figure.layout.annotations]
+    assert texts == ["<b>7</b>: A 7 (98%)<br>B 1 (64%)", "<b>3</b>: A 3 (98%)<br>B 5 (64%)"]
+    empty = training_charts.disagreement_gallery(
+        np.zeros((0, 28, 28)), np.zeros(0), np.zeros((0, 10)), np.zeros((0, 10))
+    )
+    assert empty.layout.annotations[0].text == "They agree on every digit."

@@ -55,3 +55,22 @@ def test_misclassified_indices_agrees_with_a_plain_loop():
 def test_misclassified_indices_refuses_mismatched_shapes():
     with pytest.raises(ValueError, match="Expected labels"):
         evaluation.misclassified_indices(np.zeros(3, dtype=int), np.ones((4, 10)) / 10)
+
+
+def test_disagreement_indices_lists_only_different_answers_surest_first():
+    first = np.array(
+        [
+            [0.9, 0.1, 0.0],  # both say 0: agree
+            [0.2, 0.8, 0.0],  # 1 vs 0: min(80%, 55%) = 55%
+            [0.1, 0.1, 0.8],  # 2 vs 1: min(80%, 90%) = 80%
+            [0.4, 0.3, 0.3],  # 0 vs 2: min(40%, 60%) = 40%
+        ]
+    )
+    second = np.array([[0.6, 0.4, 0.0], [0.55, 0.45, 0.0], [0.05, 0.9, 0.05], [0.2, 0.2, 0.6]])
+    assert evaluation.disagreement_indices(first, second).tolist() == [2, 1, 3]
+    assert evaluation.disagreement_indices(first, first).tolist() == []
+
+
+def test_disagreement_indices_needs_the_same_images_for_both_models():
+    with pytest.raises(ValueError, match="same images"):
+        evaluation.disagreement_indices(np.ones((3, 10)), np.ones((4, 10)))

@@ -45,6 +45,7 @@ FRAME_LINE = {"color": "#a0a0a0", "width": 1}
 BLUE = "#1f77b4"
 ORANGE = "#ff7f0e"
 GREEN = "#2ca02c"
+RED = "#d62728"
 PURPLE = "#9467bd"
 BROWN = "#8c564b"
 GREY = "#7f7f7f"

@@ -5,15 +5,33 @@ The preprocessing steps are drawn with ``cnnviz.charts.base.image_row``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz.charts.base import BLUE, CHART_MARGIN, IMAGE_COLORSCALE, SIGNED_COLORSCALE
+from cnnviz.charts.base import (
+    BLUE,
+    BROWN,
+    CHART_MARGIN,
+    GREEN,
+    GREY,
+    IMAGE_COLORSCALE,
+    PURPLE,
+    RED,
+    SIGNED_COLORSCALE,
+)
 
 PROBABILITY_COLOR = "#9fb7d3"  # pale blue: the classes the model did not pick
 PREDICTION_COLOR = BLUE  # the predicted class
 MOSAIC_GAP = 1  # empty pixels between the maps of a mosaic
 MOSAIC_COLUMNS = 16  # maps per row in a mosaic at most
+SWEEP_COLORS = (BLUE, GREEN, PURPLE, BROWN)  # one per model, in the order given
+SWEEP_AXIS_TITLES = {
+    "shift_x": "shift to the right (pixels; negative: to the left)",
+    "shift_y": "shift down (pixels; negative: up)",
+    "rotation": "rotation (degrees anticlockwise; negative: clockwise)",
+}
 
 
 def probability_bars(probabilities: np.ndarray, *, title: str = "", height: int = 300) -> go.Figure:
@@ -152,7 +170,13 @@ def feature_map_legend(maps: np.ndarray) -> str:
     return f"Black is 0 (nothing negative comes out of this layer); white is {high:.2g}."
 
 
-def feature_maps(maps: np.ndarray, title: str = "", *, columns: int | None = None) -> go.Figure:
+def feature_maps(
+    maps: np.ndarray,
+    title: str = "",
+    *,
+    columns: int | None = None,
+    value_range: tuple[float, float] | None = None,
+) -> go.Figure:
     """One layer's feature maps for one image, tiled in a grid on the layer's shared grey scale.
 
     All maps share one colour range, so a map that stays dark really responds less than a
@@ -168,12 +192,15 @@ def feature_maps(maps: np.ndarray, title: str = "", *, columns: int | None = Non
         Followed by the shape, e.g. "C1 — Conv2D (32 × 32 × 6)".
     columns : int, optional
         Maps per row; by default up to 16.
+    value_range : (float, float), optional
+        The grey scale's (low, high); by default :func:`feature_map_range` of these maps.
+        Pass one range for a series of snapshots, so a map brightening over training is seen to.
     """
     maps = np.asarray(maps, dtype=float)
     if maps.ndim != 3 or min(maps.shape) < 1:
         raise ValueError(f"Expected feature maps of shape (H, W, C), got {maps.shape}.")
     stack = np.moveaxis(maps, -1, 0)  # (C, H, W)
-    low, high = feature_map_range(maps)
+    low, high = feature_map_range(maps) if value_range is None else value_range
     shape_text = " × ".join(str(size) for size in maps.shape)
     figure = _mosaic_figure(
         stack,
@@ -188,7 +215,13 @@ def feature_maps(maps: np.ndarray, title: str = "", *, columns: int | None = Non
     return figure
 
 
-def filter_grid(kernels: np.ndarray, title: str = "", *, columns: int | None = None) -> go.Figure:
+def filter_grid(
+    kernels: np.ndarray,
+    title: str = "",
+    *,
+    columns: int | None = None,
+    limit: float | None = None,
+) -> go.Figure:
     """Convolution filters as small signed images: blue positive weights, red negative.
 
     The colour range is symmetric about zero, so white means a weight of 0.
@@ -197,11 +230,14 @@ def filter_grid(kernels: np.ndarray, title: str = "", *, columns: int | None = N
     ----------
     kernels : ndarray, shape (N, kernel height, kernel width)
         One 2-D kernel per filter.
+    limit : float, optional
+        The largest weight the colours tell apart (±limit); by default these filters' largest.
+        Pass one limit for a series of snapshots, so growing weights are seen to grow.
     """
     kernels = np.asarray(kernels, dtype=float)
     if kernels.ndim != 3 or min(kernels.shape) < 1:
         raise ValueError(f"Expected filters of shape (N, height, width), got {kernels.shape}.")
-    limit = float(np.abs(kernels).max()) or 1.0
+    limit = (float(np.abs(kernels).max()) if limit is None else float(limit)) or 1.0
     count, height, width = kernels.shape
     shape_text = f"{count} filters of {height} × {width}"
     return _mosaic_figure(
@@ -213,3 +249,60 @@ def filter_grid(kernels: np.ndarray, title: str = "", *, columns: int | None = N
         columns=columns,
         label="filter",
     )
+
+
+def sweep_chart(
+    values: Sequence[float],
+    probabilities: Mapping[str, Sequence[float]],
+    *,
+    axis: str,
+    digit: int,
+    current: float | None = None,
+    height: int = 340,
+) -> go.Figure:
+    """Each model's probability for one digit over a setting's whole range, one line per model.
+
+    A dotted line at 50% marks where a model is no longer more sure of the digit than of all
+    the others together; a red line marks where the slider stands now.
+
+    Parameters
+    ----------
+    values : sequence of float
+        The settings swept (the x axis).
+    probabilities : mapping of str to sequence of float
+        Model label → its probability of ``digit`` at each setting.
+    axis : str
+        "shift_x", "shift_y" or "rotation" (names the x axis).
+    """
+    if axis not in SWEEP_AXIS_TITLES:
+        raise ValueError(f"Unknown sweep axis '{axis}'; choose one of {sorted(SWEEP_AXIS_TITLES)}.")
+    if not 1 <= len(probabilities) <= len(SWEEP_COLORS):
+        raise ValueError(f"Draw one to {len(SWEEP_COLORS)} models, got {len(probabilities)}.")
+    x = np.asarray(values, dtype=float)
+    figure = go.Figure()
+    for (label, series), color in zip(probabilities.items(), SWEEP_COLORS, strict=False):
+        y = np.asarray(series, dtype=float)
+        if y.shape != x.shape:
+            raise ValueError(f"'{label}' has {y.size} probabilities for {x.size} settings.")
+        figure.add_trace(
+            go.Scatter(
+                x=x,
+                y=y,
+                mode="lines+markers",
+                name=label,
+                line_color=color,
+                hovertemplate=f"{label}: %{{x:g}} → p({digit}) = %{{y:.1%}}<extra></extra>",
+            )
+        )
+    figure.add_hline(y=0.5, line_dash="dot", line_color=GREY)
+    if current is not None:
+        figure.add_vline(x=current, line_color=RED, line_width=2)
+    figure.update_layout(
+        title=f"Probability of {digit} over the whole range",
+        height=height,
+        margin={**CHART_MARGIN, "t": 50},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
+    )
+    figure.update_xaxes(title_text=SWEEP_AXIS_TITLES[axis])
+    figure.update_yaxes(range=[0, 1.02], tickformat=".0%")
+    return figure

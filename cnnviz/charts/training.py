@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from cnnviz.charts.base import BLUE, CHART_MARGIN, IMAGE_COLORSCALE, ORANGE
+from cnnviz.charts.base import BLUE, CHART_MARGIN, GREEN, IMAGE_COLORSCALE, ORANGE, RED
 
 TRAIN_COLOR = BLUE  # the training set
 VALIDATION_COLOR = ORANGE  # the held-out test set used for validation
 CONFUSION_COLORSCALE = "Blues"
 GALLERY_CAPTION_HEIGHT = 12  # pixel rows above each gallery digit that hold its caption
 GALLERY_GAP = 3  # empty pixel columns between gallery digits
+MARKER_COLOR = RED  # the moment on a curve that the snapshot beside it shows
+RUN_COLORS = (BLUE, GREEN)  # two runs compared: one colour each (dash tells train from validation)
+RUN_LETTERS = ("A", "B")  # the two runs' names inside the small gallery captions
 
 
 def _as_series(name: str, values: Sequence[float | None]) -> np.ndarray:
@@ -33,6 +36,7 @@ def batch_curves(
     *,
     title: str = "",
     batches_per_epoch: int | None = None,
+    marker_step: int | None = None,
     height: int = 420,
 ) -> go.Figure:
     """Training loss (top) and accuracy (bottom) against the batch number, one shared x axis.
@@ -45,6 +49,8 @@ def batch_curves(
         The values at those batches, as keras logs them: running means over the epoch so far.
     batches_per_epoch : int, optional
         Draw a dotted line where each new epoch starts.
+    marker_step : int, optional
+        Draw a solid line at this batch (the moment a filter snapshot was taken).
 
     Raises
     ------
@@ -85,6 +91,8 @@ def batch_curves(
         last_step = np.nanmax(steps_array) if len(steps_array) else 0
         for epoch_start in range(batches_per_epoch, int(last_step) + 1, batches_per_epoch):
             figure.add_vline(x=epoch_start, line_dash="dot", line_color="grey", opacity=0.6)
+    if marker_step is not None:
+        figure.add_vline(x=marker_step, line_color=MARKER_COLOR, line_width=2)
     figure.update_layout(
         title=title, height=height, margin={**CHART_MARGIN, "t": 60}, showlegend=False
     )
@@ -197,6 +205,66 @@ def confusion_matrix(
     return figure
 
 
+def _captioned_mosaic(
+    images: np.ndarray,
+    captions: Sequence[str],
+    *,
+    columns: int,
+    title: str,
+    empty_text: str,
+) -> go.Figure:
+    """Digits tiled into one mosaic (one heatmap draws fast even with dozens), a caption each."""
+    if columns < 1:
+        raise ValueError(f"columns must be at least 1, got {columns}.")
+    digits = np.asarray(images)
+    figure = go.Figure()
+    figure.update_layout(title=title, margin={**CHART_MARGIN, "t": 40 if title else 10})
+    figure.update_xaxes(visible=False)
+    # Square pixels; spare height goes below the mosaic, not above it.
+    figure.update_yaxes(
+        visible=False,
+        autorange="reversed",
+        scaleanchor="x",
+        constrain="domain",
+        constraintoward="top",
+    )
+    if len(digits) == 0:
+        figure.add_annotation(text=empty_text, showarrow=False)
+        figure.update_layout(height=120)
+        return figure
+    rows = -(-len(digits) // columns)  # ceiling division
+    digit_height, digit_width = digits.shape[1:]
+    cell_height = GALLERY_CAPTION_HEIGHT + digit_height + GALLERY_GAP
+    cell_width = digit_width + GALLERY_GAP
+    # NaN cells are drawn transparent: the gaps and caption strips between digits.
+    mosaic = np.full((rows * cell_height, columns * cell_width), np.nan)
+    for index, (digit, caption) in enumerate(zip(digits, captions, strict=True)):
+        row, column = divmod(index, columns)
+        top = row * cell_height + GALLERY_CAPTION_HEIGHT
+        left = column * cell_width
+        mosaic[top : top + digit_height, left : left + digit_width] = digit
+        figure.add_annotation(
+            x=left + (digit_width - 1) / 2,
+            y=top - 1,
+            yanchor="bottom",
+            text=caption,
+            showarrow=False,
+            font={"size": 11},
+        )
+    figure.add_trace(
+        go.Heatmap(
+            z=mosaic,
+            colorscale=IMAGE_COLORSCALE,
+            zmin=0,
+            zmax=255,
+            showscale=False,
+            hoverinfo="skip",
+        )
+    )
+    figure.update_layout(height=40 + rows * 120)
+    return figure
+
+
 def misclassified_gallery(
     images: np.ndarray,
     true_labels: np.ndarray,
@@ -229,56 +297,107 @@ def misclassified_gallery(
             f"Expected images (N, H, W), labels (N,) and probabilities (N, classes), got "
             f"{digits.shape}, {labels.shape} and {scores.shape}."
         )
-    if columns < 1:
-        raise ValueError(f"columns must be at least 1, got {columns}.")
-    figure = go.Figure()
-    figure.update_layout(title=title, margin={**CHART_MARGIN, "t": 40 if title else 10})
-    figure.update_xaxes(visible=False)
-    # Square pixels; spare height goes below the mosaic, not above it.
-    figure.update_yaxes(
-        visible=False,
-        autorange="reversed",
-        scaleanchor="x",
-        constrain="domain",
-        constraintoward="top",
-    )
-    if len(digits) == 0:
-        figure.add_annotation(text="No misclassified digits here.", showarrow=False)
-        figure.update_layout(height=120)
-        return figure
-    rows = -(-len(digits) // columns)  # ceiling division
-    digit_height, digit_width = digits.shape[1:]
-    cell_height = GALLERY_CAPTION_HEIGHT + digit_height + GALLERY_GAP
-    cell_width = digit_width + GALLERY_GAP
-    # NaN cells are drawn transparent: the gaps and caption strips between digits.
-    mosaic = np.full((rows * cell_height, columns * cell_width), np.nan)
     predicted = scores.argmax(axis=1)
-    for index, digit in enumerate(digits):
-        row, column = divmod(index, columns)
-        top = row * cell_height + GALLERY_CAPTION_HEIGHT
-        left = column * cell_width
-        mosaic[top : top + digit_height, left : left + digit_width] = digit
-        true_digit, guess = int(labels[index]), int(predicted[index])
-        figure.add_annotation(
-            x=left + (digit_width - 1) / 2,
-            y=top - 1,
-            yanchor="bottom",
-            text=(
-                f"<b>{true_digit} → {guess}</b> ({scores[index, guess]:.0%})"
-                f"<br>p({true_digit}) = {scores[index, true_digit]:.0%}"
-            ),
-            showarrow=False,
-            font={"size": 11},
-        )
-    figure.add_trace(
-        go.Heatmap(
-            z=mosaic,
-            colorscale=IMAGE_COLORSCALE,
-            zmin=0,
-            zmax=255,
-            showscale=False,
-            hoverinfo="skip",
-        )
+    captions = [
+        f"<b>{int(true)} → {int(guess)}</b> ({row[guess]:.0%})<br>p({int(true)}) = {row[true]:.0%}"
+        for true, guess, row in zip(labels, predicted, scores, strict=True)
+    ]
+    return _captioned_mosaic(
+        digits, captions, columns=columns, title=title, empty_text="No misclassified digits here."
     )
-    figure.update_layout(height=40 + rows * 120)
+
+
+def disagreement_gallery(
+    images: np.ndarray,
+    true_labels: np.ndarray,
+    first_probabilities: np.ndarray,
+    second_probabilities: np.ndarray,
+    *,
+    columns: int = 4,
+    title: str = "",
+) -> go.Figure:
+    """Digits two models answer differently, each captioned with the truth and both answers.
+
+    A caption reads "<b>7</b>: A 7 (98%)" over "B 1 (60%)": the true digit, then each model's
+    answer with its confidence; A and B are the first and second model (say which in the page).
+
+    Parameters
+    ----------
+    images : ndarray, shape (N, H, W)
+        uint8 in [0, 255], white ink on black.
+    true_labels : ndarray, shape (N,)
+    first_probabilities, second_probabilities : ndarray, shape (N, n_classes)
+    """
+    digits = np.asarray(images)
+    labels = np.asarray(true_labels)
+    answers = [np.asarray(first_probabilities), np.asarray(second_probabilities)]
+    if (
+        digits.ndim != 3
+        or any(scores.ndim != 2 for scores in answers)
+        or not len(digits) == len(labels) == len(answers[0]) == len(answers[1])
+    ):
+        raise ValueError(
+            "Expected images (N, H, W), labels (N,) and two (N, classes) probability arrays, got "
+            f"{digits.shape}, {labels.shape}, {answers[0].shape} and {answers[1].shape}."
+        )
+    captions = []
+    for index, true in enumerate(labels):
+        parts = []
+        for letter, scores in zip(RUN_LETTERS, answers, strict=True):
+            guess = int(scores[index].argmax())
+            parts.append(f"{letter} {guess} ({scores[index, guess]:.0%})")
+        captions.append(f"<b>{int(true)}</b>: {parts[0]}<br>{parts[1]}")
+    return _captioned_mosaic(
+        digits, captions, columns=columns, title=title, empty_text="They agree on every digit."
+    )
+
+
+def compare_epoch_curves(
+    runs: Mapping[str, Sequence[Any]], *, title: str = "", height: int = 460
+) -> go.Figure:
+    """Two (or more) runs' per-epoch curves on the same axes: loss on top, accuracy below.
+
+    Each run has its colour; training is dashed, validation solid, so "the same colour, the
+    lines apart" reads as overfitting and "one colour above the other" as the better run.
+
+    Parameters
+    ----------
+    runs : mapping of str to sequence of epoch records
+        Run label → its epochs (``epoch``, ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``).
+    """
+    if not 1 <= len(runs) <= len(RUN_COLORS):
+        raise ValueError(f"Compare one to {len(RUN_COLORS)} runs, got {len(runs)}.")
+    figure = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1, subplot_titles=("Loss", "Accuracy")
+    )
+    for (label, records), color in zip(runs.items(), RUN_COLORS, strict=False):
+        series = {
+            name: _as_series(name, [getattr(record, name) for record in records])
+            for name in ("epoch", "loss", "val_loss", "accuracy", "val_accuracy")
+        }
+        for row, metric, value_format in ((1, "loss", ".4f"), (2, "accuracy", ".2%")):
+            for prefix, part, dash in (("", "train", "dash"), ("val_", "validation", "solid")):
+                name = f"{label}, {part}"
+                figure.add_trace(
+                    go.Scatter(
+                        x=series["epoch"],
+                        y=series[prefix + metric],
+                        mode="lines+markers",
+                        name=name,
+                        legendgroup=name,
+                        showlegend=row == 1,
+                        line={"color": color, "dash": dash},
+                        hovertemplate=f"{name}, epoch %{{x}}: %{{y:{value_format}}}<extra></extra>",
+                    ),
+                    row=row,
+                    col=1,
+                )
+    figure.update_layout(
+        title=title,
+        height=height,
+        margin={**CHART_MARGIN, "t": 60},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0},
+    )
+    figure.update_xaxes(title_text="epoch", dtick=1, row=2, col=1)
+    figure.update_yaxes(tickformat=".0%", row=2, col=1)
     return figure
