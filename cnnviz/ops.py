@@ -14,7 +14,10 @@ Conventions, as in Keras:
   cells (max treats them as −∞, the average divides by the number of real cells), whereas a
   convolution multiplies them as zeros;
 - ``padding="full"`` (convolution only) pads ``kernel − 1`` zeros on every side, so every
-  position where the kernel touches the image at least once gives an output.
+  position where the kernel touches the image at least once gives an output;
+- a convolution's ``dilation`` d spreads its k weights d cells apart, so they span the
+  *effective kernel* ``d·(k − 1) + 1`` cells: sizes and padding amounts use that span
+  (``dilation_rate`` in Keras).
 """
 
 from __future__ import annotations
@@ -57,7 +60,11 @@ EXAMPLE_KERNELS: dict[str, np.ndarray] = {
 # --- argument checks ---------------------------------------------------------------------------
 
 
-def _pair(value: SizeArg, name: str) -> tuple[int, int]:
+def _pair(
+    value: SizeArg,
+    name: str,
+    why: str = "a window or a step of zero (or less) pixels does not move across the image.",
+) -> tuple[int, int]:
     """``value`` as a (rows, cols) pair of positive ints; a single int means a square."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         pair = (int(value), int(value))
@@ -74,8 +81,7 @@ def _pair(value: SizeArg, name: str) -> tuple[int, int]:
             )
     if min(pair) < 1:
         raise ValueError(
-            f"{name} must be at least 1 in each direction, got {_size_text(pair)}: a window or "
-            "a step of zero (or less) pixels does not move across the image."
+            f"{name} must be at least 1 in each direction, got {_size_text(pair)}: {why}"
         )
     return pair  # type: ignore[return-value]
 
@@ -105,25 +111,56 @@ def _check_image(x: np.ndarray, what: str = "image") -> np.ndarray:
     return array
 
 
-def _check_fits(input_shape: tuple[int, int], window: tuple[int, int], what: str) -> None:
+def _check_fits(
+    input_shape: tuple[int, int],
+    window: tuple[int, int],
+    what: str,
+    dilation: tuple[int, int] = (1, 1),
+) -> None:
     """Raise the student-friendly error when a 'valid' window is larger than the image."""
-    if window[0] > input_shape[0] or window[1] > input_shape[1]:
+    span = tuple(step * (size - 1) + 1 for size, step in zip(window, dilation, strict=True))
+    if span[0] > input_shape[0] or span[1] > input_shape[1]:
+        if dilation == (1, 1):
+            name, smaller = f"{_size_text(window)} {what}", f"a smaller {what}"
+        else:
+            name = (
+                f"{_size_text(window)} {what} dilated by {_size_text(dilation)} "
+                f"(it spans {_size_text(span)})"
+            )
+            smaller = f"a smaller {what} or dilation"
         raise ValueError(
-            f"The {_size_text(window)} {what} does not fit in a {_size_text(input_shape)} image "
-            f"with 'valid' padding, so there is no output; choose a smaller {what} or 'same' "
-            "padding."
+            f"The {name} does not fit in a {_size_text(input_shape)} image with 'valid' "
+            f"padding, so there is no output; choose {smaller} or 'same' padding."
         )
 
 
 # --- sizes and padding amounts -----------------------------------------------------------------
 
+DILATION_WHY = "a dilation of 1 puts the weights next to each other, and less is not possible."
 
-def same_padding(n: int, kernel: int, stride: int) -> tuple[int, int]:
+
+def effective_kernel(kernel: int, dilation: int = 1) -> int:
+    """The cells spanned by ``kernel`` weights placed ``dilation`` cells apart: d·(k − 1) + 1.
+
+    Examples
+    --------
+    >>> effective_kernel(3), effective_kernel(3, 2), effective_kernel(5, 3)
+    (3, 5, 13)
+    """
+    if kernel < 1:
+        raise ValueError(f"The window size must be at least 1, got {kernel}.")
+    if dilation < 1:
+        raise ValueError(f"The dilation must be at least 1, got {dilation}: {DILATION_WHY}")
+    return dilation * (kernel - 1) + 1
+
+
+def same_padding(n: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
     """The padding TensorFlow adds before and after one axis for ``padding="same"``.
 
     TensorFlow pads just enough for ``ceil(n / stride)`` outputs:
     ``total = max((ceil(n / stride) − 1) · stride + kernel − n, 0)``, with
-    ``before = total // 2`` and the odd cell, if any, ``after`` (bottom or right).
+    ``before = total // 2`` and the odd cell, if any, ``after`` (bottom or right). A dilated
+    kernel counts with its span, the effective kernel ``d·(k − 1) + 1``.
 
     Parameters
     ----------
@@ -133,6 +170,8 @@ def same_padding(n: int, kernel: int, stride: int) -> tuple[int, int]:
         The window length along this axis.
     stride : int
         The step between windows along this axis.
+    dilation : int
+        The distance between neighbouring weights (1: side by side).
 
     Returns
     -------
@@ -149,10 +188,13 @@ def same_padding(n: int, kernel: int, stride: int) -> tuple[int, int]:
     (0, 1)
     >>> same_padding(4, 2, 2)  # 2-wide windows at stride 2 tile 4 cells exactly
     (0, 0)
+    >>> same_padding(4, 3, 1, dilation=2)  # the 3 weights span 5 cells
+    (2, 2)
     """
     _check_axis_arguments(n, kernel, stride)
+    span = effective_kernel(kernel, dilation)
     outputs = -(-n // stride)  # ceil(n / stride)
-    total = max((outputs - 1) * stride + kernel - n, 0)
+    total = max((outputs - 1) * stride + span - n, 0)
     return total // 2, total - total // 2
 
 
@@ -165,25 +207,37 @@ def _check_axis_arguments(n: int, kernel: int, stride: int) -> None:
         raise ValueError(f"The stride must be at least 1, got {stride}.")
 
 
-def axis_padding(n: int, kernel: int, stride: int, padding: str) -> tuple[int, int]:
+def axis_padding(
+    n: int, kernel: int, stride: int, padding: str, dilation: int = 1
+) -> tuple[int, int]:
     """Cells added ``(before, after)`` on one axis for ``"valid"``, ``"same"`` or ``"full"``.
+
+    ``"full"`` adds ``d·(k − 1)`` cells on each side: one fewer than the kernel's span, so the
+    first and last windows overlap the image by exactly one cell.
 
     Examples
     --------
     >>> axis_padding(4, 3, 1, "valid"), axis_padding(4, 3, 1, "same"), axis_padding(4, 3, 1, "full")
     ((0, 0), (1, 1), (2, 2))
+    >>> axis_padding(4, 3, 1, "full", dilation=2)
+    (4, 4)
     """
     _check_padding(padding, CONV_PADDINGS)
     _check_axis_arguments(n, kernel, stride)
+    span = effective_kernel(kernel, dilation)
     if padding == "valid":
         return 0, 0
     if padding == "same":
-        return same_padding(n, kernel, stride)
-    return kernel - 1, kernel - 1
+        return same_padding(n, kernel, stride, dilation)
+    return span - 1, span - 1
 
 
 def padding_amounts(
-    input_shape: Sequence[int], kernel_size: SizeArg, strides: SizeArg, padding: str
+    input_shape: Sequence[int],
+    kernel_size: SizeArg,
+    strides: SizeArg,
+    padding: str,
+    dilation: SizeArg = 1,
 ) -> tuple[int, int, int, int]:
     """The padding ``(top, bottom, left, right)`` an image of ``input_shape`` receives.
 
@@ -197,17 +251,32 @@ def padding_amounts(
     """
     kernel_rows, kernel_cols = _pair(kernel_size, "The window size")
     stride_rows, stride_cols = _pair(strides, "The stride")
-    top, bottom = axis_padding(int(input_shape[0]), kernel_rows, stride_rows, padding)
-    left, right = axis_padding(int(input_shape[1]), kernel_cols, stride_cols, padding)
+    dilation_rows, dilation_cols = _pair(dilation, "The dilation", DILATION_WHY)
+    top, bottom = axis_padding(
+        int(input_shape[0]), kernel_rows, stride_rows, padding, dilation_rows
+    )
+    left, right = axis_padding(
+        int(input_shape[1]), kernel_cols, stride_cols, padding, dilation_cols
+    )
     return top, bottom, left, right
 
 
-def output_size(n: int, kernel: int, stride: int, padding: str) -> int:
+def _window_words(kernel: int, dilation: int) -> str:
+    """ "5 cells", or "3 cells dilated by 2 (they span 5 cells)"."""
+    if dilation == 1:
+        return f"{kernel} cells"
+    span = effective_kernel(kernel, dilation)
+    return f"{kernel} cells dilated by {dilation} (they span {span} cells)"
+
+
+def output_size(n: int, kernel: int, stride: int, padding: str, dilation: int = 1) -> int:
     """How many outputs a window of ``kernel`` cells, moved by ``stride``, gives along ``n`` cells.
 
-    - ``"valid"``: ⌊(n − kernel) / stride⌋ + 1 (only windows that fit);
+    With ``k'`` the effective kernel ``d·(k − 1) + 1`` (``k' = k`` without dilation):
+
+    - ``"valid"``: ⌊(n − k') / stride⌋ + 1 (only windows that fit);
     - ``"same"``: ⌈n / stride⌉ (the window size does not matter);
-    - ``"full"``: ⌊(n + kernel − 2) / stride⌋ + 1 (``kernel − 1`` zeros padded on each side).
+    - ``"full"``: ⌊(n + k' − 2) / stride⌋ + 1 (``k' − 1`` zeros padded on each side).
 
     Raises
     ------
@@ -220,26 +289,31 @@ def output_size(n: int, kernel: int, stride: int, padding: str) -> int:
     (2, 2, 6)
     >>> output_size(28, 2, 2, "valid")
     14
+    >>> output_size(28, 3, 1, "valid", dilation=2)  # the 3 weights span 5 cells
+    24
     """
     _check_padding(padding, CONV_PADDINGS)
     _check_axis_arguments(n, kernel, stride)
+    span = effective_kernel(kernel, dilation)
     if padding == "valid":
-        if kernel > n:
+        if span > n:
             raise ValueError(
-                f"A window of {kernel} cells does not fit in {n} cells with 'valid' padding, so "
-                "there is no output; choose a smaller window or 'same' padding."
+                f"A window of {_window_words(kernel, dilation)} does not fit in {n} cells with "
+                "'valid' padding, so there is no output; choose a smaller window or 'same' "
+                "padding."
             )
-        return (n - kernel) // stride + 1
+        return (n - span) // stride + 1
     if padding == "same":
         return -(-n // stride)
-    return (n + kernel - 2) // stride + 1
+    return (n + span - 2) // stride + 1
 
 
-def output_size_formula(n: int, kernel: int, stride: int, padding: str) -> str:
+def output_size_formula(n: int, kernel: int, stride: int, padding: str, dilation: int = 1) -> str:
     """The output-size formula for one axis with the real numbers filled in, as text.
 
     A ``"valid"`` window that does not fit shows its negative or zero result followed by
-    "(no output)", so the page can show why nothing comes out.
+    "(no output)", so the page can show why nothing comes out. With a dilation the formula
+    uses the effective kernel and says how it was computed.
 
     Examples
     --------
@@ -251,16 +325,25 @@ def output_size_formula(n: int, kernel: int, stride: int, padding: str) -> str:
     '⌊(4 + 3 − 2) / 1⌋ + 1 = 6'
     >>> output_size_formula(3, 5, 1, "valid")
     '⌊(3 − 5) / 1⌋ + 1 = -1 (no output)'
+    >>> output_size_formula(28, 3, 1, "valid", dilation=2)
+    '⌊(28 − 5) / 1⌋ + 1 = 24, with the dilated kernel 2·(3 − 1) + 1 = 5'
     """
     _check_padding(padding, CONV_PADDINGS)
     _check_axis_arguments(n, kernel, stride)
+    span = effective_kernel(kernel, dilation)
     if padding == "valid":
-        result = (n - kernel) // stride + 1
-        text = f"⌊({n} − {kernel}) / {stride}⌋ + 1 = {result}"
-        return text if result >= 1 else f"{text} (no output)"
-    if padding == "same":
-        return f"⌈{n} / {stride}⌉ = {output_size(n, kernel, stride, padding)}"
-    return f"⌊({n} + {kernel} − 2) / {stride}⌋ + 1 = {output_size(n, kernel, stride, padding)}"
+        result = (n - span) // stride + 1
+        text = f"⌊({n} − {span}) / {stride}⌋ + 1 = {result}"
+        if result < 1:
+            text += " (no output)"
+    elif padding == "same":
+        return f"⌈{n} / {stride}⌉ = {output_size(n, kernel, stride, padding, dilation)}"
+    else:
+        result = output_size(n, kernel, stride, padding, dilation)
+        text = f"⌊({n} + {span} − 2) / {stride}⌋ + 1 = {result}"
+    if dilation > 1:
+        text += f", with the dilated kernel {dilation}·({kernel} − 1) + 1 = {span}"
+    return text
 
 
 def output_shape(
@@ -269,6 +352,7 @@ def output_shape(
     strides: SizeArg | None,
     padding: str,
     what: str = "window",
+    dilation: SizeArg = 1,
 ) -> tuple[int, int]:
     """The (rows, cols) of the output for an image of ``input_shape`` (extra axes ignored).
 
@@ -286,16 +370,19 @@ def output_shape(
     (2, 2)
     >>> output_shape((28, 28, 3), (3, 2), (2, 1), "same")
     (14, 28)
+    >>> output_shape((9, 9), 3, 1, "valid", dilation=(2, 1))
+    (5, 7)
     """
     kernel = _pair(kernel_size, "The window size")
     stride = kernel if strides is None else _pair(strides, "The stride")
+    spread = _pair(dilation, "The dilation", DILATION_WHY)
     _check_padding(padding, CONV_PADDINGS)
     shape = (int(input_shape[0]), int(input_shape[1]))
     if padding == "valid":
-        _check_fits(shape, kernel, what)
+        _check_fits(shape, kernel, what, spread)
     return (
-        output_size(shape[0], kernel[0], stride[0], padding),
-        output_size(shape[1], kernel[1], stride[1], padding),
+        output_size(shape[0], kernel[0], stride[0], padding, spread[0]),
+        output_size(shape[1], kernel[1], stride[1], padding, spread[1]),
     )
 
 
@@ -486,29 +573,42 @@ def conv2d(
     kernel: np.ndarray,
     stride: SizeArg = 1,
     padding: str = "valid",
+    dilation: SizeArg = 1,
 ) -> np.ndarray:
-    """Single-channel 2-D cross-correlation, what a Keras ``Conv2D`` filter computes.
+    """2-D cross-correlation of one filter, what a Keras ``Conv2D`` filter computes (no bias).
 
     Each output cell is the sum of the window's cells times the kernel's weights (the kernel is
-    *not* flipped, as in every deep-learning library). Padding adds zeros, and unlike pooling
-    the zeros take part in the sums, which is why edges of a "same" convolution look darker.
+    *not* flipped, as in every deep-learning library). A colour image's filter has one kernel
+    per channel, and the channels' sums add up into one output map. Padding adds zeros, and
+    unlike pooling the zeros take part in the sums, which is why edges of a "same" convolution
+    look darker.
 
     Parameters
     ----------
-    x : ndarray, shape (H, W)
-        A grey image.
-    kernel : ndarray, shape (kH, kW)
-        The filter weights.
+    x : ndarray, shape (H, W) or (H, W, C)
+        A grey or a C-channel image.
+    kernel : ndarray, shape (kH, kW) or (kH, kW, C)
+        The filter weights; one (kH, kW) kernel per channel of ``x``.
     stride : int or (int, int)
         The step between windows.
     padding : {"valid", "same", "full"}
-        ``"valid"``: no padding, the image shrinks by ``k − 1``; ``"same"``: TensorFlow's
-        padding, ⌈n / stride⌉ outputs; ``"full"``: ``k − 1`` zeros on each side, the image
-        grows by ``k − 1`` (at stride 1).
+        ``"valid"``: no padding, the image shrinks by ``k' − 1``; ``"same"``: TensorFlow's
+        padding, ⌈n / stride⌉ outputs; ``"full"``: ``k' − 1`` zeros on each side, the image
+        grows by ``k' − 1`` (at stride 1). Here ``k' = d·(k − 1) + 1``, the span of the kernel.
+    dilation : int or (int, int)
+        The distance between neighbouring weights (Keras' ``dilation_rate``): 1 puts them side
+        by side, 2 leaves one cell out between them.
 
     Returns
     -------
     ndarray, shape (out_H, out_W)
+        float32 for float32 input and kernel, float64 otherwise.
+
+    Raises
+    ------
+    ValueError
+        For a kernel that does not match the image's channels, a stride or dilation below 1,
+        an unknown padding, or a ``"valid"`` kernel larger than the image.
 
     Examples
     --------
@@ -521,20 +621,197 @@ def conv2d(
     array([10., 18., 24., 18.])
     >>> conv2d(image, np.ones((2, 2)), padding="full").shape
     (5, 5)
+
+    Dilation 2 reads the corners of each 3×3 window: 0 + 2 + 8 + 10 and 1 + 3 + 9 + 11, ...
+
+    >>> conv2d(image, np.ones((2, 2)), dilation=2)
+    array([[20., 24.],
+           [36., 40.]])
     """
-    image = _check_image(x)
-    if image.ndim != 2:
-        raise ValueError(f"conv2d takes a single-channel (H, W) image, got shape {image.shape}.")
-    weights = np.asarray(kernel, dtype=np.result_type(image.dtype, np.float32))
-    if weights.ndim != 2 or min(weights.shape) < 1:
-        raise ValueError(f"The kernel must be a 2-D array (rows, cols), got shape {weights.shape}.")
+    image, weights = _check_conv_arguments(x, kernel)
     _check_padding(padding, CONV_PADDINGS)
     step = _pair(stride, "The stride")
-    out_rows, out_cols = output_shape(image.shape, weights.shape, step, padding, "kernel")
-    top, bottom, left, right = padding_amounts(image.shape, weights.shape, step, padding)
+    spread = _pair(dilation, "The dilation", DILATION_WHY)
+    kernel_shape = weights.shape[:2]
+    out_rows, out_cols = output_shape(image.shape, kernel_shape, step, padding, "kernel", spread)
+    top, bottom, left, right = padding_amounts(image.shape, kernel_shape, step, padding, spread)
     padded = pad2d(image, top, bottom, left, right)
-    windows = _strided_windows(padded, weights.shape, step, (out_rows, out_cols))
-    return np.einsum("ijkl,kl->ij", windows, weights)
+    dtype = np.result_type(image.dtype, weights.dtype)
+    result = np.zeros((out_rows, out_cols), dtype=dtype)
+    row_span = (out_rows - 1) * step[0] + 1
+    col_span = (out_cols - 1) * step[1] + 1
+    # One whole-image multiply-add per weight (a loop over the kH·kW taps, never over pixels):
+    # 3× faster than einsum over a sliding-window view on a 512×512 image, and dilation is
+    # only the tap's offset.
+    for tap_row, tap_col in np.ndindex(*kernel_shape):
+        row, col = tap_row * spread[0], tap_col * spread[1]
+        cells = padded[row : row + row_span : step[0], col : col + col_span : step[1]]
+        weight = weights[tap_row, tap_col]
+        if image.ndim == 3:
+            result += cells @ weight  # (out_H, out_W, C) @ (C,): the channels summed
+        else:
+            result += cells * weight
+    return result
+
+
+def _check_conv_arguments(x: np.ndarray, kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The image and the kernel as float arrays, after checking that their channels match."""
+    image = _check_image(x)
+    weights = np.asarray(kernel)
+    if not np.issubdtype(weights.dtype, np.floating):
+        weights = weights.astype(np.float64)
+    if image.ndim == 2 and weights.ndim != 2:
+        raise ValueError(
+            f"The kernel must be a 2-D array (rows, cols) for a grey (H, W) image, got shape "
+            f"{weights.shape}."
+        )
+    if image.ndim == 3 and (weights.ndim != 3 or weights.shape[2] != image.shape[2]):
+        raise ValueError(
+            f"An image with {image.shape[2]} channels needs a kernel of shape (rows, cols, "
+            f"{image.shape[2]}), one slice per channel, got shape {weights.shape}."
+        )
+    if min(weights.shape) < 1:
+        raise ValueError(f"The kernel is empty (shape {weights.shape}).")
+    return image, weights
+
+
+@dataclass(frozen=True)
+class ConvStep:
+    """One output cell of a convolution, with every multiplication that made it.
+
+    Attributes
+    ----------
+    rows, cols : ndarray of int, shapes (kH,) and (kW,)
+        The input row of each kernel row and the input column of each kernel column, in image
+        coordinates (negative or past the edge: a padded cell).
+    values : ndarray, shape (kH, kW) or (kH, kW, C)
+        The cells under the weights, 0 where they fall on the padding.
+    weights : ndarray, same shape as ``values``
+    inside : ndarray of bool, shape (kH, kW)
+        Whether each weight sits on a real cell of the image.
+    padding : tuple of int
+        ``(top, bottom, left, right)`` added to the image.
+    """
+
+    rows: np.ndarray
+    cols: np.ndarray
+    values: np.ndarray
+    weights: np.ndarray
+    inside: np.ndarray
+    padding: tuple[int, int, int, int]
+
+    @property
+    def products(self) -> np.ndarray:
+        """Each weight times its cell, shape of ``values``."""
+        return self.values * self.weights
+
+    @property
+    def total(self) -> float:
+        """The sum of the products: the output cell's value."""
+        return float(self.products.sum())
+
+
+def conv_step(
+    x: np.ndarray,
+    kernel: np.ndarray,
+    i: int,
+    j: int,
+    stride: SizeArg = 1,
+    padding: str = "valid",
+    dilation: SizeArg = 1,
+) -> ConvStep:
+    """The cells and weights behind output cell ``(i, j)`` of :func:`conv2d`.
+
+    Examples
+    --------
+    >>> image = np.arange(16.0).reshape(4, 4)
+    >>> step = conv_step(image, np.ones((2, 2)), 0, 1, dilation=2)
+    >>> step.rows, step.cols, step.values
+    (array([0, 2]), array([1, 3]), array([[ 1.,  3.],
+           [ 9., 11.]]))
+    >>> step.total
+    24.0
+
+    With "same" padding the corner window hangs over the zeros:
+
+    >>> conv_step(image, np.ones((3, 3)), 0, 0, padding="same").inside.sum().item()
+    4
+    """
+    image, weights = _check_conv_arguments(x, kernel)
+    _check_padding(padding, CONV_PADDINGS)
+    step = _pair(stride, "The stride")
+    spread = _pair(dilation, "The dilation", DILATION_WHY)
+    kernel_shape = weights.shape[:2]
+    out_rows, out_cols = output_shape(image.shape, kernel_shape, step, padding, "kernel", spread)
+    if not (0 <= i < out_rows and 0 <= j < out_cols):
+        raise ValueError(
+            f"Output cell ({i}, {j}) does not exist: the output has {out_rows} rows and "
+            f"{out_cols} columns (counting from 0)."
+        )
+    amounts = padding_amounts(image.shape, kernel_shape, step, padding, spread)
+    top, _, left, _ = amounts
+    rows = i * step[0] - top + np.arange(kernel_shape[0]) * spread[0]
+    cols = j * step[1] - left + np.arange(kernel_shape[1]) * spread[1]
+    inside = np.outer((rows >= 0) & (rows < image.shape[0]), (cols >= 0) & (cols < image.shape[1]))
+    # Read every tap through the padded image, so a padded cell reads as its zero.
+    padded = pad2d(image, *amounts)
+    values = padded[np.ix_(rows + top, cols + left)]
+    return ConvStep(rows, cols, values, weights, inside, amounts)
+
+
+def describe_conv_step(step: ConvStep, decimals: int = 2) -> str:
+    """The arithmetic of one output cell written out: ``1·0 + (−1)·2 + … = total``.
+
+    Each term is ``weight·cell``; a cell on the padding is written as ``0``. Numbers are
+    rounded to ``decimals`` places for reading; the total is the exact sum, rounded alike.
+
+    Examples
+    --------
+    >>> image = np.arange(16.0).reshape(4, 4)
+    >>> describe_conv_step(conv_step(image, np.array([[1.0, -1.0]]), 0, 0))
+    '1·0 + (−1)·1 = −1'
+    """
+    if decimals < 0:
+        raise ValueError(f"decimals must be 0 or more, got {decimals}.")
+    terms = [
+        f"{_number(weight, decimals, wrap=True)}·{_number(value, decimals, wrap=True)}"
+        for weight, value in zip(step.weights.ravel(), step.values.ravel(), strict=True)
+    ]
+    return f"{' + '.join(terms)} = {_number(step.total, decimals)}"
+
+
+def _number(value: float, decimals: int, wrap: bool = False) -> str:
+    """A number as the page writes it: rounded, no trailing zeros, a real minus sign."""
+    rounded = round(float(value), decimals)
+    if rounded == 0:
+        rounded = 0.0  # no "−0"
+    text = f"{rounded:.{decimals}f}".rstrip("0").rstrip(".") if decimals else f"{rounded:.0f}"
+    if text.startswith("-"):
+        text = "−" + text[1:]
+        return f"({text})" if wrap else text
+    return text
+
+
+def parameter_count(kernel_shape: Sequence[int], channels: int, filters: int) -> int:
+    """Weights and biases of a ``Conv2D`` layer: (kH·kW·C + 1)·F.
+
+    Every one of the F filters has a kH × kW kernel per input channel and one bias; the count
+    does not depend on the image size, the stride or the padding.
+
+    Examples
+    --------
+    >>> parameter_count((5, 5), 1, 6)  # LeNet-5's C1
+    156
+    >>> parameter_count((3, 3), 3, 64)
+    1792
+    """
+    rows, cols = _pair(tuple(kernel_shape), "The kernel size")
+    if channels < 1 or filters < 1:
+        raise ValueError(
+            f"A layer needs at least one channel and one filter, got {channels} channels and "
+            f"{filters} filters."
+        )
+    return (rows * cols * channels + 1) * filters
 
 
 # --- the step-through --------------------------------------------------------------------------

@@ -291,3 +291,261 @@ def test_pool2d_is_fast_on_a_512_image():
     for mode in ops.POOL_MODES:
         ops.pool2d(image, 3, 1, "same", mode)
     assert time.perf_counter() - start < 2.0
+
+
+# --- conv2d: one Keras Conv2D filter, with channels and dilation -------------------------------
+
+CONV_SHAPES = [(7, 7), (8, 5), (5, 9)]
+CONV_CHANNELS = [1, 3]  # 1 channel doubles as the grey (H, W) image with a (kH, kW) kernel
+CONV_KERNELS = [(1, 1), (2, 2), (3, 3), (2, 3), (3, 1)]
+CONV_STRIDES = [1, 2, (1, 2)]
+CONV_DILATIONS = [1, 2, (2, 1)]
+
+
+class _KerasFilters:
+    """One Conv2D filter without bias per setting, built once (building costs more than a call)."""
+
+    def __init__(self, keras):
+        self.keras = keras
+        self.layers = {}
+
+    def __call__(self, images, kernel, stride, dilation, padding):
+        """``images`` (batch, H, W, C) through the filter ``kernel``: (batch, H', W')."""
+        key = (kernel.shape, stride, dilation, padding)
+        layer = self.layers.get(key)
+        if layer is None:
+            layer = self.layers[key] = self.keras.layers.Conv2D(
+                1,
+                kernel.shape[:2],
+                strides=stride,
+                padding=padding,
+                dilation_rate=dilation,
+                use_bias=False,
+            )
+            layer.build((None, None, None, kernel.shape[2]))
+        layer.set_weights([kernel[:, :, :, np.newaxis]])
+        return np.asarray(layer(images))[:, :, :, 0]
+
+
+def test_conv2d_matches_a_keras_conv2d_filter_over_the_sweep(keras):
+    """Shapes, 1 or 3 channels, kernel sizes, strides, dilations and the three paddings.
+
+    Keras takes "valid" and "same" and refuses a stride above 1 together with a dilation above
+    1. "full" is compared with Keras' valid convolution of the image padded by d·(k − 1) zeros
+    (the definition); a refused stride with its stride-1 output at every stride-th cell, the
+    image padded first by TensorFlow's rule for the real stride (our ``padding_amounts``).
+    """
+    rng = np.random.default_rng(5)
+    keras_filter = _KerasFilters(keras)
+    checked = {"keras": 0, "full": 0, "strided": 0}
+    for channels, kernel_shape, stride, dilation, padding, shape in itertools.product(
+        CONV_CHANNELS, CONV_KERNELS, CONV_STRIDES, CONV_DILATIONS, ops.CONV_PADDINGS, CONV_SHAPES
+    ):
+        steps, spread = _pair(stride), _pair(dilation)
+        spans = [d * (k - 1) + 1 for k, d in zip(kernel_shape, spread, strict=True)]
+        if padding == "valid" and (spans[0] > shape[0] or spans[1] > shape[1]):
+            continue  # no output; the error is tested below
+        images = rng.normal(size=(2, *shape, channels)).astype(np.float32)
+        kernel = rng.normal(size=(*kernel_shape, channels)).astype(np.float32)
+        if padding != "full" and not (max(steps) > 1 and max(spread) > 1):
+            reference = keras_filter(images, kernel, stride, dilation, padding)
+            checked["keras"] += 1
+        else:
+            if padding == "full":
+                top = bottom = spread[0] * (kernel_shape[0] - 1)
+                left = right = spread[1] * (kernel_shape[1] - 1)
+                checked["full"] += 1
+            else:
+                top, bottom, left, right = ops.padding_amounts(
+                    shape, kernel_shape, stride, padding, dilation
+                )
+                checked["strided"] += 1
+            padded = np.pad(images, [(0, 0), (top, bottom), (left, right), (0, 0)])
+            unstrided = keras_filter(padded, kernel, 1, dilation, "valid")
+            reference = unstrided[:, :: steps[0], :: steps[1]]
+        context = (
+            f"shape={shape} channels={channels} kernel={kernel_shape} stride={stride} "
+            f"dilation={dilation} {padding}"
+        )
+        for image, expected in zip(images, reference, strict=True):
+            ours = ops.conv2d(image, kernel, stride, padding, dilation)
+            assert ours.shape == expected.shape, context
+            assert ours.dtype == np.float32, context
+            np.testing.assert_allclose(ours, expected, atol=1e-4, err_msg=context)
+            if channels == 1:
+                grey = ops.conv2d(image[:, :, 0], kernel[:, :, 0], stride, padding, dilation)
+                np.testing.assert_allclose(grey, expected, atol=1e-4, err_msg=context + " 2-D")
+        assert (
+            ops.output_shape(shape, kernel_shape, stride, padding, "kernel", dilation)
+            == (reference.shape[1:])
+        )
+    # The sweep really ran, through every kind of reference.
+    assert checked["keras"] > 200 and checked["full"] > 100 and checked["strided"] > 20
+
+
+def test_full_padding_is_zero_padding_by_the_dilated_span_then_valid():
+    rng = np.random.default_rng(6)
+    image = rng.normal(size=(6, 5, 2))
+    kernel = rng.normal(size=(3, 2, 2))
+    for dilation in (1, 2, (3, 1)):
+        rows, cols = _pair(dilation)
+        padded = ops.pad2d(image, 2 * rows, 2 * rows, cols, cols)
+        for stride in (1, 2):
+            np.testing.assert_allclose(
+                ops.conv2d(image, kernel, stride, "full", dilation),
+                ops.conv2d(padded, kernel, stride, "valid", dilation),
+            )
+
+
+def test_conv2d_hand_worked_channels_and_dilation():
+    image = np.arange(16.0).reshape(4, 4)
+    # Two channels, the second the negative of the first: a kernel of ones on both cancels.
+    colour = np.stack([image, -image], axis=-1)
+    assert np.all(ops.conv2d(colour, np.ones((2, 2, 2))) == 0)
+    # Only the second channel weighted: minus the 2×2 sums.
+    second_only = np.stack([np.zeros((2, 2)), np.ones((2, 2))], axis=-1)
+    np.testing.assert_array_equal(
+        ops.conv2d(colour, second_only), -ops.conv2d(image, np.ones((2, 2)))
+    )
+    # Dilation 2 of a 2×2 kernel of ones on the 4×4 ramp: the corners of each 3×3 window.
+    np.testing.assert_array_equal(
+        ops.conv2d(image, np.ones((2, 2)), dilation=2), [[0 + 2 + 8 + 10, 24], [36, 40]]
+    )
+    # Dilation (1, 3) of a 1×2 kernel [1, -1]: column 0 minus column 3.
+    np.testing.assert_array_equal(
+        ops.conv2d(image, np.array([[1.0, -1.0]]), dilation=(1, 3)), [[-3], [-3], [-3], [-3]]
+    )
+    # "same" with a dilated 3×3 identity-like kernel at stride 1 pads 2 on each side: the
+    # centre weight alone returns the image.
+    centre = np.zeros((3, 3))
+    centre[1, 1] = 1.0
+    np.testing.assert_array_equal(ops.conv2d(image, centre, padding="same", dilation=2), image)
+
+
+def test_output_size_and_formula_account_for_dilation():
+    assert ops.effective_kernel(5, 2) == 9
+    assert ops.output_size(28, 5, 1, "valid", 2) == 20
+    assert ops.output_size(28, 5, 1, "full", 2) == 36
+    assert ops.output_size(28, 5, 3, "same", 2) == 10
+    assert ops.same_padding(28, 5, 1, 2) == (4, 4)
+    assert ops.axis_padding(28, 5, 1, "full", 2) == (8, 8)
+    assert ops.output_size_formula(28, 5, 1, "valid", 2) == (
+        "⌊(28 − 9) / 1⌋ + 1 = 20, with the dilated kernel 2·(5 − 1) + 1 = 9"
+    )
+    assert ops.output_size_formula(28, 5, 1, "full", 2) == (
+        "⌊(28 + 9 − 2) / 1⌋ + 1 = 36, with the dilated kernel 2·(5 − 1) + 1 = 9"
+    )
+    assert ops.output_size_formula(28, 5, 3, "same", 2) == "⌈28 / 3⌉ = 10"
+    assert ops.output_size_formula(4, 3, 1, "valid", 2).startswith(
+        "⌊(4 − 5) / 1⌋ + 1 = 0 (no output)"
+    )
+    # The formula's result is output_size's, and the shape of conv2d's output.
+    rng = np.random.default_rng(7)
+    for n, kernel, stride, dilation, padding in itertools.product(
+        (5, 9), (1, 2, 3), (1, 2, 3), (1, 2, 3), ops.CONV_PADDINGS
+    ):
+        if padding == "valid" and ops.effective_kernel(kernel, dilation) > n:
+            continue
+        size = ops.output_size(n, kernel, stride, padding, dilation)
+        assert f"= {size}" in ops.output_size_formula(n, kernel, stride, padding, dilation)
+        out = ops.conv2d(
+            rng.random((n, 3)), np.ones((kernel, 1)), (stride, 1), padding, (dilation, 1)
+        )
+        assert out.shape[0] == size
+
+
+def test_conv_step_is_the_output_cell_everywhere():
+    rng = np.random.default_rng(8)
+    image = rng.integers(-3, 4, size=(7, 6)).astype(float)
+    kernel = rng.integers(-2, 3, size=(3, 2)).astype(float)
+    checked = 0
+    for stride, padding, dilation in itertools.product((1, 2), ops.CONV_PADDINGS, (1, 2)):
+        output = ops.conv2d(image, kernel, stride, padding, dilation)
+        for i, j in np.ndindex(output.shape):
+            step = ops.conv_step(image, kernel, i, j, stride, padding, dilation)
+            assert step.total == pytest.approx(output[i, j])
+            # Inside cells read the image, the others are padding zeros.
+            for (a, b), inside in np.ndenumerate(step.inside):
+                if inside:
+                    assert step.values[a, b] == image[step.rows[a], step.cols[b]]
+                else:
+                    assert step.values[a, b] == 0
+            checked += 1
+    assert checked > 300
+
+
+def test_describe_conv_step_writes_each_product_and_the_sum():
+    image = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])
+    sobel = ops.EXAMPLE_KERNELS["Sobel (vertical edges)"]
+    step = ops.conv_step(image, sobel, 0, 0)
+    assert ops.describe_conv_step(step) == (
+        "(−1)·1 + 0·2 + 1·3 + (−2)·4 + 0·5 + 2·6 + (−1)·7 + 0·8 + 1·9 = 8"
+    )
+    corner = ops.conv_step(image, np.full((2, 2), 0.5), 2, 2, padding="same")
+    assert ops.describe_conv_step(corner) == "0.5·9 + 0.5·0 + 0.5·0 + 0.5·0 = 4.5"
+
+
+def test_parameter_count_matches_a_keras_conv2d_layer(keras):
+    for kernel_shape, channels, filters in [((5, 5), 1, 6), ((5, 5), 6, 16), ((3, 3), 3, 8)]:
+        layer = keras.layers.Conv2D(filters, kernel_shape)
+        layer.build((None, 32, 32, channels))
+        assert ops.parameter_count(kernel_shape, channels, filters) == layer.count_params()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: ops.conv2d(np.zeros((4, 4)), np.ones((3, 3)), dilation=2),
+            "The 3×3 kernel dilated by 2×2 (it spans 5×5) does not fit in a 4×4 image with "
+            "'valid' padding, so there is no output; choose a smaller kernel or dilation or "
+            "'same' padding.",
+        ),
+        (
+            lambda: ops.conv2d(np.zeros((4, 4)), np.ones((2, 2)), dilation=0),
+            "The dilation must be at least 1 in each direction, got 0×0: a dilation of 1 puts "
+            "the weights next to each other",
+        ),
+        (
+            lambda: ops.conv2d(np.zeros((4, 4, 3)), np.ones((2, 2))),
+            "An image with 3 channels needs a kernel of shape (rows, cols, 3), one slice per "
+            "channel, got shape (2, 2).",
+        ),
+        (
+            lambda: ops.conv2d(np.zeros((4, 4, 3)), np.ones((2, 2, 2))),
+            "needs a kernel of shape (rows, cols, 3)",
+        ),
+        (
+            lambda: ops.conv2d(np.zeros((4, 4)), np.ones((2, 2, 1))),
+            "The kernel must be a 2-D array (rows, cols) for a grey (H, W) image",
+        ),
+        (lambda: ops.conv2d(np.zeros((4, 4)), np.ones((0, 2))), "The kernel is empty"),
+        (lambda: ops.conv2d(np.zeros((4, 4)), np.ones((2, 2)), stride=0), "The stride must be"),
+        (
+            lambda: ops.output_size(4, 3, 1, "valid", 2),
+            "A window of 3 cells dilated by 2 (they span 5 cells) does not fit in 4 cells",
+        ),
+        (lambda: ops.effective_kernel(3, 0), "The dilation must be at least 1, got 0"),
+        (
+            lambda: ops.conv_step(np.zeros((4, 4)), np.ones((2, 2)), 3, 0),
+            r"Output cell (3, 0) does not exist: the output has 3 rows",
+        ),
+        (lambda: ops.parameter_count((3, 3), 0, 4), "at least one channel and one filter"),
+    ],
+)
+def test_conv_bad_arguments_raise_value_errors_a_student_can_read(call, message):
+    with pytest.raises(ValueError) as caught:
+        call()
+    assert message in str(caught.value)
+
+
+def test_conv2d_is_fast_on_a_512_image():
+    """The convolution page convolves a 512×512 image on every rerun (bench/conv_rerun.py
+    measures the whole rerun; this guards against a per-pixel loop)."""
+    import time
+
+    image = np.random.default_rng(9).random((512, 512)).astype(np.float32)
+    kernel = np.ones((7, 7), dtype=np.float32) / 49
+    start = time.perf_counter()
+    ops.conv2d(image, kernel, 1, "same", 2)
+    assert time.perf_counter() - start < 1.0
