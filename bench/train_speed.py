@@ -91,7 +91,8 @@ def run_ours(model_name: str, epochs: int, subset: int | None, precision: str) -
     """cnnviz's engine as the page uses it: a TrainingJob polled for snapshots."""
     from cnnviz.data import load_mnist
     from cnnviz.models import TrainingConfig
-    from cnnviz.training import TrainingJob, training_arrays
+    from cnnviz.training import TrainingJob
+    from cnnviz.training.fitting import training_arrays
 
     mnist = load_mnist(allow_download=False)
     config = TrainingConfig(model=model_name, epochs=epochs, subset=subset, precision=precision)

@@ -29,8 +29,9 @@ from cnnviz import DATA_DIR
 MNIST_ENV_VAR = "CNNVIZ_MNIST"
 LOCAL_MNIST_PATH = DATA_DIR / "mnist.npz"
 MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
-MNIST_IMAGE_SHAPE = (28, 28)
-MNIST_CLASSES = 10
+MNIST_IMAGE_SHAPE = (28, 28)  # (height, width) of every MNIST digit
+MNIST_CLASSES = 10  # the digits 0-9
+MNIST_TRAIN_SIZE = 60_000  # images in the training split (the test split has 10,000)
 # keras' own copy, and the checksum keras.datasets.mnist.load_data() verifies it against.
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"

@@ -1,12 +1,66 @@
-"""Reading a trained model's test results: which images it got wrong.
+"""Reading a trained model's test results: how well it did, which images it got wrong.
 
-Pure numpy, no TensorFlow and no drawing: the pages pick what to show with these functions and
-hand the selection to ``cnnviz.charts``.
+Pure numpy, no TensorFlow and no drawing: these functions count, average and select; the pages
+hand what they pick to ``cnnviz.charts``, and the training code (:mod:`cnnviz.training`) scores
+its models with them.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from cnnviz.data import MNIST_CLASSES
+
+PROBABILITY_EPSILON = 1e-7  # keras' clipping in cross-entropy
+
+
+def probability_metrics(probabilities: np.ndarray, y_true: np.ndarray) -> tuple[float, float]:
+    """``(loss, accuracy)`` of (N, classes) predicted probabilities: mean cross-entropy, hit rate.
+
+    The loss clips each true-class probability to ``[1e-7, 1]`` before its logarithm, as keras'
+    ``sparse_categorical_crossentropy`` does.
+
+    >>> probabilities = np.array([[0.5, 0.5], [0.25, 0.75]])
+    >>> loss, accuracy = probability_metrics(probabilities, np.array([0, 1]))
+    >>> round(loss, 4), accuracy  # −(ln 0.5 + ln 0.75) / 2; argmax picks 0 (a tie) and 1
+    (0.4904, 1.0)
+    """
+    probabilities = np.asarray(probabilities)
+    y_true = np.asarray(y_true)
+    if probabilities.ndim != 2 or len(probabilities) != len(y_true):
+        raise ValueError(
+            f"Expected (N, classes) probabilities and N labels, got {probabilities.shape} "
+            f"and {y_true.shape}."
+        )
+    true_probability = probabilities[np.arange(len(y_true)), y_true]
+    loss = float(np.mean(-np.log(np.clip(true_probability, PROBABILITY_EPSILON, 1.0))))
+    accuracy = float(np.mean(np.argmax(probabilities, axis=1) == y_true))
+    return loss, accuracy
+
+
+def confusion_counts(
+    y_true: np.ndarray, y_pred: np.ndarray, classes: int = MNIST_CLASSES
+) -> np.ndarray:
+    """How often each true digit was predicted as each digit: (classes, classes) int counts.
+
+    Row = true digit, column = predicted digit; the diagonal holds the hits.
+
+    >>> confusion_counts(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 0]), classes=3)
+    array([[1, 1, 0],
+           [0, 1, 0],
+           [1, 0, 0]])
+    """
+    y_true = np.asarray(y_true).astype(np.int64)
+    y_pred = np.asarray(y_pred).astype(np.int64)
+    if y_true.shape != y_pred.shape or y_true.ndim != 1:
+        raise ValueError(
+            f"Expected two label vectors of one length, got {y_true.shape} and {y_pred.shape}."
+        )
+    for name, labels in (("y_true", y_true), ("y_pred", y_pred)):
+        if labels.size and not (0 <= labels.min() and labels.max() < classes):
+            raise ValueError(f"{name} holds labels outside 0..{classes - 1}.")
+    flat = np.bincount(y_true * classes + y_pred, minlength=classes**2)
+    return flat.reshape(classes, classes)
 
 
 def misclassified_indices(

@@ -20,6 +20,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from cnnviz.data import MNIST_CLASSES, MNIST_TRAIN_SIZE
+
 if TYPE_CHECKING:  # only for type hints: importing keras costs seconds
     import keras
 
@@ -57,12 +59,11 @@ OPTIMIZERS = ("adam", "sgd", "rmsprop")
 # keeps the weights, the optimizer and the output probabilities in float32: keras' mixed
 # precision. Much faster on CPUs that multiply bfloat16 natively, slower on the others.
 PRECISIONS = ("float32", "mixed_bfloat16")
-MNIST_TRAIN_SIZE = 60_000
-MNIST_CLASSES = 10
 # Generous limits that keep a classroom slider from freezing the server.
 MAX_BATCH_SIZE = 4096
 MAX_EPOCHS = 100
 MAX_LEARNING_RATE = 10.0
+MAX_SEED = 2**31 - 1  # the largest signed 32-bit integer: a seed any generator here accepts
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ class TrainingConfig:
             _check_int("subset", self.subset, 1, MNIST_TRAIN_SIZE)
         if not isinstance(self.augment, bool):
             raise ValueError(f"augment must be True or False, got {self.augment!r}.")
-        _check_int("seed", self.seed, 0, 2**31 - 1)
+        _check_int("seed", self.seed, 0, MAX_SEED)
         if self.precision not in PRECISIONS:
             raise ValueError(f"Unknown precision '{self.precision}'; choose one of {PRECISIONS}.")
 

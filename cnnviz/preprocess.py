@@ -38,7 +38,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-MNIST_SIZE = 28
+from cnnviz.data import MNIST_IMAGE_SHAPE
+
+MNIST_SIZE = MNIST_IMAGE_SHAPE[0]  # MNIST digits are square
 # The digit's longer side after scaling (MNIST: "normalized to fit in a 20x20 pixel box").
 FIT_BOX = 20
 # Where MNIST puts the centre of mass, in array-index coordinates (row, column): measured on

@@ -18,7 +18,17 @@ import time
 from pathlib import Path
 
 from cnnviz import MODELS_DIR
-from cnnviz.models import MODEL_LABELS, PRECISIONS, RECIPES, SHIPPED_MODELS, TrainingConfig
+from cnnviz.data import MNIST_TRAIN_SIZE
+from cnnviz.models import (
+    ACTIVATIONS,
+    MODEL_LABELS,
+    OPTIMIZERS,
+    POOLINGS,
+    PRECISIONS,
+    RECIPES,
+    SHIPPED_MODELS,
+    TrainingConfig,
+)
 
 PROGRESS_BAR_WIDTH = 30
 REFRESH_SECONDS = 0.5
@@ -29,22 +39,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m cnnviz.train",
         description="Train a cnnviz model on MNIST with the seed recipe (or your changes to it).",
     )
+    defaults = TrainingConfig()  # the seed's values, as the Live training page starts with
+    recipe_epochs = ", ".join(f"{key} {recipe.epochs}" for key, recipe in RECIPES.items())
     parser.add_argument("model", choices=sorted(RECIPES), help="which network to train")
-    parser.add_argument("--epochs", type=int, help="default: the recipe's (LeNet 5, AlexNet 3)")
-    parser.add_argument("--batch-size", type=int, default=32, help="default: 32, as the seed")
-    parser.add_argument("--subset", type=int, help="train on N images only (default: all 60,000)")
-    parser.add_argument("--activation", choices=["tanh", "relu"], help="default: the recipe's")
-    parser.add_argument("--pooling", choices=["average", "max"], help="default: the recipe's")
-    parser.add_argument("--optimizer", choices=["adam", "sgd", "rmsprop"], default="adam")
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--epochs", type=int, help=f"default: the recipe's ({recipe_epochs})")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=defaults.batch_size,
+        help=f"default: {defaults.batch_size}, as the seed",
+    )
+    parser.add_argument(
+        "--subset", type=int, help=f"train on N images only (default: all {MNIST_TRAIN_SIZE:,})"
+    )
+    parser.add_argument("--activation", choices=ACTIVATIONS, help="default: the recipe's")
+    parser.add_argument("--pooling", choices=POOLINGS, help="default: the recipe's")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer)
+    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--augment", action="store_true", help="random shifts/rotations/zooms")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument(
         "--precision",
         choices=PRECISIONS,
-        default="float32",
-        help="float32 (default, the seed's arithmetic) or mixed_bfloat16 (convolutions and "
-        "matrix products in bfloat16: faster on CPUs that have it; saved as float32)",
+        default=defaults.precision,
+        help=f"default: {defaults.precision} (the seed's arithmetic); mixed_bfloat16 computes "
+        "convolutions and matrix products in bfloat16 (faster on CPUs that have it) and saves "
+        "the model in float32",
     )
     parser.add_argument(
         "--out",

@@ -8,6 +8,8 @@ session's resources and its jobs are stopped.
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
 from cnnviz import evaluation, models, training
@@ -15,6 +17,7 @@ from cnnviz import training_lesson as lesson
 from cnnviz.charts import training as training_charts
 from cnnviz.data import (
     MNIST_DOWNLOAD_BYTES,
+    MNIST_TRAIN_SIZE,
     MnistDownloadError,
     MnistNotFoundError,
     download_mnist,
@@ -28,18 +31,11 @@ POLL_SECONDS = 1.0  # how often the live charts redraw while a job is under way
 GALLERY_SIZE = 16  # misclassified digits shown at once
 RUNS = {"lenet": ("lenet",), "alexnet": ("alexnet",), "both": ("lenet", "alexnet")}
 RUN_LABELS = {"lenet": "LeNet-5", "alexnet": "AlexNet", "both": "Both, one after the other"}
-SETTINGS = (
-    "activation",
-    "pooling",
-    "optimizer",
-    "learning_rate",
-    "batch_size",
-    "epochs",
-    "subset",
-    "augment",
-    "seed",
-    "precision",
-)  # TrainingConfig fields, widget keys "train_<field>"
+# The classroom settings: every TrainingConfig field but the model (the "Model" radio picks the
+# runs), each edited by the widget keyed "train_<field>".
+SETTINGS = tuple(
+    field.name for field in dataclasses.fields(models.TrainingConfig) if field.name != "model"
+)
 ANY_DIGIT = "any"
 
 
@@ -296,8 +292,8 @@ with train_tab:
         left.number_input(
             "Training images",
             64,
-            models.MNIST_TRAIN_SIZE,
-            models.MNIST_TRAIN_SIZE,
+            MNIST_TRAIN_SIZE,
+            MNIST_TRAIN_SIZE,
             step=512,
             key="train_subset",
         )
@@ -325,7 +321,7 @@ with train_tab:
             format="%.4f",
             key="train_learning_rate",
         )
-        right.number_input("Random seed", 0, 2**31 - 1, 0, key="train_seed")
+        right.number_input("Random seed", 0, models.MAX_SEED, 0, key="train_seed")
         st.form_submit_button(
             "Start training",
             type="primary",

@@ -1,4 +1,5 @@
-"""Selecting from a model's test results (cnnviz.evaluation), on hand-worked probabilities."""
+"""Reading a model's test results (cnnviz.evaluation): selecting and counting, on hand-worked
+probabilities."""
 
 import numpy as np
 import pytest
@@ -74,3 +75,25 @@ def test_disagreement_indices_lists_only_different_answers_surest_first():
 def test_disagreement_indices_needs_the_same_images_for_both_models():
     with pytest.raises(ValueError, match="same images"):
         evaluation.disagreement_indices(np.ones((3, 10)), np.ones((4, 10)))
+
+
+def test_confusion_counts_on_a_hand_worked_example():
+    confusion = evaluation.confusion_counts(np.array([0, 0, 1, 9]), np.array([0, 1, 1, 0]))
+    expected = np.zeros((10, 10), dtype=int)
+    expected[0, 0] = expected[0, 1] = expected[1, 1] = expected[9, 0] = 1
+    np.testing.assert_array_equal(confusion, expected)
+
+
+def test_confusion_counts_refuses_labels_it_cannot_place():
+    with pytest.raises(ValueError, match=r"outside 0\.\.9"):
+        evaluation.confusion_counts(np.array([0, 10]), np.array([0, 1]))
+    with pytest.raises(ValueError, match="one length"):
+        evaluation.confusion_counts(np.array([0, 1]), np.array([0]))
+
+
+def test_probability_metrics_match_a_hand_computation():
+    probabilities = np.array([[0.9, 0.1], [0.6, 0.4], [0.0, 1.0]])
+    loss, accuracy = evaluation.probability_metrics(probabilities, np.array([0, 1, 0]))
+    # −(ln 0.9 + ln 0.4 + ln 1e-7) / 3: the zero is clipped to 1e-7 as keras does.
+    assert loss == pytest.approx(-(np.log(0.9) + np.log(0.4) + np.log(1e-7)) / 3)
+    assert accuracy == pytest.approx(1 / 3)

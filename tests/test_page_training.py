@@ -181,7 +181,7 @@ def test_a_failing_job_shows_its_error_and_the_page_stays_usable(started_jobs, m
     def broken_build_model(*args, **kwargs):
         raise RuntimeError("the GPU melted")
 
-    monkeypatch.setattr("cnnviz.training.build_model", broken_build_model)
+    monkeypatch.setattr("cnnviz.training.fitting.build_model", broken_build_model)
     app = open_training_page()
     start_job(app, started_jobs)
     assert jobs(app)["lenet"].wait(JOB_TIMEOUT_S)

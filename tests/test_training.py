@@ -14,14 +14,10 @@ from cnnviz.models import SHIPPED_MODELS, TrainingConfig
 from cnnviz.training import (
     TRAINING_SLOTS,
     TrainingJob,
-    confusion_matrix,
-    epochs_to_csv,
-    evaluate_probabilities,
     load_shipped_history,
     max_concurrent_trainings,
-    training_arrays,
-    training_dataset,
 )
+from cnnviz.training.fitting import evaluate_probabilities, training_arrays, training_dataset
 
 SUBSET = 512
 JOB_TIMEOUT_S = 60
@@ -289,19 +285,6 @@ def test_the_pipelines_run_without_autotuning_and_keep_every_image(mnist):
     # All 2,500 images, in order: the probabilities are the model's own, row by row.
     np.testing.assert_allclose(probabilities, model(images), rtol=1e-5, atol=1e-6)
     assert 0.0 <= accuracy <= 1.0 and loss > 0
-
-
-def test_confusion_matrix_on_a_hand_worked_example():
-    confusion = confusion_matrix(np.array([0, 0, 1, 9]), np.array([0, 1, 1, 0]))
-    assert confusion[0, 0] == 1 and confusion[0, 1] == 1 and confusion[1, 1] == 1
-    assert confusion[9, 0] == 1 and confusion.sum() == 4
-
-
-def test_epochs_to_csv_leaves_missing_validation_empty():
-    from cnnviz.training import EpochRecord
-
-    text = epochs_to_csv([EpochRecord(1, 0.5, 0.8, None, None, 1.25)])
-    assert text.splitlines()[1] == "1,0.500000,0.800000,,,1.250"
 
 
 @pytest.mark.parametrize(

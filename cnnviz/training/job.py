@@ -1,0 +1,249 @@
+"""The training job a page holds: one run in the background, watched through snapshots.
+
+Streamlit reruns its script on every click, which would kill a ``fit`` running inside it, so a
+:class:`TrainingJob` trains in a plain daemon thread that makes no Streamlit calls. The fitting
+code reports its live stream of records, which the job folds into its state under a lock; the
+page copies that state with :meth:`TrainingJob.snapshot` and redraws.
+:meth:`TrainingJob.request_stop` sets an event that the fitting code polls at every live point.
+
+No TensorFlow here: :mod:`cnnviz.training.fitting` is imported when a job starts to train. When
+the page's session drops its job, a finaliser asks the thread to stop, and the model is freed once
+the thread ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cnnviz.data import Mnist
+from cnnviz.models import TrainingConfig
+from cnnviz.training.queue import TRAINING_SLOTS
+from cnnviz.training.records import (
+    BatchPoint,
+    EpochRecord,
+    EpochStarted,
+    JobSnapshot,
+    JobStatus,
+    TrainingPlan,
+    TrainingResult,
+)
+
+LOGGER = logging.getLogger(__name__)
+
+
+@dataclass
+class _JobState:
+    """Everything the training thread touches. The thread never holds the TrainingJob itself,
+    so dropping the job (e.g. when a Streamlit session ends) lets its finaliser run."""
+
+    config: TrainingConfig
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    done_event: threading.Event = field(default_factory=threading.Event)
+    status: JobStatus = JobStatus.QUEUED
+    batch_steps: list[int] = field(default_factory=list)
+    batch_loss: list[float] = field(default_factory=list)
+    batch_accuracy: list[float] = field(default_factory=list)
+    epochs: list[EpochRecord] = field(default_factory=list)
+    epoch: int = 0
+    batches_done: int = 0
+    steps_per_epoch: int = 0
+    started_at: float | None = None
+    finished_at: float | None = None
+    error: str | None = None
+    traceback: str | None = None
+    result: TrainingResult | None = None
+
+    def request_stop(self) -> None:
+        self.stop_event.set()
+        with self.lock:
+            if self.status == JobStatus.RUNNING:
+                self.status = JobStatus.STOPPING
+        TRAINING_SLOTS.wake()
+
+    def record(self, record: object) -> None:
+        """Fold one record of the live stream into the state."""
+        with self.lock:
+            match record:
+                case BatchPoint(step=step, loss=loss, accuracy=accuracy):
+                    self.batches_done = step
+                    self.batch_steps.append(step)
+                    self.batch_loss.append(loss)
+                    self.batch_accuracy.append(accuracy)
+                case EpochStarted(epoch=epoch):
+                    self.epoch = epoch
+                case EpochRecord():
+                    self.epochs.append(record)
+                case TrainingPlan(steps_per_epoch=steps):
+                    self.steps_per_epoch = steps
+                case _:
+                    raise ValueError(f"Not a record of the live stream: {record!r}.")
+
+
+def _run_job(
+    state: _JobState, mnist: Mnist, extra_callbacks: Sequence[Any], on_finish: Callable | None
+) -> None:
+    """The thread's body: queue, train, evaluate; every outcome ends in a final status."""
+    slot_taken = False
+    try:
+        slot_taken = TRAINING_SLOTS.acquire(state)
+        if not slot_taken or state.stop_event.is_set():  # stopped while it waited its turn
+            with state.lock:
+                state.status = JobStatus.STOPPED
+            return
+        with state.lock:
+            # A stop may land between the check above and here: show it, don't say "running".
+            state.status = JobStatus.STOPPING if state.stop_event.is_set() else JobStatus.RUNNING
+            state.started_at = time.perf_counter()
+        from cnnviz.training import fitting  # imports TensorFlow: only once a job trains
+
+        state.result = fitting.fit(
+            state.config, mnist, state.record, state.stop_event.is_set, extra_callbacks
+        )
+        with state.lock:
+            state.status = JobStatus.STOPPED if state.stop_event.is_set() else JobStatus.FINISHED
+    except BaseException as error:  # reported to the UI and the log, never swallowed silently
+        details = traceback.format_exc()
+        LOGGER.error("Training %s failed:\n%s", state.config, details)
+        with state.lock:
+            state.status = JobStatus.FAILED
+            state.error = f"{type(error).__name__}: {error}"
+            state.traceback = details
+    finally:
+        if slot_taken:
+            TRAINING_SLOTS.release()
+        with state.lock:
+            state.finished_at = time.perf_counter()
+        state.done_event.set()
+        if on_finish is not None:
+            on_finish()
+
+
+class TrainingJob:
+    """One training run of a :class:`~cnnviz.models.TrainingConfig` on MNIST, in the background.
+
+    Keep the job in ``st.session_state``; when the session lets go of it, a finaliser asks the
+    thread to stop so its model can be freed. ``extra_callbacks`` are added to ``fit``'s
+    callbacks (tests use one to raise inside training).
+    """
+
+    def __init__(
+        self,
+        config: TrainingConfig,
+        mnist: Mnist,
+        *,
+        extra_callbacks: Sequence[Any] = (),
+        on_finish: Callable[[], None] | None = None,
+    ) -> None:
+        if not isinstance(config, TrainingConfig):
+            raise ValueError(f"config must be a TrainingConfig, got {type(config).__name__}.")
+        self.config = config
+        self._mnist = mnist
+        self._state = _JobState(config=config)
+        self._extra_callbacks = tuple(extra_callbacks)
+        self._on_finish = on_finish
+        self._thread: threading.Thread | None = None
+        # Runs when this object is garbage-collected (or at interpreter exit).
+        self._finalizer = weakref.finalize(self, self._state.request_stop)
+
+    def start(self) -> TrainingJob:
+        """Start training in a daemon thread (queued if the server is busy); returns at once."""
+        if self._thread is not None:
+            raise ValueError("This job was already started; create a new TrainingJob.")
+        self._thread = threading.Thread(
+            target=_run_job,
+            args=(self._state, self._mnist, self._extra_callbacks, self._on_finish),
+            name=f"cnnviz-training-{self.config.model}",
+            daemon=True,
+        )
+        self._mnist = None  # the thread holds what it needs
+        self._thread.start()
+        return self
+
+    def request_stop(self) -> None:
+        """Ask the job to stop; it stops at the end of the current group of batches."""
+        self._state.request_stop()
+
+    @property
+    def done(self) -> bool:
+        """Whether the job has ended (finished, stopped or failed)."""
+        return self._state.done_event.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job ends or ``timeout`` seconds pass; True if it ended."""
+        return self._state.done_event.wait(timeout)
+
+    @property
+    def result(self) -> TrainingResult | None:
+        """The trained model and its evaluation, once the job finished or was stopped."""
+        return self._state.result if self.done else None
+
+    @property
+    def traceback(self) -> str | None:
+        """The full traceback of a failed job, for logs (show users :attr:`JobSnapshot.error`)."""
+        return self._state.traceback
+
+    def snapshot(self) -> JobSnapshot:
+        """A consistent copy of the live state, taken under the job's lock."""
+        state = self._state
+        position = TRAINING_SLOTS.position(state)
+        with state.lock:
+            total_epochs = self.config.resolved_epochs
+            total_batches = state.steps_per_epoch * total_epochs
+            now = state.finished_at if state.finished_at is not None else time.perf_counter()
+            elapsed = now - state.started_at if state.started_at is not None else 0.0
+            done = state.batches_done
+            rate = done / elapsed if elapsed > 0 and done > 0 else 0.0  # batches per second
+            eta = None
+            if state.status.ended:
+                eta = 0.0
+            elif rate > 0 and total_batches:
+                eta = max(0.0, (total_batches - done) / rate)
+            progress = (
+                1.0
+                if state.status == JobStatus.FINISHED
+                else (done / total_batches if total_batches else 0.0)
+            )
+            return JobSnapshot(
+                status=state.status,
+                config=self.config,
+                batch_steps=tuple(state.batch_steps),
+                batch_loss=tuple(state.batch_loss),
+                batch_accuracy=tuple(state.batch_accuracy),
+                epochs=tuple(state.epochs),
+                epoch=state.epoch,
+                total_epochs=total_epochs,
+                batches_done=done,
+                total_batches=total_batches,
+                progress=min(1.0, progress),
+                elapsed_s=elapsed,
+                images_per_second=rate * self.config.batch_size,
+                eta_s=eta,
+                error=state.error,
+                queue_position=position if state.status == JobStatus.QUEUED else None,
+            )
+
+    def history(self) -> dict[str, Any]:
+        """The job's history as a JSON-friendly dict (what the CLI writes beside a model)."""
+        snapshot = self.snapshot()
+        result = self.result
+        return {
+            "config": self.config.as_dict(),
+            "status": str(snapshot.status),
+            "steps_per_epoch": self._state.steps_per_epoch,
+            "batch_steps": list(snapshot.batch_steps),
+            "batch_loss": list(snapshot.batch_loss),
+            "batch_accuracy": list(snapshot.batch_accuracy),
+            "epochs": [record.__dict__ for record in snapshot.epochs],
+            "test_accuracy": None if result is None else result.test_accuracy,
+            "test_loss": None if result is None else result.test_loss,
+            "seconds_per_epoch": [record.seconds for record in snapshot.epochs],
+            "elapsed_s": snapshot.elapsed_s,
+        }
