@@ -209,16 +209,6 @@ def test_the_page_never_imports_tensorflow():
     assert "LOADED: []" in printed
 
 
-def test_the_page_runs_inside_the_app_router():
-    app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=TIMEOUT)
-    app.run()
-    # Checked before switching: if the router fails, AppTest would run the page file alone.
-    assert not app.exception, app.exception
-    app.switch_page("pages/pooling.py").run()
-    assert not app.exception, app.exception
-    assert app.title[0].value == "Pooling & padding"
-
-
 ODD_SIZES = [(1, 1), (2, 2), (3, 4), (16, 6000), (6000, 16), (1, 500), (200, 3000)]
 
 
