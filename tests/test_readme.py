@@ -38,3 +38,28 @@ def test_every_variable_the_tests_and_ci_read_is_in_the_readme_table():
     assert {"CNNVIZ_REQUIRE_BROWSER", "CNNVIZ_TEST_POSTGRES_URL"} <= names
     table = readme_section("Environment variables")
     assert sorted(name for name in names if f"`{name}`" not in table) == []
+
+
+def module_map() -> list[str]:
+    """The ``cnnviz/`` part of the README's module map: its lines, up to ``tests/``."""
+    section = readme_section("For developers")
+    block = section.split("```")[1]
+    lines = block.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("cnnviz/"))
+    end = next(i for i, line in enumerate(lines) if i > start and not line.startswith(" "))
+    return lines[start + 1 : end]
+
+
+def test_the_module_map_names_every_cnnviz_module_and_nothing_else():
+    package = PROJECT_ROOT / "cnnviz"
+    lines = module_map()
+    words = {word.strip(",:;()") for line in lines for word in line.split()}
+    mapped_files = {word for word in words if word.endswith(".py")}
+    entries = [line.split()[0] for line in lines if line.startswith("  ") and line[2] != " "]
+    mapped_packages = {entry.rstrip("/") for entry in entries if entry.endswith("/")}
+    modules = {path.name for path in package.rglob("*.py") if path.name != "__init__.py"}
+    packages = {path.parent.name for path in package.rglob("*/__init__.py")}
+    assert "ops.py" in modules and mapped_files  # the scan and the parse both work
+    assert sorted(modules - mapped_files) == [], "modules the map leaves out"
+    assert sorted(mapped_files - modules) == [], "files the map names that do not exist"
+    assert sorted(packages ^ mapped_packages) == [], "packages missing from the map, or gone"
