@@ -11,11 +11,16 @@ new page is one entry here (plus its script in ``pages/``). No streamlit import:
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
+from typing import Any
 
 # st.session_state key of the models a student trained this session and chose to draw with:
 # the training page adds {label: keras model}, the draw page offers them.
 SESSION_MODELS_KEY = "canvas_models"
+# Prefix of the session-state copies that keep a page's settings while the student is elsewhere
+# (Streamlit deletes a widget's own key when a run does not draw it, e.g. on another page).
+KEPT_PREFIX = "kept:"
 
 
 @dataclass(frozen=True)
@@ -78,3 +83,46 @@ def page_by_path(path: str) -> Page:
             return page
     known = ", ".join(page.path for page in PAGES)
     raise ValueError(f"No page has the script {path!r}; the pages are: {known}.")
+
+
+def keep_settings(
+    state: MutableMapping[str, Any],
+    keys: Iterable[str],
+    allowed: Mapping[str, Collection[Any]] | None = None,
+) -> None:
+    """Keep a page's widget values across visits to other pages; call it before the widgets.
+
+    While the page is shown, each widget's value (``state[key]``) is copied to
+    ``state[KEPT_PREFIX + key]``, which Streamlit never deletes. When the student comes back the
+    widget's key is gone, and the copy is put back, so the widget shows the value they left.
+
+    Parameters
+    ----------
+    state : MutableMapping
+        ``st.session_state`` (any mutable mapping in tests).
+    keys : iterable of str
+        The widget keys to keep (never a button's or a file uploader's: Streamlit refuses to
+        set those).
+    allowed : mapping, optional
+        For a widget whose options change (a model picker), the values it offers now: a kept
+        value that is no longer offered is dropped instead of put back.
+
+    Examples
+    --------
+    >>> state = {"mode": "avg"}
+    >>> keep_settings(state, ["mode"])  # on the page: remembered
+    >>> del state["mode"]  # the student visits another page: Streamlit drops the widget's key
+    >>> keep_settings(state, ["mode"])  # back on the page: put back before the widget is drawn
+    >>> state["mode"]
+    'avg'
+    """
+    allowed = allowed or {}
+    for key in keys:
+        kept = KEPT_PREFIX + key
+        if key in state:
+            state[kept] = state[key]
+        elif kept in state:
+            if key in allowed and state[kept] not in allowed[key]:
+                del state[kept]
+            else:
+                state[key] = state[kept]

@@ -8,9 +8,10 @@ from streamlit_drawable_canvas import st_canvas
 
 from cnnviz import charts, inference, preprocess
 from cnnviz.charts import draw as draw_charts
-from cnnviz.site import SESSION_MODELS_KEY
+from cnnviz.site import SESSION_MODELS_KEY, keep_settings
 
 CANVAS_SIZE = 280
+KEPT_SETTINGS = ("draw_ink", "draw_pen_width", "draw_model", "draw_naive")
 INKS = {"White on black": ("#FFFFFF", "#000000"), "Black on white": ("#000000", "#FFFFFF")}
 
 
@@ -170,6 +171,8 @@ def layer_views(reading: Reading) -> None:
 
 introduction()
 choices = model_choices()
+# The ink, pen and model a student chose are here again after a visit to another page.
+keep_settings(st.session_state, KEPT_SETTINGS, allowed={"draw_model": list(choices)})
 left, right = st.columns([1, 1], gap="large")
 with left:
     drawing = canvas()

@@ -12,10 +12,25 @@ import streamlit as st
 from cnnviz import charts, images, ops, translation
 from cnnviz.charts import pooling as pooling_charts
 from cnnviz.data import MnistNotFoundError, how_to_get_mnist
+from cnnviz.site import keep_settings
 
 MODE_LABELS = {"max": "Max", "min": "Min", "avg": "Average"}
 CONV_PREVIEW_SIDE = 32  # the convolution section shrinks the image so each pixel shows
 EQUIVARIANCE_SIDE = 128  # the equivariance check runs on the image shrunk to this side
+# Every control but the uploader (Streamlit cannot set a file uploader): kept across pages.
+KEPT_SETTINGS = (
+    "sample",
+    "mode",
+    "pool_size",
+    "stride",
+    "padding",
+    "grid",
+    "step",
+    "kernel",
+    "conv_pad",
+    "shift",
+    "dir",
+)
 STEP_GRID_MAX_SIDE = 8  # "your image" in the step-through: few enough cells to read each value
 
 
@@ -404,6 +419,7 @@ def shifted_digits() -> None:
     )
 
 
+keep_settings(st.session_state, KEPT_SETTINGS)  # the settings a student left are here again
 introduction()
 name, image = chosen_image()
 choice = controls()

@@ -25,7 +25,7 @@ from cnnviz.data import (
     load_mnist,
 )
 from cnnviz.parallel import native_bfloat16
-from cnnviz.site import SESSION_MODELS_KEY
+from cnnviz.site import SESSION_MODELS_KEY, keep_settings
 
 POLL_SECONDS = 1.0  # how often the live charts redraw while a job is under way
 GALLERY_SIZE = 16  # misclassified digits shown at once
@@ -266,6 +266,8 @@ if "training_jobs" not in st.session_state:
     st.session_state.training_jobs = session_jobs()  # the same dict: released with the session
     st.session_state.training_message = None
 
+# The form shows the settings a student chose before visiting another page (and Start uses them).
+keep_settings(st.session_state, ["train_models", *(f"train_{field}" for field in SETTINGS)])
 st.title("Live training")
 st.markdown(lesson.INTRO)
 train_tab, lenet_tab, alexnet_tab, replay_tab = st.tabs(
