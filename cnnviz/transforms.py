@@ -44,6 +44,7 @@ __all__ = [
     "apply",
     "apply_batch",
     "change_thickness",
+    "robustness_sentence",
     "rotate_and_scale",
     "shift",
     "sweep",
@@ -422,3 +423,61 @@ def sweep(
             )
         probabilities[name] = result
     return Sweep(axis=axis, values=values, digit=int(digit), probabilities=probabilities)
+
+
+def _setting_text(axis: str, value: float) -> str:
+    """'+3 px' or '−12°': a swept setting as the sentence says it."""
+    unit = "°" if axis == "rotation" else " px"
+    sign = "+" if value > 0 else ("−" if value < 0 else "")
+    return f"{sign}{abs(value):g}{unit}"
+
+
+def robustness_sentence(result: Sweep, labels: Sequence[str] | None = None) -> str:
+    """How far each model still reads the digit in ``result``, and what pooling has to do with it.
+
+    Each model's range is :meth:`Sweep.holds_over` (probability above 50%), so the sentence
+    holds for the chart drawn from the same sweep.
+
+    Examples
+    --------
+    >>> import textwrap
+    >>> values = np.arange(-2.0, 3.0)
+    >>> held = np.zeros((5, 10)); held[:, 7] = [0.1, 0.8, 0.9, 0.6, 0.2]
+    >>> everywhere = np.zeros((5, 10)); everywhere[:, 7] = 0.9
+    >>> result = Sweep("shift_x", values, 7, {"LeNet-5": held, "AlexNet": everywhere})
+    >>> print(textwrap.fill(robustness_sentence(result), 90))
+    LeNet-5 reads a 7 from −1 px to +1 px, AlexNet over the whole range (−2 px to +2 px)
+    (reading it means a probability above 50%). The pooling page shows why a shift is
+    tolerated only so far: pooling is only partly invariant. A move within a pooling window
+    leaves the window's maximum where it was; a longer one moves it to the next cell, and the
+    layers after it see the digit somewhere they were not trained to.
+    """
+    labels = list(result.probabilities) if labels is None else list(labels)
+    low_end, high_end = float(result.values[0]), float(result.values[-1])
+    parts = []
+    for index, label in enumerate(labels):
+        held = result.holds_over(label)
+        what = f" reads a {result.digit}" if index == 0 else ""
+        if held is None:
+            parts.append(f"{label} does not read a {result.digit} even at 0 with these settings")
+        elif held == (low_end, high_end):
+            whole = (
+                f"{_setting_text(result.axis, low_end)} to {_setting_text(result.axis, high_end)}"
+            )
+            parts.append(f"{label}{what} over the whole range ({whole})")
+        else:
+            span = f"{_setting_text(result.axis, held[0])} to {_setting_text(result.axis, held[1])}"
+            parts.append(f"{label}{what} from {span}")
+    opening = ", ".join(parts) + " (reading it means a probability above 50%)."
+    if result.axis == "rotation":
+        return (
+            f"{opening} Pooling does not help against a turn: the pooling page shows it forgiving "
+            "small moves within its window, but turning a digit changes the direction of every "
+            "stroke, and only training on turned digits teaches a network to read them."
+        )
+    return (
+        f"{opening} The pooling page shows why a shift is tolerated only so far: pooling is "
+        "only partly invariant. A move within a pooling window leaves the window's maximum "
+        "where it was; a longer one moves it to the next cell, and the layers after it see the "
+        "digit somewhere they were not trained to."
+    )

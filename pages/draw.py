@@ -6,13 +6,15 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from cnnviz import charts, inference, preprocess
+from cnnviz import charts, inference, preprocess, transforms
 from cnnviz.charts import draw as draw_charts
 from cnnviz.site import SESSION_MODELS_KEY, keep_settings
 
 CANVAS_SIZE = 280
 KEPT_SETTINGS = ("draw_ink", "draw_pen_width", "draw_model", "draw_naive")
 INKS = {"White on black": ("#FFFFFF", "#000000"), "Black on white": ("#000000", "#FFFFFF")}
+MAX_COMPARED = len(draw_charts.SWEEP_COLORS)  # models side by side (the sweep has a colour each)
+SWEEP_LABELS = {"shift_x": "Shift left–right", "shift_y": "Shift up–down", "rotation": "Rotation"}
 
 
 @st.cache_resource(show_spinner="Loading the trained models…")
@@ -169,6 +171,96 @@ def layer_views(reading: Reading) -> None:
     )
 
 
+def distortion_controls() -> transforms.Distortion:
+    """The sliders that move, turn, resize and thicken the recipe digit."""
+    shift_column, turn_column = st.columns(2)
+    limit = transforms.MAX_SHIFT
+    shift_x = shift_column.slider("Shift right (px)", -limit, limit, 0, key="break_shift_x")
+    shift_y = shift_column.slider("Shift down (px)", -limit, limit, 0, key="break_shift_y")
+    rotation = turn_column.slider(
+        "Rotate anticlockwise (°)",
+        -transforms.MAX_ROTATION,
+        transforms.MAX_ROTATION,
+        0.0,
+        step=1.0,
+        key="break_rotation",
+    )
+    scale = turn_column.slider(
+        "Scale (×)", *transforms.SCALE_RANGE, 1.0, step=0.05, key="break_scale"
+    )
+    thickness = st.slider(
+        "Thinner ← stroke → thicker (steps of erosion or dilation)",
+        -transforms.MAX_THICKNESS,
+        transforms.MAX_THICKNESS,
+        0.0,
+        step=0.25,
+        key="break_thickness",
+    )
+    return transforms.Distortion(shift_x, shift_y, rotation, scale, thickness)
+
+
+@st.fragment
+def break_the_model(compared: dict, recipe_digit: np.ndarray, drawn_guess: int) -> None:
+    """Both models side by side on the changed digit, and where each breaks over a whole range.
+
+    A fragment: moving a slider reruns only this section, not the canvas or the layer maps.
+    """
+    st.subheader("Both models side by side — then break them")
+    st.markdown(
+        "Every model reads the same 28 × 28 digit (the recipe's, above). Move it, turn it, "
+        "resize it or change its strokes *after* the recipe, and watch which network keeps "
+        "its answer. All sliders at 0 show how the models read your drawing as it is."
+    )
+    distortion = distortion_controls()
+    changed = transforms.apply(recipe_digit, distortion)
+    predictors = {
+        label: (lambda images, model=model: inference.predict_digits(model, images))
+        for label, model in compared.items()
+    }
+    probabilities = {
+        label: predict(changed[np.newaxis])[0] for label, predict in predictors.items()
+    }
+    picture, *model_columns = st.columns([1] + [1] * len(compared))
+    with picture:
+        st.plotly_chart(
+            charts.image_row({"What the models read": changed}, zmin=0, zmax=1, height=240),
+            key="break_changed",
+        )
+    for column, (label, values) in zip(model_columns, probabilities.items(), strict=True):
+        digit = int(values.argmax())
+        with column:
+            st.metric(label, digit)
+            st.caption(f"{values[digit]:.1%} confident")
+            st.plotly_chart(
+                draw_charts.probability_bars(values, height=220),
+                key=f"break_bars_{label}",
+            )
+    sweep_column, digit_column = st.columns([2, 1])
+    axis = sweep_column.radio(
+        "Sweep over the whole range of",
+        list(SWEEP_LABELS),
+        format_func=SWEEP_LABELS.get,
+        horizontal=True,
+        key="break_sweep_axis",
+    )
+    # The default follows the drawing's reading; a new reading starts a new choice.
+    digit = digit_column.selectbox(
+        "The digit you drew", range(10), index=drawn_guess, key=f"break_digit_{drawn_guess}"
+    )
+    result = transforms.sweep(predictors, recipe_digit, digit, axis, distortion)
+    st.plotly_chart(
+        draw_charts.sweep_chart(
+            result.values,
+            {label: result.of_digit(label) for label in compared},
+            axis=axis,
+            digit=digit,
+            current=distortion.as_dict()[axis],
+        ),
+        key="break_sweep",
+    )
+    st.markdown(transforms.robustness_sentence(result))
+
+
 introduction()
 choices = model_choices()
 # The ink, pen and model a student chose are here again after a visit to another page.
@@ -180,4 +272,6 @@ with right:
     reading = prediction(choices, drawing)
 if reading is not None:
     preprocessing(reading)
+    compared = dict(list(choices.items())[:MAX_COMPARED])
+    break_the_model(compared, reading.steps.centred, reading.digit)
     layer_views(reading)

@@ -243,3 +243,20 @@ def test_holds_over_finds_the_run_of_settings_around_zero():
     assert result.holds_over("m") == (-1.0, 1.0)
     assert result.holds_over("m", threshold=0.8) == (0.0, 0.0)
     assert result.holds_over("m", threshold=0.95) is None
+
+
+def test_the_robustness_sentence_follows_each_models_sweep():
+    values = transforms.sweep_values("rotation")
+    never = np.zeros((len(values), 10), dtype=np.float32)
+    partly = np.zeros((len(values), 10), dtype=np.float32)
+    partly[:, 4] = np.where(np.abs(values) <= 12, 0.9, 0.2)
+    result = transforms.Sweep("rotation", values, 4, {"A": partly, "B": never})
+    sentence = transforms.robustness_sentence(result)
+    assert sentence.startswith(
+        "A reads a 4 from −12° to +12°, B does not read a 4 even at 0 with these settings "
+        "(reading it means a probability above 50%). Pooling does not help against a turn"
+    )
+    for label, probabilities in result.probabilities.items():  # the sentence's claims, checked
+        held = result.holds_over(label)
+        inside = np.abs(values) <= 12
+        assert (held is None) == (probabilities[inside, 4].max() <= 0.5)
