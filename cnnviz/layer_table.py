@@ -14,6 +14,7 @@ The rows are read off the built layers (their config and shapes), never typed in
 from __future__ import annotations
 
 import inspect
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -183,7 +184,17 @@ def model_source(model_key: str) -> str:
     """
     if model_key not in MODEL_BUILDERS:
         raise ValueError(f"Unknown model '{model_key}'; choose one of {sorted(MODEL_BUILDERS)}.")
-    return inspect.getsource(MODEL_BUILDERS[model_key])
+    builder = MODEL_BUILDERS[model_key]
+    source = inspect.getsource(builder)
+    # The builders share small helpers (the pooling layer, the softmax output): show the ones
+    # this builder calls after it, so the code shown is all the code that builds the model.
+    module = inspect.getmodule(builder)
+    helpers = dict.fromkeys(re.findall(r"\b(_[a-z]\w*)\(", source))
+    for name in helpers:
+        helper = getattr(module, name, None)
+        if inspect.isfunction(helper) and helper.__module__ == builder.__module__:
+            source += "\n\n" + inspect.getsource(helper)
+    return source
 
 
 def padding_share(n: int, kernel: int, stride: int, padding: str) -> float:
