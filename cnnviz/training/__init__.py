@@ -31,6 +31,7 @@ from cnnviz.training.records import (
     load_shipped_history,
     save_without_optimizer,
 )
+from cnnviz.training.snapshots import FilterSnapshot
 
 __all__ = [
     "MAX_TRAININGS_ENV_VAR",
@@ -38,6 +39,7 @@ __all__ = [
     "BatchPoint",
     "EpochRecord",
     "EpochStarted",
+    "FilterSnapshot",
     "JobSnapshot",
     "JobStatus",
     "TrainingJob",

@@ -50,6 +50,12 @@ from cnnviz.training.records import (
     TrainingPlan,
     TrainingResult,
 )
+from cnnviz.training.snapshots import (
+    PROBE_INDEX,
+    SNAPSHOT_SECONDS,
+    FilterSnapshot,
+    SnapshotSchedule,
+)
 
 # Training steps per call into the graph: the callback (live points, stop) runs once per group.
 # Sized so a group takes well under a second on a laptop CPU (LeNet ≈ 5 ms, AlexNet ≈ 40 ms a step).
@@ -163,11 +169,40 @@ def evaluate_probabilities(
 # Live metrics
 
 
+class FirstLayerProbe:
+    """Copies a model's first convolution: its filters and its maps for one fixed probe digit.
+
+    The sub-model from the input to that layer is built once; one copy costs a forward pass of
+    a single image through the first layer (and AlexNet's resizing) plus reading the kernel.
+    """
+
+    def __init__(self, model: keras.Model, probe: tf.Tensor) -> None:
+        convolutions = [layer for layer in model.layers if isinstance(layer, layers.Conv2D)]
+        if not convolutions:
+            raise ValueError(f"Model '{model.name}' has no convolution to take snapshots of.")
+        self.layer = convolutions[0]
+        self.probe = probe  # (1, H, W, 1), as the model takes it
+        self.submodel = keras.Model(model.inputs, self.layer.output)
+
+    def take(self, step: int, elapsed_s: float) -> FilterSnapshot:
+        # keras keeps (kernel height, kernel width, input channels, filters); one grey channel.
+        kernel = np.asarray(self.layer.kernel, dtype=np.float32)[:, :, 0, :]
+        maps = self.submodel(self.probe, training=False)  # (1, H, W, filters)
+        return FilterSnapshot(
+            step=step,
+            elapsed_s=elapsed_s,
+            kernels=np.moveaxis(kernel, -1, 0),
+            maps=np.asarray(tf.cast(maps, tf.float32))[0],
+        )
+
+
 class LiveMetrics(keras.callbacks.Callback):
     """Reports live metrics as records of the stream and turns a stop request into a stop.
 
     Keras calls ``on_train_batch_end`` once per group of ``steps_per_execution`` batches; the
-    ``batch`` it passes is the index of the group's last batch in the epoch.
+    ``batch`` it passes is the index of the group's last batch in the epoch. With a ``probe``,
+    it also reports a :class:`~cnnviz.training.snapshots.FilterSnapshot` before the first
+    batch, whenever its ``schedule`` says one is due, and after the last batch.
     """
 
     def __init__(
@@ -176,15 +211,33 @@ class LiveMetrics(keras.callbacks.Callback):
         stop_requested: Callable[[], bool],
         validation: tuple,
         steps_per_epoch: int,
+        probe: FirstLayerProbe | None = None,
+        schedule: SnapshotSchedule | None = None,
     ) -> None:
         super().__init__()
         self.report = report
         self.stop_requested = stop_requested
         self.x_test, self.y_test = validation
         self.steps_per_epoch = steps_per_epoch
+        self.probe = probe
+        self.schedule = schedule if schedule is not None or probe is None else SnapshotSchedule()
         self.epoch = 0  # 1-based, the epoch in progress
+        self.step = 0  # batches done in the whole run
         self.epoch_started = 0.0
+        self.train_started = 0.0
+        self.last_snapshot_step: int | None = None
         self.last_probabilities: np.ndarray | None = None
+
+    def _snapshot(self) -> None:
+        elapsed = time.perf_counter() - self.train_started
+        self.report(self.probe.take(self.step, elapsed))
+        self.schedule.taken(elapsed)
+        self.last_snapshot_step = self.step
+
+    def on_train_begin(self, logs=None) -> None:
+        self.train_started = time.perf_counter()
+        if self.probe is not None:
+            self._snapshot()  # the random filters training starts from
 
     def on_epoch_begin(self, epoch: int, logs=None) -> None:
         self.epoch_started = time.perf_counter()
@@ -195,10 +248,17 @@ class LiveMetrics(keras.callbacks.Callback):
         logs = logs or {}
         # keras reports a partial last group as if it were whole: clamp to the epoch's end.
         step = (self.epoch - 1) * self.steps_per_epoch + min(batch + 1, self.steps_per_epoch)
+        self.step = step
         loss, accuracy = float(logs.get("loss", math.nan)), float(logs.get("accuracy", math.nan))
         self.report(BatchPoint(step, loss, accuracy))
+        if self.probe is not None and self.schedule.due(time.perf_counter() - self.train_started):
+            self._snapshot()
         if self.stop_requested():
             self.model.stop_training = True
+
+    def on_train_end(self, logs=None) -> None:
+        if self.probe is not None and self.last_snapshot_step != self.step:
+            self._snapshot()  # the filters as training left them
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
         logs = logs or {}
@@ -247,6 +307,7 @@ def fit(
     report: Report,
     stop_requested: Callable[[], bool],
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+    snapshot_seconds: float | None = SNAPSHOT_SECONDS,
 ) -> TrainingResult:
     """Train ``config`` on ``mnist``, reporting the live stream; returns the evaluated model.
 
@@ -256,6 +317,9 @@ def fit(
     :class:`~cnnviz.training.records.EpochRecord`. ``stop_requested`` is polled at every live
     point: once it is true, training ends at the end of the current group of batches and the
     model trained so far is evaluated and returned. ``extra_callbacks`` run after ours.
+    Every ``snapshot_seconds`` (thinning out as the run grows: :mod:`cnnviz.training.snapshots`)
+    it also reports a :class:`~cnnviz.training.snapshots.FilterSnapshot` of the first layer;
+    ``None`` takes none.
     """
     collector = _EpochCollector(report)
     x_train, y_train, x_test, y_test = training_arrays(
@@ -271,7 +335,13 @@ def fit(
     model = build_model(config, jit_compile=False, steps_per_execution=steps_per_execution)
     # Every core on its own slice of each batch; the same weight updates (see cnnviz.parallel).
     shard_steps(model, training_shards(model))
-    live = LiveMetrics(collector, stop_requested, (x_test, y_test_numpy), steps_per_epoch)
+    probe = schedule = None
+    if snapshot_seconds is not None:
+        probe = FirstLayerProbe(model, x_test[PROBE_INDEX : PROBE_INDEX + 1])
+        schedule = SnapshotSchedule(interval=snapshot_seconds)
+    live = LiveMetrics(
+        collector, stop_requested, (x_test, y_test_numpy), steps_per_epoch, probe, schedule
+    )
     dataset = training_dataset(x_train, y_train, config.batch_size, config.seed, config.augment)
     model.fit(
         dataset,

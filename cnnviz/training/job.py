@@ -34,6 +34,7 @@ from cnnviz.training.records import (
     TrainingPlan,
     TrainingResult,
 )
+from cnnviz.training.snapshots import FilterSnapshot, SnapshotSeries
 
 LOGGER = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class _JobState:
     error: str | None = None
     traceback: str | None = None
     result: TrainingResult | None = None
+    snapshots: SnapshotSeries = field(default_factory=SnapshotSeries)
 
     def request_stop(self) -> None:
         self.stop_event.set()
@@ -83,6 +85,8 @@ class _JobState:
                     self.epochs.append(record)
                 case TrainingPlan(steps_per_epoch=steps):
                     self.steps_per_epoch = steps
+                case FilterSnapshot():
+                    self.snapshots.add(record)
                 case _:
                     raise ValueError(f"Not a record of the live stream: {record!r}.")
 
@@ -228,6 +232,7 @@ class TrainingJob:
                 eta_s=eta,
                 error=state.error,
                 queue_position=position if state.status == JobStatus.QUEUED else None,
+                filter_snapshots=state.snapshots.items,
             )
 
     def history(self) -> dict[str, Any]:
@@ -246,4 +251,5 @@ class TrainingJob:
             "test_loss": None if result is None else result.test_loss,
             "seconds_per_epoch": [record.seconds for record in snapshot.epochs],
             "elapsed_s": snapshot.elapsed_s,
+            "filter_snapshots": [item.as_json() for item in snapshot.filter_snapshots],
         }

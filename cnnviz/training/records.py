@@ -27,6 +27,8 @@ from cnnviz.models import SHIPPED_MODELS, TrainingConfig, float32_copy
 if TYPE_CHECKING:
     import keras
 
+    from cnnviz.training.snapshots import FilterSnapshot
+
 
 class JobStatus(StrEnum):
     """Where a job is in its life. A ``StrEnum``: each member equals (and prints as) its string,
@@ -108,6 +110,8 @@ class JobSnapshot:
     eta_s: float | None
     error: str | None
     queue_position: int | None  # 1 = next to train; None when not queued
+    # The first layer every few seconds, oldest first (cnnviz.training.snapshots).
+    filter_snapshots: tuple[FilterSnapshot, ...] = ()
 
 
 @dataclass(frozen=True)
