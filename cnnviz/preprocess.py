@@ -58,6 +58,16 @@ MIN_INK_PIXELS = 10
 BLANK_FRACTION = 0.001
 # A background counts as transparent when most of the border is at least this transparent.
 TRANSPARENT_ALPHA = 128
+# A mark whose ink spans less than this many pen widths (its bounding box's longer side) is a
+# dot or a tap, not a digit: with a 20-pixel pen a single click covers 314 pixels, far above
+# MIN_INK_PIXELS, and used to be read as a "0" at ~75%.
+DOT_PEN_WIDTHS = 2.0
+# More than this share of the canvas inked leaves no digit shape to read: "scribbled all over".
+# A fat MNIST "0" enlarged to 240 of the canvas's 280 pixels inks up to about 52% of it.
+TOO_MUCH_INK_FRACTION = 0.7
+# Two marks side by side (no column in common), each with at least this share of the ink, look
+# like two digits: the strokes of one digit overlap in columns (a 5's bar, a 4's two strokes).
+SIDE_BY_SIDE_SHARE = 0.2
 
 
 class BlankCanvasError(ValueError):
@@ -176,6 +186,117 @@ def _holds_no_digit(ink: np.ndarray) -> bool:
     """Whether an ink map (from :func:`extract_ink`) holds too little ink to be a digit."""
     inked_pixels = int(np.count_nonzero(ink >= INK_THRESHOLD))
     return inked_pixels < max(MIN_INK_PIXELS, BLANK_FRACTION * ink.size) or float(ink.max()) == 0
+
+
+def ink_against(rgba: np.ndarray, background: str) -> np.ndarray:
+    """How much ink each pixel holds, measured against the canvas's known background colour.
+
+    Unlike :func:`extract_ink`, which guesses the background from the border, this cannot be
+    fooled by a canvas inked all over (whose border is ink). Ink is the colour's distance from
+    ``background`` (1 = as far as black from white), times the pixel's opacity (a transparent
+    pixel holds none).
+
+    Parameters
+    ----------
+    rgba : ndarray, shape (H, W, 4), uint8
+        The canvas image.
+    background : str
+        The canvas's background colour, ``"#RRGGBB"``.
+
+    Examples
+    --------
+    >>> canvas = np.zeros((2, 2, 4), dtype=np.uint8)
+    >>> canvas[..., 3] = 255  # opaque black
+    >>> canvas[0, 0, :3] = 255  # one white pixel
+    >>> ink_against(canvas, "#000000").round(2).tolist()
+    [[1.0, 0.0], [0.0, 0.0]]
+    """
+    image = _check_canvas(rgba)
+    if len(background) != 7 or not background.startswith("#"):
+        raise ValueError(f"The background must be a colour like '#000000', got {background!r}.")
+    colour = np.array([int(background[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.float32)
+    distance = np.sqrt(((image[..., :3].astype(np.float32) - colour) ** 2).sum(axis=-1))
+    opacity = image[..., 3].astype(np.float32) / 255.0
+    return (distance / np.sqrt(3 * 255.0**2) * opacity).astype(np.float32)
+
+
+def drawing_problem(rgba: np.ndarray, pen_width: float, background: str) -> str | None:
+    """What keeps a drawing from being read as one digit, in a sentence; ``None`` if nothing.
+
+    Checked once :func:`canvas_to_mnist_steps` found ink: a canvas inked almost all over, a dot
+    (ink spanning less than ``DOT_PEN_WIDTHS`` pen widths, so the rule scales with the pen), or
+    two marks side by side, each with at least ``SIDE_BY_SIDE_SHARE`` of the ink.
+
+    Parameters
+    ----------
+    rgba : ndarray, shape (H, W, 4), uint8
+        The canvas image.
+    pen_width : float
+        The pen's width in canvas pixels.
+    background : str
+        The canvas's background colour, ``"#RRGGBB"`` (see :func:`ink_against`).
+
+    Examples
+    --------
+    >>> canvas = np.zeros((280, 280, 4), dtype=np.uint8)
+    >>> canvas[..., 3] = 255
+    >>> canvas[100:120, 100:120, :3] = 255  # one click of a 20-pixel pen
+    >>> print(drawing_problem(canvas, 20, "#000000"))  # doctest: +NORMALIZE_WHITESPACE
+    That is a dot, not a digit: its ink spans 20 pixels, less than 2 pen widths (40 pixels).
+    Draw a whole digit.
+    >>> canvas[60:220, 100:120, :3] = 255  # a tall stroke: a "1"
+    >>> drawing_problem(canvas, 20, "#000000") is None
+    True
+    """
+    if pen_width <= 0:
+        raise ValueError(f"The pen width must be positive, got {pen_width}.")
+    ink = ink_against(rgba, background)
+    inked = ink >= INK_THRESHOLD
+    inked_share = float(inked.mean())
+    if inked_share > TOO_MUCH_INK_FRACTION:
+        return (
+            f"The canvas is mostly ink ({inked_share:.0%} of it), so there is no digit shape "
+            "left to read. Clear it and draw one digit."
+        )
+    if not inked.any():
+        return None
+    digit = _digit_mask(ink)
+    rows, columns = np.flatnonzero(digit.any(axis=1)), np.flatnonzero(digit.any(axis=0))
+    extent = int(max(rows[-1] - rows[0], columns[-1] - columns[0]) + 1)
+    if extent < DOT_PEN_WIDTHS * pen_width:
+        return (
+            f"That is a dot, not a digit: its ink spans {extent} pixels, less than "
+            f"{DOT_PEN_WIDTHS:g} pen widths ({DOT_PEN_WIDTHS * pen_width:g} pixels). "
+            "Draw a whole digit."
+        )
+    marks = _side_by_side_marks(ink, digit)
+    if marks > 1:
+        return (
+            f"This looks like more than one digit: {marks} separate marks side by side. The "
+            "network reads one digit at a time, so its answer would be a guess. Clear the "
+            "canvas and draw one digit."
+        )
+    return None
+
+
+def _side_by_side_marks(ink: np.ndarray, digit: np.ndarray) -> int:
+    """How many big marks (each ``SIDE_BY_SIDE_SHARE`` of the ink) share no column: 1 for one."""
+    from skimage.measure import label  # lazy, as in _digit_mask
+
+    blobs = label(digit, connectivity=2)
+    ink_per_blob = np.bincount(blobs.ravel(), weights=ink.ravel())
+    ink_per_blob[0] = 0.0
+    big = np.flatnonzero(ink_per_blob >= SIDE_BY_SIDE_SHARE * ink_per_blob.sum())
+    spans = sorted(
+        (int(columns.min()), int(columns.max()))
+        for columns in (np.flatnonzero((blobs == blob).any(axis=0)) for blob in big)
+    )
+    groups, right_edge = 0, -1
+    for left, right in spans:  # merge marks whose column ranges overlap
+        if left > right_edge:
+            groups += 1
+        right_edge = max(right_edge, right)
+    return max(groups, 1)
 
 
 def is_blank(rgba: np.ndarray) -> bool:

@@ -1,6 +1,7 @@
 """Draw a digit: the trained network reads it, and every step on the way is on screen."""
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import streamlit as st
@@ -21,6 +22,14 @@ SWEEP_LABELS = {"shift_x": "Shift left–right", "shift_y": "Shift up–down", "
 def shipped_models() -> dict[str, inference.ModelStatus]:
     """The shipped models, loaded once for the whole server and shared read-only."""
     return inference.load_registry()
+
+
+class Canvas(NamedTuple):
+    """What the canvas holds and how it was drawn."""
+
+    image: np.ndarray | None  # (280, 280, 4) RGBA, None before the first stroke
+    pen_width: int  # pixels
+    background: str  # "#RRGGBB"
 
 
 @dataclass(frozen=True)
@@ -51,10 +60,8 @@ def model_choices() -> dict:
         if not status.ok:
             st.warning(status.error)
     choices = {status.label: status.model for status in registry.values() if status.ok}
-    choices |= {
-        f"{label} (trained this session)": model
-        for label, model in st.session_state.get(SESSION_MODELS_KEY, {}).items()
-    }
+    # The training page labels them already ("LeNet-5, trained here (98.9%)").
+    choices |= st.session_state.get(SESSION_MODELS_KEY, {})
     return choices
 
 
@@ -62,8 +69,8 @@ def clear_canvas() -> None:
     st.session_state.canvas_version += 1  # a new key is a new, empty canvas
 
 
-def canvas():
-    """The ink and pen controls and the canvas; returns its RGBA image (None before drawing)."""
+def canvas() -> Canvas:
+    """The ink and pen controls and the canvas, and what is on it."""
     if "canvas_version" not in st.session_state:
         st.session_state.canvas_version = 0
     ink_name = st.radio("Ink", list(INKS), horizontal=True, key="draw_ink")
@@ -80,21 +87,27 @@ def canvas():
         key=f"digit_canvas_{st.session_state.canvas_version}",
     )
     st.button("Clear", on_click=clear_canvas, key="draw_clear")
-    return result.image_data
+    return Canvas(result.image_data, stroke_width, INKS[ink_name][1])
 
 
-def prediction(choices: dict, drawing) -> Reading | None:
+def prediction(choices: dict, drawn: Canvas) -> Reading | None:
     """The model picker and the network's answer; None when there is nothing to read yet."""
     if not choices:
         st.error("No trained model is available: train one on the Live training page.")
         return None
     model = choices[st.selectbox("Model", list(choices), key="draw_model")]
+    drawing = drawn.image
     try:
         steps = None if drawing is None else preprocess.canvas_to_mnist_steps(drawing)
     except preprocess.BlankCanvasError:
-        steps = None  # nothing drawn yet, or only a stray dot
+        steps = None  # nothing drawn yet, or only a few stray pixels
     if steps is None:
         st.info("Draw a digit on the canvas: the prediction appears here.")
+        return None
+    # A dot, a canvas inked all over or two digits: say what it is rather than guess a digit.
+    problem = preprocess.drawing_problem(drawing, drawn.pen_width, drawn.background)
+    if problem is not None:
+        st.warning(problem)
         return None
     probabilities = inference.predict_digit(model, steps.centred)
     digit = int(probabilities.argmax())
@@ -267,9 +280,9 @@ choices = model_choices()
 keep_settings(st.session_state, KEPT_SETTINGS, allowed={"draw_model": list(choices)})
 left, right = st.columns([1, 1], gap="large")
 with left:
-    drawing = canvas()
+    drawn = canvas()
 with right:
-    reading = prediction(choices, drawing)
+    reading = prediction(choices, drawn)
 if reading is not None:
     preprocessing(reading)
     compared = dict(list(choices.items())[:MAX_COMPARED])

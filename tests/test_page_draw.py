@@ -4,13 +4,17 @@ No JavaScript runs here, so the canvas stays empty; drawing is tested in Chromiu
 (tests/e2e/test_draw_e2e.py).
 """
 
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import inference
+from cnnviz.site import SESSION_MODELS_KEY
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 APP = str(PROJECT_ROOT / "app.py")
@@ -59,3 +63,52 @@ def test_missing_models_give_clear_messages_and_the_page_still_works(tmp_path, m
     assert any("'alexnet.keras' could not be loaded" in text for text in warnings)
     assert any("No trained model is available" in error.value for error in app.error)
     assert [metric.label for metric in app.metric] == []
+
+
+def drawn_canvas(monkeypatch, rgba: np.ndarray) -> None:
+    """Stand in for the canvas component (no JavaScript runs here): it returns `rgba`."""
+    result = SimpleNamespace(image_data=rgba, json_data=None)
+    fake = SimpleNamespace(st_canvas=lambda **kwargs: result)
+    # A stand-in module: the real one registers its component on import, which needs a runtime.
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", fake)
+
+
+def white_on_black(mask: np.ndarray) -> np.ndarray:
+    canvas = np.zeros((*mask.shape, 4), np.uint8)
+    canvas[..., 3] = 255
+    canvas[mask, :3] = 255
+    return canvas
+
+
+def test_a_click_says_it_is_a_dot_and_predicts_nothing(monkeypatch):
+    rows, columns = np.ogrid[:280, :280]
+    drawn_canvas(monkeypatch, white_on_black((rows - 140) ** 2 + (columns - 140) ** 2 <= 100))
+    app = open_draw_page()  # the default pen is 20 pixels: this 21-pixel click is a dot
+    assert not app.exception, app.exception
+    assert [metric.label for metric in app.metric] == []
+    assert any(w.value.startswith("That is a dot, not a digit") for w in app.warning)
+
+
+def test_two_digits_side_by_side_get_no_confident_answer(monkeypatch):
+    mask = np.zeros((280, 280), bool)
+    mask[60:220, 40:60] = mask[60:220, 200:220] = True  # "11"
+    drawn_canvas(monkeypatch, white_on_black(mask))
+    app = open_draw_page()
+    assert not app.exception, app.exception
+    assert [metric.label for metric in app.metric] == []
+    assert any("more than one digit" in warning.value for warning in app.warning)
+
+
+def test_a_stroke_is_read_and_a_model_trained_here_is_named_once(monkeypatch):
+    mask = np.zeros((280, 280), bool)
+    mask[50:230, 130:150] = True  # a "1"
+    drawn_canvas(monkeypatch, white_on_black(mask))
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.run()
+    shipped = inference.load_registry()["lenet"].model
+    app.session_state[SESSION_MODELS_KEY] = {"LeNet-5, trained here (87.99%)": shipped}
+    app.switch_page("pages/draw.py").run()
+    assert not app.exception, app.exception
+    assert "Prediction" in [metric.label for metric in app.metric]
+    assert not any("dot" in warning.value for warning in app.warning)
+    assert "LeNet-5, trained here (87.99%)" in app.selectbox(key="draw_model").options

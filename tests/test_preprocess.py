@@ -11,7 +11,9 @@ from cnnviz.preprocess import (
     canvas_to_mnist,
     canvas_to_mnist_steps,
     centre_of_mass,
+    drawing_problem,
     extract_ink,
+    ink_against,
     is_blank,
     naive_resize,
     paste_centred,
@@ -201,3 +203,89 @@ def test_paste_centred_hand_example():
     field, offset = paste_centred(image, size=6, centre=(3, 3))
     assert offset == (3, 1)  # round(3 - 0.5) = 3 (halves round up), 3 - 2 = 1
     assert centre_of_mass(field) == (3.5, 3.0)
+
+
+BLACK = "#000000"
+
+
+def background_of(canvas: np.ndarray) -> str:
+    """The colour of a canvas's top-left pixel (every test canvas starts with its background)."""
+    red, green, blue = (int(value) for value in canvas[0, 0, :3])
+    return f"#{red:02X}{green:02X}{blue:02X}"
+
+
+def pen_click(pen: int, centre: tuple[int, int] = (140, 140)) -> np.ndarray:
+    """The canvas after one click of a round pen `pen` pixels wide."""
+    rows, columns = np.ogrid[:CANVAS, :CANVAS]
+    disc = (rows - centre[0]) ** 2 + (columns - centre[1]) ** 2 <= (pen / 2) ** 2
+    return white_on_black(disc, 0, 0)
+
+
+@pytest.mark.parametrize("pen", [12, 20, 40])  # thinner: too few pixels, blank
+def test_a_click_is_a_dot_whatever_the_pen(pen):
+    canvas = pen_click(pen)
+    canvas_to_mnist_steps(canvas)  # enough ink not to count as blank
+    problem = drawing_problem(canvas, pen, BLACK)
+    assert problem is not None and problem.startswith("That is a dot, not a digit")
+    assert f"({2 * pen} pixels)" in problem
+
+
+def test_a_digit_drawn_with_the_pen_it_was_drawn_with_is_no_problem(seven_canvas):
+    # The seven's strokes are 16 pixels wide; even the page's widest pen (40) finds no problem.
+    assert drawing_problem(seven_canvas, 16, BLACK) is None
+    assert drawing_problem(seven_canvas, 40, BLACK) is None
+
+
+def test_an_inked_canvas_says_there_is_too_much_ink():
+    canvas = white_on_black(np.ones((CANVAS, CANVAS - 40), dtype=bool), 0, 0)  # 86% inked
+    problem = drawing_problem(canvas, 20, BLACK)
+    assert problem == (
+        "The canvas is mostly ink (86% of it), so there is no digit shape left to read. "
+        "Clear it and draw one digit."
+    )
+
+
+def test_two_digits_side_by_side_are_named_as_such():
+    seven = seven_shape(120, 80, 14)
+    canvas = white_on_black(seven, 80, 20)
+    canvas[80:200, 160:240, :3][seven] = 255  # a second seven to its right
+    problem = drawing_problem(canvas, 14, BLACK)
+    assert problem is not None
+    assert problem.startswith("This looks like more than one digit: 2 separate marks side by side")
+
+
+def test_a_digit_in_two_strokes_is_still_one_digit():
+    # A "5"-like shape: its top bar lifted off the body but over the same columns.
+    mask = np.zeros((150, 100), dtype=bool)
+    mask[:14, 20:100] = True  # the bar, drawn separately
+    mask[24:150, 20:34] = True  # the body, below it
+    mask[80:94, 20:100] = True
+    mask[80:150, 86:100] = True
+    problem = drawing_problem(white_on_black(mask, 60, 90), 14, BLACK)
+    assert problem is None
+
+
+def test_no_redrawn_mnist_digit_is_called_a_dot_or_two_digits():
+    """MNIST digits redrawn as canvas drawings (bench.canvas_accuracy), with the page's pen."""
+    from bench.canvas_accuracy import build_set
+
+    for style in ("outline", "pen"):
+        canvases, labels, *_ = build_set(150, seed=1, style=style)
+        flagged = [
+            (int(label), problem)
+            for canvas, label in zip(canvases, labels, strict=True)
+            if (problem := drawing_problem(canvas, 20, background_of(canvas))) is not None
+        ]
+        assert flagged == [], flagged
+
+
+def test_the_pen_width_must_be_positive():
+    with pytest.raises(ValueError, match="pen width must be positive"):
+        drawing_problem(pen_click(20), 0, BLACK)
+
+
+def test_ink_against_the_background_sees_a_fully_inked_canvas():
+    canvas = white_on_black(np.ones((CANVAS, CANVAS), dtype=bool), 0, 0)  # all white on black
+    assert float(ink_against(canvas, BLACK).min()) == pytest.approx(1.0)
+    transparent = np.zeros((4, 4, 4), np.uint8)  # nothing drawn on a transparent canvas
+    assert float(ink_against(transparent, "#FFFFFF").max()) == 0.0
