@@ -22,7 +22,7 @@ in ``bench/README.md``):
   at the same time, with one TensorFlow thread per operation (:mod:`cnnviz.parallel`).
 * Adam runs as one fused TensorFlow kernel per weight (:mod:`cnnviz.optimizers`).
 * XLA (``jit_compile``) is off: on a 2-core CPU it is slower than TensorFlow's oneDNN kernels
-  for these small convolutions.
+  for these small convolutions (bench/README.md, "XLA").
 * ``TrainingConfig.precision="mixed_bfloat16"`` (not the default: the seed computes in float32)
   multiplies in bfloat16 on CPUs that have it; the model is handed over in float32.
 """
