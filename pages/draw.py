@@ -91,10 +91,14 @@ def canvas() -> Canvas:
 
 
 def prediction(choices: dict, drawn: Canvas) -> Reading | None:
-    """The model picker and the network's answer; None when there is nothing to read yet."""
+    """The network's answer and the model picker; None when there is nothing to read yet.
+
+    The answer comes first: on a phone the columns stack, and it then sits right under the canvas.
+    """
     if not choices:
         st.error("No trained model is available: train one on the Live training page.")
         return None
+    answer = st.container()  # filled once the chosen model has read the drawing
     model = choices[st.selectbox("Model", list(choices), key="draw_model")]
     drawing = drawn.image
     try:
@@ -102,17 +106,17 @@ def prediction(choices: dict, drawn: Canvas) -> Reading | None:
     except preprocess.BlankCanvasError:
         steps = None  # nothing drawn yet, or only a few stray pixels
     if steps is None:
-        st.info("Draw a digit on the canvas: the prediction appears here.")
+        answer.info("Draw a digit on the canvas: the prediction appears here.")
         return None
     # A dot, a canvas inked all over or two digits: say what it is rather than guess a digit.
     problem = preprocess.drawing_problem(drawing, drawn.pen_width, drawn.background)
     if problem is not None:
-        st.warning(problem)
+        answer.warning(problem)
         return None
     probabilities = inference.predict_digit(model, steps.centred)
     digit = int(probabilities.argmax())
-    st.metric("Prediction", digit)
-    st.caption(f"{probabilities[digit]:.1%} confident")
+    answer.metric("Prediction", digit)
+    answer.caption(f"{probabilities[digit]:.1%} confident")
     st.plotly_chart(
         draw_charts.probability_bars(probabilities, title="Probability of each digit"),
         key="draw_probabilities",

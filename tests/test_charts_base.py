@@ -126,3 +126,38 @@ def test_image_row_rejects_bad_input():
         base.image_row({})
     with pytest.raises(ValueError, match="2-D"):
         base.image_row({"rgb": np.zeros((2, 2, 3))})
+
+
+def test_a_long_image_title_wraps_for_a_phone_and_starts_below_the_toolbar():
+    figure = base.heatmap(np.zeros((300, 451)), "Average pooling, 3×3, stride 1, valid")
+    lines = figure.layout.title.text.split("<br>")
+    assert lines == ["Average pooling, 3×3, stride 1, valid", "(300 × 451)"]
+    assert all(len(line) * base.TITLE_CHAR_WIDTH <= base.PHONE_CHART_WIDTH for line in lines)
+    # The title stands on the plot's top edge; above it the margin keeps the toolbar's band free.
+    title = figure.layout.title
+    assert (title.yref, title.y, title.yanchor) == ("paper", 1.0, "bottom")
+    assert figure.layout.margin.t >= base.TOOLBAR_HEIGHT + 2 * base.TITLE_LINE_HEIGHT
+    assert figure.layout.yaxis.constraintoward == "top"  # the image right under its title
+
+
+def test_five_panel_titles_fit_side_by_side_on_a_phone():
+    steps = {
+        "Your ink": np.zeros((280, 280)),
+        "Cropped": np.zeros((174, 130)),
+        "Fitted to 20 px": np.zeros((20, 15)),
+        "Centred 28 × 28": np.zeros((28, 28)),
+        "Model input": np.zeros((32, 32)),
+    }
+    figure = base.image_row(steps, zmin=0, zmax=1)
+    annotations = figure.layout.annotations
+    assert annotations[2].text == "Fitted to<br>20 px<br>(20 × 15)"
+    # Each line, about half a font size a character, stays within its panel and half the gaps
+    # either side, on a phone's width: neighbouring titles never overlap.
+    for index, annotation in enumerate(annotations):
+        suffix = "" if index == 0 else str(index + 1)
+        low, high = figure.layout[f"xaxis{suffix}"].domain
+        room = (high - low + 0.04) * base.PHONE_CHART_WIDTH
+        widest = max(len(line) for line in annotation.text.split("<br>"))
+        assert widest * annotation.font.size / 2 <= room, annotation.text
+    tallest = max(len(annotation.text.split("<br>")) for annotation in annotations)
+    assert figure.layout.margin.t >= base.TOOLBAR_HEIGHT + tallest * annotations[0].font.size

@@ -26,7 +26,8 @@ def page() -> AppTest:
 
 
 def chart_titles(app: AppTest) -> list[str]:
-    """The title of every Plotly chart, and of each of its panels, as sent to the browser."""
+    """The title of every Plotly chart, and of each of its panels, as sent to the browser (the
+    lines of a title wrapped to fit a phone joined by spaces)."""
     titles = []
     for chart in app.get("plotly_chart"):
         spec = json.loads(chart.proto.spec)
@@ -34,7 +35,7 @@ def chart_titles(app: AppTest) -> list[str]:
         title = layout.get("title", {})
         titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
         titles += [annotation.get("text", "") for annotation in layout.get("annotations", [])]
-    return titles
+    return [title.replace("<br>", " ") for title in titles]
 
 
 def markdown_texts(app: AppTest) -> list[str]:

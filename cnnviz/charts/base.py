@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import functools
 import io
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -37,6 +38,14 @@ NUMBER_GRID_MAX_CELLS = 64 * 64
 # quality if smaller, a third to a half of the PNG and indistinguishable at the size shown.
 PICTURE_PNG_MAX_BYTES = 20_000
 PICTURE_JPEG_QUALITY = 90
+# Plotly's toolbar floats over the top right of a chart (on a touch screen it always shows):
+# image titles, which end with the shape, start below it and wrap to fit a phone.
+TOOLBAR_HEIGHT = 30  # px
+PHONE_CHART_WIDTH = 330  # px a full-width chart has on a 360-390 px wide phone
+TITLE_CHAR_WIDTH = 7.0  # px, a character of a chart title (Streamlit's theme, in Chromium)
+TITLE_LINE_HEIGHT = 20  # px
+PANEL_TITLE_SIZE = 14  # px, the font of the panel titles of up to three images side by side
+PANEL_TITLE_SIZE_MANY = 12  # px, of four or more
 # A thin frame around every image, so one that is all white (or all the page's colour) still
 # shows where it is.
 FRAME_LINE = {"color": "#a0a0a0", "width": 1}
@@ -226,6 +235,51 @@ def image_trace(
     )
 
 
+def wrap_title(text: str, max_chars: int) -> list[str]:
+    """``text`` in lines of at most ``max_chars`` characters, broken at spaces; a part in
+    parentheses (a shape such as "(150 × 225)") is never broken, nor is a longer word.
+
+    Examples
+    --------
+    >>> wrap_title("Max pooling, 2×2, stride 2, valid (150 × 225)", 20)
+    ['Max pooling, 2×2,', 'stride 2, valid', '(150 × 225)']
+    """
+    lines: list[str] = []
+    for word in re.findall(r"\([^)]*\)|[^\s(]+", text):
+        if lines and len(lines[-1]) + 1 + len(word) <= max_chars:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def title_below_toolbar(text: str, **margin: int) -> dict[str, Any]:
+    """Layout settings for a chart's title: wrapped to fit a phone's width, just above the plot
+    (an image's y axis hugs the top), and below plotly's toolbar; ``margin`` sets the other
+    sides (``l=60``), the top one follows from the title's lines.
+
+    Examples
+    --------
+    >>> settings = title_below_toolbar("Output (14 × 14)", l=60)
+    >>> settings["title"]["text"], settings["margin"]["l"]
+    ('Output (14 × 14)', 60)
+    >>> settings["margin"]["t"] == TOOLBAR_HEIGHT + TITLE_LINE_HEIGHT + 12  # one line
+    True
+    """
+    lines = wrap_title(text, int(PHONE_CHART_WIDTH / TITLE_CHAR_WIDTH))
+    top = TOOLBAR_HEIGHT + (TITLE_LINE_HEIGHT * len(lines) + 12 if lines else 0)
+    return {
+        "title": {
+            "text": "<br>".join(lines),
+            "yref": "paper",
+            "y": 1.0,
+            "yanchor": "bottom",
+            "pad": {"b": 12},  # clear of the top tick label
+        },
+        "margin": {**CHART_MARGIN, **margin, "t": top},
+    }
+
+
 def heatmap(
     image: np.ndarray,
     title: str = "",
@@ -267,12 +321,13 @@ def heatmap(
     figure = go.Figure(trace)
     shape_text = f"{image.shape[0]} × {image.shape[1]}"
     figure.update_layout(
-        title=f"{title} ({shape_text})" if title else shape_text,
+        **title_below_toolbar(f"{title} ({shape_text})" if title else shape_text),
         height=height,
-        margin=CHART_MARGIN,
         shapes=[image_frame(*image.shape)],
     )
-    figure.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain")
+    figure.update_yaxes(
+        autorange="reversed", scaleanchor="x", constrain="domain", constraintoward="top"
+    )
     figure.update_xaxes(constrain="domain")
     return figure
 
@@ -281,16 +336,23 @@ def panel_layout(widths: Sequence[float], titles: Sequence[str], gap: float) -> 
     """A layout for images side by side, panel i on axes x{i}/y{i} ("x", "x2", ...).
 
     Each panel's width share follows ``widths``; row 0 is at the top and pixels are square.
+    Each title sits right above its image, wrapped to the panel's width on a phone, and the
+    titles start below plotly's toolbar.
     Built as one plain dict: plotly's make_subplots plus per-axis updates cost ~20 ms a figure,
     which every rerun of the pooling page would pay several times.
     """
     usable = 1.0 - gap * (len(widths) - 1)
     total = float(sum(widths))
-    layout: dict[str, Any] = {"margin": dict(CHART_MARGIN), "annotations": []}
+    font_size = PANEL_TITLE_SIZE if len(widths) <= 3 else PANEL_TITLE_SIZE_MANY
+    layout: dict[str, Any] = {"annotations": []}
+    tallest = 1
     left = 0.0
     for index, (width, title) in enumerate(zip(widths, titles, strict=True), start=1):
         suffix = "" if index == 1 else str(index)
         right = min(1.0, left + usable * width / total)
+        # An average character is about half the font size wide.
+        lines = wrap_title(title, max(6, int(PHONE_CHART_WIDTH * (right - left) / (font_size / 2))))
+        tallest = max(tallest, len(lines))
         layout[f"xaxis{suffix}"] = {
             "domain": [left, right],
             "anchor": f"y{suffix}",
@@ -302,10 +364,11 @@ def panel_layout(widths: Sequence[float], titles: Sequence[str], gap: float) -> 
             "autorange": "reversed",
             "scaleanchor": f"x{suffix}",
             "constrain": "domain",
+            "constraintoward": "top",
         }
         layout["annotations"].append(
             {
-                "text": title,
+                "text": "<br>".join(lines),
                 "xref": "paper",
                 "yref": "paper",
                 "x": (left + right) / 2,
@@ -313,10 +376,12 @@ def panel_layout(widths: Sequence[float], titles: Sequence[str], gap: float) -> 
                 "xanchor": "center",
                 "yanchor": "bottom",
                 "showarrow": False,
-                "font": {"size": 14},
+                "font": {"size": font_size},
             }
         )
         left = right + gap
+    title_height = round(tallest * font_size * 1.3) + 4
+    layout["margin"] = {**CHART_MARGIN, "t": TOOLBAR_HEIGHT + title_height}
     return layout
 
 

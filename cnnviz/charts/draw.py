@@ -20,6 +20,7 @@ from cnnviz.charts.base import (
     PURPLE,
     RED,
     SIGNED_COLORSCALE,
+    title_below_toolbar,
 )
 
 PROBABILITY_COLOR = "#9fb7d3"  # pale blue: the classes the model did not pick
@@ -63,9 +64,8 @@ def probability_bars(probabilities: np.ndarray, *, title: str = "", height: int 
         )
     )
     figure.update_layout(
-        title=title,
+        **title_below_toolbar(title, l=50),
         height=height,
-        margin={**CHART_MARGIN, "l": 50, "t": 40 if title else 20},
         xaxis_title="digit",
         xaxis_type="category",  # every digit labelled, not a numeric axis ticked 0, 5
         yaxis_title="probability",
@@ -125,12 +125,16 @@ def _mosaic_figure(
     # Height follows the mosaic's aspect ratio so the maps are neither squeezed nor lost.
     aspect = mosaic.shape[0] / mosaic.shape[1]
     figure.update_layout(
-        title=title,
-        height=int(min(700, max(140, 60 + 620 * aspect))),
-        margin=CHART_MARGIN,
+        **title_below_toolbar(title), height=int(min(700, max(140, 60 + 620 * aspect)))
     )
     figure.update_xaxes(visible=False, constrain="domain")
-    figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+    figure.update_yaxes(
+        visible=False,
+        autorange="reversed",
+        scaleanchor="x",
+        constrain="domain",
+        constraintoward="top",
+    )
     return figure
 
 

@@ -14,7 +14,6 @@ import plotly.graph_objects as go
 from cnnviz.charts.base import (
     BLUE,
     BROWN,
-    CHART_MARGIN,
     GREEN,
     GREY,
     IMAGE_COLORSCALE,
@@ -24,6 +23,7 @@ from cnnviz.charts.base import (
     heatmap,
     image_frame,
     panel_layout,
+    title_below_toolbar,
 )
 
 PADDING_FILL = "rgba(255, 165, 0, 0.35)"  # orange wash over padded cells
@@ -219,9 +219,8 @@ def change_bars(
         )
     )
     figure.update_layout(
-        title=title,
+        **title_below_toolbar(title, l=60),
         height=height,
-        margin={**CHART_MARGIN, "l": 60},
         yaxis_title=axis_title,
         yaxis_range=[0, max(values) * 1.2 or 1.0],
         yaxis_tickformat=".0%" if value_format.endswith("%") else None,
@@ -261,9 +260,8 @@ def shift_accuracy_curves(
             )
         )
     figure.update_layout(
-        title=title,
+        **title_below_toolbar(title, l=60, b=50),
         height=height,
-        margin={**CHART_MARGIN, "l": 60, "b": 50},
         xaxis={"title": "shift (pixels of the 28 × 28 digit)", "dtick": 1},
         yaxis={"title": "test accuracy (%)", "rangemode": "tozero"},
         legend={"orientation": "h", "y": -0.25},

@@ -9,7 +9,15 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from cnnviz.charts.base import BLUE, CHART_MARGIN, GREEN, IMAGE_COLORSCALE, ORANGE, RED
+from cnnviz.charts.base import (
+    BLUE,
+    CHART_MARGIN,
+    GREEN,
+    IMAGE_COLORSCALE,
+    ORANGE,
+    RED,
+    title_below_toolbar,
+)
 
 TRAIN_COLOR = BLUE  # the training set
 VALIDATION_COLOR = ORANGE  # the held-out test set used for validation
@@ -191,7 +199,7 @@ def confusion_matrix(
             hovertemplate="true %{y}, predicted %{x}: %{text} images<extra></extra>",
         )
     )
-    figure.update_layout(title=title, height=height, margin={**CHART_MARGIN, "l": 60, "b": 50})
+    figure.update_layout(**title_below_toolbar(title, l=60, b=50), height=height)
     figure.update_xaxes(
         title_text="predicted digit", side="bottom", type="category", constrain="domain"
     )
