@@ -13,7 +13,6 @@ import plotly.graph_objects as go
 from cnnviz.charts.base import (
     BLUE,
     BROWN,
-    CHART_MARGIN,
     GREEN,
     GREY,
     IMAGE_COLORSCALE,
@@ -302,9 +301,8 @@ def sweep_chart(
     if current is not None:
         figure.add_vline(x=current, line_color=RED, line_width=2)
     figure.update_layout(
-        title=f"Probability of {digit} over the whole range",
+        **title_below_toolbar(f"Probability of {digit} over the whole range"),
         height=height,
-        margin={**CHART_MARGIN, "t": 50},
         legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
     )
     figure.update_xaxes(title_text=SWEEP_AXIS_TITLES[axis])
