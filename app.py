@@ -4,7 +4,9 @@ pages is cnnviz.site.PAGES."""
 import streamlit as st
 from streamlit.runtime.scriptrunner import script_runner
 
+from cnnviz.classmode import page_name
 from cnnviz.site import PAGES
+from pages import class_panel, publish_for_class
 
 
 def keep_keras_state() -> None:
@@ -27,4 +29,8 @@ st.set_page_config(page_title="cnnviz — CNNs you can see", page_icon="🧠", l
 navigation = st.navigation(
     [st.Page(page.path, title=page.title, icon=page.icon, default=page.default) for page in PAGES]
 )
+# The page every part of class mode names: the script's stem ("pooling"), as the store keeps it.
+current_page = page_name(next(p.path for p in PAGES if p.title == navigation.title))
+class_panel(current_page)  # a following student may be taken to the teacher's page here
 navigation.run()
+publish_for_class(current_page)  # the teacher's page and settings, for the class to follow

@@ -62,6 +62,14 @@ PAGES: tuple[Page, ...] = (
         "Draw a digit and let a trained network read it: every preprocessing step, the ten "
         "probabilities, and what each layer sees.",
     ),
+    Page(
+        "pages/classroom.py",
+        "Class",
+        "🎓",
+        "Lead a class: students join with a code or a QR code, follow your page and settings, "
+        "answer questions before you reveal the answer, and draw digits that become the "
+        "class's own test set.",
+    ),
 )
 
 

@@ -10,6 +10,9 @@ from streamlit_drawable_canvas import st_canvas
 from cnnviz import charts, inference, preprocess, transforms
 from cnnviz.charts import draw as draw_charts
 from cnnviz.site import SESSION_MODELS_KEY, keep_settings
+from pages import through_the_router
+
+through_the_router()  # a deep link on a fresh server ran this page past app.py
 
 CANVAS_SIZE = 280
 KEPT_SETTINGS = ("draw_ink", "draw_pen_width", "draw_model", "draw_naive")

@@ -13,6 +13,9 @@ from cnnviz import charts, images, ops, translation
 from cnnviz.charts import pooling as pooling_charts
 from cnnviz.data import MnistNotFoundError, how_to_get_mnist
 from cnnviz.site import keep_settings
+from pages import through_the_router
+
+through_the_router()  # a deep link on a fresh server ran this page past app.py
 
 MODE_LABELS = {"max": "Max", "min": "Min", "avg": "Average"}
 CONV_PREVIEW_SIDE = 32  # the convolution section shrinks the image so each pixel shows

@@ -26,6 +26,9 @@ from cnnviz.data import (
 )
 from cnnviz.parallel import native_bfloat16
 from cnnviz.site import SESSION_MODELS_KEY, keep_settings
+from pages import through_the_router
+
+through_the_router()  # a deep link on a fresh server ran this page past app.py
 
 POLL_SECONDS = 1.0  # how often the live charts redraw while a job is under way
 GALLERY_SIZE = 16  # misclassified digits shown at once

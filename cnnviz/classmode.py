@@ -1,0 +1,339 @@
+"""Class mode's teaching logic: what a following student takes over, the questions, the statistics.
+
+Pure functions on top of :mod:`cnnviz.classroom` (the store) and :mod:`cnnviz.ops` (the maths):
+which page settings the teacher publishes and which values a student's page may accept, the
+predict-then-reveal questions with answers computed from the live settings, and the class's
+accuracy and confusion matrix for its drawings. Nothing here imports streamlit.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+import numpy as np
+
+from cnnviz import images, ops
+from cnnviz.classroom import ClassDrawing
+
+__all__ = [
+    "FOLLOWED_SETTINGS",
+    "POOLING_MODE_NAMES",
+    "GeneratedQuestion",
+    "class_accuracy",
+    "class_confusion",
+    "drawings_in_cell",
+    "join_link",
+    "output_size_question",
+    "page_name",
+    "pooled_value_question",
+    "qr_png",
+    "settings_to_apply",
+    "thin_line_question",
+]
+
+POOLING_MODE_NAMES = {"max": "Max", "min": "Min", "avg": "Average"}
+# Class mode's URL parameter: a link ".../pooling?class=K7RW3M" joins class K7RW3M on that page.
+CLASS_QUERY_PARAMETER = "class"
+# Following students poll the class's version this often (seconds): "within about 2 s".
+FOLLOW_POLL_S = 1.0
+# In a class with training "small subsets only", a student's run uses at most this many images.
+STUDENT_SUBSET_MAX = 2000
+MAX_POOL_WIDGET = 8  # the pooling page's sliders for pool size and stride go from 1 to 8
+
+
+def _pooling_settings() -> dict[str, tuple[Any, ...]]:
+    window = tuple(range(1, MAX_POOL_WIDGET + 1))
+    return {
+        "sample": tuple(images.sample_names(include_mnist=True)),
+        "mode": ops.POOL_MODES,
+        "pool_size": window,
+        "stride": window,
+        "padding": ops.POOL_PADDINGS,
+    }
+
+
+# Page name (the script's stem) → the widget keys the teacher publishes and their allowed values.
+FOLLOWED_SETTINGS: dict[str, dict[str, tuple[Any, ...]]] = {"pooling": _pooling_settings()}
+
+
+def page_name(path: str) -> str:
+    """A page's name in the store: its script's stem.
+
+    >>> page_name("pages/pooling.py")
+    'pooling'
+    """
+    return PurePosixPath(path).stem
+
+
+def settings_to_apply(page: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The published settings a student's page may take over: known keys with allowed values.
+
+    Whatever the database holds, only values the page's own widgets offer get through, so a
+    following student's widget never receives a value it would refuse.
+
+    >>> settings_to_apply("pooling", {"pool_size": 3, "stride": 99, "evil": "x"})
+    {'pool_size': 3}
+    """
+    allowed = FOLLOWED_SETTINGS.get(page, {})
+    return {
+        key: value
+        for key, value in settings.items()
+        if key in allowed and not isinstance(value, bool) and value in allowed[key]
+    }
+
+
+def join_link(base_url: str, code: str, page: str = "") -> str:
+    """The link students open to join: the app's address with ``?class=CODE``.
+
+    >>> join_link("http://10.0.0.5:8501/", "K7RW3M")
+    'http://10.0.0.5:8501/?class=K7RW3M'
+    """
+    path = f"/{quote(page)}" if page else "/"
+    return f"{base_url.rstrip('/')}{path}?{CLASS_QUERY_PARAMETER}={quote(code)}"
+
+
+def qr_png(text: str, scale: int = 8) -> bytes:
+    """A QR code of ``text`` as PNG bytes (segno: pure Python), dark on white, to project."""
+    import segno  # only the teacher's view draws one
+
+    buffer = io.BytesIO()
+    segno.make(text, error="m").save(buffer, kind="png", scale=scale, border=2)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class GeneratedQuestion:
+    """A question with its answer computed by cnnviz; ``explanation`` is shown at the reveal."""
+
+    prompt: str
+    choices: tuple[str, ...]
+    correct_index: int
+    explanation: str
+
+
+def _with_distractors(correct: str, candidates: Sequence[str], count: int) -> tuple[list, int]:
+    """``correct`` and up to ``count - 1`` different candidates, in a fixed, sorted order."""
+    choices = [correct]
+    for candidate in candidates:
+        if candidate not in choices and len(choices) < count:
+            choices.append(candidate)
+    ordered = sorted(choices, key=_natural_key)
+    return ordered, ordered.index(correct)
+
+
+def _natural_key(text: str) -> tuple:
+    parts = text.replace("×", " ").split()
+    return (*(int(p) if p.isdigit() else 10**9 for p in parts), text)
+
+
+def output_size_question(
+    image_shape: tuple[int, int], pool_size: int, stride: int, padding: str
+) -> GeneratedQuestion:
+    """ "What size is the output?" for this image and pooling, answered by ``ops.output_size``.
+
+    The wrong choices are the classic slips: the other padding, forgetting the ``+ 1``,
+    dividing by the window instead of the stride.
+
+    >>> question = output_size_question((28, 28), 3, 2, "valid")
+    >>> question.choices[question.correct_index]
+    '13 × 13'
+    """
+    height, width = image_shape
+
+    def size(rows: int, cols: int) -> str:
+        return f"{rows} × {cols}"
+
+    def shaped(padding_used: str) -> tuple[int, int]:
+        return (
+            ops.output_size(height, pool_size, stride, padding_used),
+            ops.output_size(width, pool_size, stride, padding_used),
+        )
+
+    correct_shape = shaped(padding)
+    if min(correct_shape) < 1:
+        raise ValueError(
+            f"A {pool_size} × {pool_size} window does not fit in {height} × {width} with "
+            f"{padding} padding: there is no output to ask about."
+        )
+    other = "same" if padding == "valid" else "valid"
+    candidates = []
+    other_shape = shaped(other)
+    if min(other_shape) >= 1:
+        candidates.append(size(*other_shape))
+    candidates += [
+        size(max(correct_shape[0] - 1, 1), max(correct_shape[1] - 1, 1)),
+        size(correct_shape[0] + 1, correct_shape[1] + 1),
+        size(max(height // pool_size, 1), max(width // pool_size, 1)),
+    ]
+    choices, correct_index = _with_distractors(size(*correct_shape), candidates, 4)
+    formula = ops.output_size_formula(height, pool_size, stride, padding)
+    return GeneratedQuestion(
+        prompt=(
+            f"The input is {height} × {width}. {POOLING_MODE_NAMES['max']}-, min- or average-"
+            f"pooling with a {pool_size} × {pool_size} window, stride {stride} and {padding} "
+            "padding: how big is the output?"
+        ),
+        choices=tuple(choices),
+        correct_index=correct_index,
+        explanation=f"Each side: {formula}.",
+    )
+
+
+THIN_LINE_ALL = "All three keep it"
+THIN_LINE_NONE = "None of them"
+# A mode "keeps" the line when the line's brightest pooled value is still this share of its own.
+KEEPS_LINE_SHARE = 0.99
+
+
+def thin_line_question(pool_size: int, stride: int, padding: str) -> GeneratedQuestion:
+    """ "Which pooling keeps the thin bright line?" on the thin-lines pattern, computed.
+
+    The pattern (:func:`cnnviz.images.thin_lines`) is pooled with each mode; a mode keeps the
+    lines when the brightest pooled value is still at least 99% of the brightest input value.
+
+    >>> question = thin_line_question(2, 2, "valid")
+    >>> question.choices[question.correct_index]
+    'Max'
+    """
+    pattern = images.thin_lines()
+    brightest = float(pattern.max())
+    keeps = [
+        mode
+        for mode in ops.POOL_MODES
+        if float(ops.pool2d(pattern, pool_size, stride, padding, mode).max())
+        >= KEEPS_LINE_SHARE * brightest
+    ]
+    choices = (
+        *(POOLING_MODE_NAMES[mode] for mode in ops.POOL_MODES),
+        THIN_LINE_ALL,
+        THIN_LINE_NONE,
+    )
+    if len(keeps) == len(ops.POOL_MODES):
+        correct = THIN_LINE_ALL
+    elif len(keeps) == 1:
+        correct = POOLING_MODE_NAMES[keeps[0]]
+    elif not keeps:
+        correct = THIN_LINE_NONE
+    else:  # two of three: no single choice is right, so offer exactly that pair
+        correct = " and ".join(POOLING_MODE_NAMES[mode] for mode in keeps)
+        choices = (*choices, correct)
+    kept = ", ".join(POOLING_MODE_NAMES[m] for m in keeps) or "none"
+    return GeneratedQuestion(
+        prompt=(
+            f"The 'thin lines' pattern has bright lines one pixel wide on a dark background. "
+            f"Pooled with a {pool_size} × {pool_size} window, stride {stride}, {padding} "
+            "padding: which pooling keeps the lines as bright as they were?"
+        ),
+        choices=choices,
+        correct_index=choices.index(correct),
+        explanation=(
+            f"Kept at full brightness by: {kept}. Max pooling keeps a window's brightest pixel; "
+            "min pooling its darkest (the background); average pooling dilutes a thin line "
+            "with the background around it."
+        ),
+    )
+
+
+MAX_ASKED_WINDOW = 3  # a window's values are listed in the question: at most 3 × 3 of them
+
+
+def pooled_value_question(
+    image: np.ndarray, pool_size: int, stride: int, mode: str
+) -> GeneratedQuestion | None:
+    """ "What does this window pool to?" for the image's most varied window, values listed.
+
+    The window's values are rounded to two decimals and listed in the question, and the choices
+    are computed from those listed values (so a student can check by hand): their max, min and
+    average; the right one is ``mode``'s. None when the window is bigger than 3 × 3 (too many
+    values to read) or every window is uniform (the three modes would agree).
+
+    >>> image = np.array([[0.0, 0.5], [1.0, 0.25]])
+    >>> question = pooled_value_question(image, 2, 2, "avg")
+    >>> question.choices, question.choices[question.correct_index]
+    (('0.00', '0.44', '1.00'), '0.44')
+    """
+    if mode not in POOLING_MODE_NAMES:
+        raise ValueError(
+            f"Unknown pooling mode {mode!r}; choose one of {list(POOLING_MODE_NAMES)}."
+        )
+    image = np.asarray(image, dtype=np.float64)
+    if pool_size > MAX_ASKED_WINDOW or min(image.shape) < pool_size:
+        return None
+    windows = np.lib.stride_tricks.sliding_window_view(image, (pool_size, pool_size))
+    windows = windows[::stride, ::stride]  # (rows, cols, k, k): the valid windows
+    spread = windows.max(axis=(2, 3)) - windows.min(axis=(2, 3))
+    row, col = np.unravel_index(int(np.argmax(spread)), spread.shape)
+    window = np.round(windows[row, col], 2)
+    values = {
+        "max": f"{window.max():.2f}",
+        "min": f"{window.min():.2f}",
+        "avg": f"{window.mean():.2f}",
+    }
+    if len(set(values.values())) < len(values):
+        return None
+    listed = " / ".join(", ".join(f"{v:.2f}" for v in window_row) for window_row in window)
+    choices = tuple(sorted(values.values(), key=float))
+    return GeneratedQuestion(
+        prompt=(
+            f"A {pool_size} × {pool_size} window of the image holds (row by row) {listed}. "
+            f"What does {POOLING_MODE_NAMES[mode].lower()} pooling make of it?"
+        ),
+        choices=choices,
+        correct_index=choices.index(values[mode]),
+        explanation=(
+            f"Max {values['max']}, min {values['min']}, average {values['avg']} "
+            f"(the sum of the {pool_size * pool_size} values divided by {pool_size * pool_size})."
+        ),
+    )
+
+
+def digit_question(drawing: ClassDrawing, model: str, model_label: str) -> GeneratedQuestion:
+    """ "Which digit will the network read?" for a class drawing, answered by its stored reading."""
+    if model not in drawing.predictions:
+        raise ValueError(f"{model_label} did not read drawing #{drawing.drawing_id}.")
+    choices = tuple(str(digit) for digit in range(10))
+    predicted = drawing.predictions[model]
+    return GeneratedQuestion(
+        prompt=(
+            f"Look at drawing #{drawing.drawing_id} on the projector (meant as a "
+            f"{drawing.label}). Which digit does {model_label} read?"
+        ),
+        choices=choices,
+        correct_index=predicted,
+        explanation=f"{model_label} reads it as a {predicted}.",
+    )
+
+
+def class_confusion(drawings: Sequence[ClassDrawing], model: str) -> np.ndarray:
+    """(10, 10) counts of the class's drawings: rows the digit meant, columns ``model``'s reading.
+
+    Drawings the model did not read are left out.
+    """
+    confusion = np.zeros((10, 10), dtype=np.int64)
+    for drawing in drawings:
+        if model in drawing.predictions:
+            confusion[drawing.label, drawing.predictions[model]] += 1
+    return confusion
+
+
+def class_accuracy(drawings: Sequence[ClassDrawing], model: str) -> float | None:
+    """The share of the class's drawings ``model`` read as the digit meant (None: none read)."""
+    confusion = class_confusion(drawings, model)
+    total = int(confusion.sum())
+    return None if total == 0 else float(np.trace(confusion)) / total
+
+
+def drawings_in_cell(
+    drawings: Sequence[ClassDrawing], model: str, label: int, predicted: int
+) -> list[ClassDrawing]:
+    """The drawings meant as ``label`` that ``model`` read as ``predicted`` (a confusion cell)."""
+    return [
+        drawing
+        for drawing in drawings
+        if drawing.label == label and drawing.predictions.get(model) == predicted
+    ]

@@ -1,0 +1,524 @@
+"""Class: the teacher leads a class, the students answer questions and draw digits.
+
+Thin page: the class lives in the database (cnnviz.classroom), the questions and statistics are
+computed in cnnviz.classmode, the charts in cnnviz.charts.classroom. This browser's membership
+(code, student id or teacher secret) is in its session; the sidebar panel (pages/__init__.py)
+joins from links and follows the teacher on every page.
+"""
+
+from urllib.parse import urlsplit
+
+import numpy as np
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from cnnviz import classmode, images, inference, preprocess
+from cnnviz.charts import classroom as class_charts
+from cnnviz.classroom import ClassroomError, ClassState, TrainingPermission
+from cnnviz.models import MODEL_LABELS, SHIPPED_MODELS
+from cnnviz.training import load_shipped_history
+from pages import (
+    CLASS_CODE_KEY,
+    STUDENT_ID_KEY,
+    TEACHER_SECRET_KEY,
+    TEACHER_SETTINGS_KEY,
+    class_store,
+    is_student,
+    is_teacher,
+    join,
+    leave_class,
+    through_the_router,
+)
+
+through_the_router()
+
+NEW_SECRET_KEY = "class_new_secret"  # the secret, kept only until the teacher has noted it
+LIVE_REFRESH_S = 1.0  # the teacher's histogram and confusion matrix refresh this often
+CANVAS_SIZE = 280
+PERMISSION_LABELS = {
+    TrainingPermission.OFF: "Off: only I train",
+    TrainingPermission.SUBSETS: f"Small subsets (≤ {classmode.STUDENT_SUBSET_MAX:,} images)",
+    TrainingPermission.ON: "On: full runs too",
+}
+POOLING_DEFAULTS = {"mode": "max", "pool_size": 2, "stride": 2, "padding": "valid"}
+QUESTION_KINDS = {
+    "size": "Output size of my pooling",
+    "thin": "Which pooling keeps the thin line",
+    "value": "The pooled value of a window",
+    "digit": "Which digit the network reads for a class drawing",
+    "own": "My own question",
+}
+
+
+@st.cache_resource(show_spinner="Loading the trained models…")
+def shipped_models() -> dict[str, inference.ModelStatus]:
+    """The shipped models, loaded once for the whole server and shared read-only."""
+    return inference.load_registry()
+
+
+@st.cache_data(show_spinner=False)
+def mnist_test_accuracy(model: str) -> float | None:
+    """The shipped model's accuracy on MNIST's 10,000 test digits (from its history file)."""
+    try:
+        return load_shipped_history(model).get("test_accuracy")
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def store_call(action, *args, **kwargs):
+    """Call the store; a refusal (bad input, closed class, wrong secret) becomes a message."""
+    try:
+        return action(*args, **kwargs)
+    except (ClassroomError, PermissionError) as error:
+        st.error(str(error))
+        return None
+
+
+def introduction() -> None:
+    st.title("🎓 Class")
+    st.markdown(
+        "Students learn most when they **predict before they see**. Start a class and project "
+        "its code: students join on their own devices, follow your page and settings, answer "
+        "your questions before you reveal the answer, and draw digits that become the class's "
+        "own test set for the network."
+    )
+
+
+# -- before joining --------------------------------------------------------------------------
+
+
+def start_or_join() -> None:
+    teacher, student = st.columns(2)
+    with teacher.container(border=True):
+        st.subheader("Start a class")
+        with st.form("class_start"):
+            title = st.text_input("Title", "CNNs, lesson 1", max_chars=80)
+            if st.form_submit_button("Start the class", type="primary"):
+                created = store_call(class_store().create_class, title)
+                if created is not None:
+                    leave_class()
+                    code, secret = created
+                    st.session_state[CLASS_CODE_KEY] = code
+                    st.session_state[TEACHER_SECRET_KEY] = secret
+                    st.session_state[NEW_SECRET_KEY] = secret
+                    st.rerun()
+        with st.expander("Take over a class you started in another browser"):
+            with st.form("class_resume"):
+                code = st.text_input("Class code")
+                secret = st.text_input("Teacher secret", type="password")
+                if st.form_submit_button("Lead this class"):
+                    resume_as_teacher(code, secret)
+    with student.container(border=True):
+        st.subheader("Join a class")
+        with st.form("class_join"):
+            code = st.text_input("Class code (on the teacher's screen)", max_chars=12)
+            nickname = st.text_input(
+                "Nickname (optional)", max_chars=class_store().limits.max_nickname_length
+            )
+            if st.form_submit_button("Join", type="primary"):
+                join(code, nickname)
+
+
+def resume_as_teacher(code: str, secret: str) -> None:
+    store = class_store()
+    try:
+        store.check_teacher(code, secret)
+        state = store.state(code)
+    except (ClassroomError, PermissionError) as error:
+        st.error(str(error))
+        return
+    leave_class()
+    st.session_state[CLASS_CODE_KEY] = state.code
+    st.session_state[TEACHER_SECRET_KEY] = secret
+    st.rerun()
+
+
+# -- the teacher's view ----------------------------------------------------------------------
+
+
+def join_banner(state: ClassState) -> None:
+    """The code, the link and its QR code, big enough to read from the back of the room."""
+    parts = urlsplit(st.context.url or "http://localhost:8501/")
+    link = classmode.join_link(f"{parts.scheme}://{parts.netloc}", state.code)
+    code_column, qr_column = st.columns([3, 1])
+    with code_column:
+        st.markdown(f"### {state.title}")
+        st.markdown(
+            f"<div style='font-size:4rem;font-weight:700;letter-spacing:0.3em'>{state.code}</div>",
+            unsafe_allow_html=True,
+        )
+        st.markdown(f"Join at **{link}** or type the code on the Class page.")
+        if state.closed:
+            st.warning("This class is closed: its data stays, nobody can join or answer.")
+    qr_column.image(classmode.qr_png(link), caption="Scan to join", width=220)
+
+
+def secret_once() -> None:
+    """The teacher secret, shown once: it is stored only as a hash and cannot be shown again."""
+    secret = st.session_state.get(NEW_SECRET_KEY)
+    if secret is None:
+        return
+    with st.container(border=True):
+        st.warning(
+            "Your teacher secret is shown only this once. Note it down: with it you can lead this "
+            "class from another browser. Students never need it."
+        )
+        st.code(secret, language=None)
+        if st.button("I have noted it", key="class_secret_noted"):
+            st.session_state.pop(NEW_SECRET_KEY, None)
+            st.rerun()
+
+
+def class_controls(state: ClassState) -> None:
+    code, secret = state.code, st.session_state[TEACHER_SECRET_KEY]
+    store = class_store()
+    students = store.students(code)
+    with st.expander(f"Class settings · {len(students)} students", expanded=False):
+        permission = st.radio(
+            "Students may train models",
+            list(TrainingPermission),
+            index=list(TrainingPermission).index(state.training_permission),
+            format_func=PERMISSION_LABELS.get,
+            horizontal=True,
+            key="class_permission",
+            disabled=state.closed,
+        )
+        if permission != state.training_permission:
+            store_call(store.set_training_permission, code, secret, permission)
+        show_names = st.toggle(
+            "Show nicknames on this screen",
+            value=state.show_nicknames,
+            key="class_show_names",
+            disabled=state.closed,
+            help="Off by default: the projected view shows students by number only.",
+        )
+        if show_names != state.show_nicknames:
+            store_call(store.set_show_nicknames, code, secret, show_names)
+        if students:
+            names = [
+                f"#{s.number}" + (f" {s.nickname}" if show_names and s.nickname else "")
+                for s in students
+            ]
+            st.caption("Students: " + ", ".join(names))
+        left, right = st.columns(2)
+        confirm = left.checkbox("Yes, delete every question and drawing", key="class_clear_ok")
+        if left.button("Clear the class's work", disabled=not confirm, key="class_clear"):
+            store_call(store.clear, code, secret)
+            st.rerun()
+        if right.button("Close the class", disabled=state.closed, key="class_close"):
+            store_call(store.close_class, code, secret)
+            st.rerun()
+        if right.button("Leave (the class stays)", key="class_teacher_leave"):
+            leave_class()
+            st.rerun()
+
+
+def teacher_pooling_settings() -> dict:
+    """The pooling settings the teacher last had on the Pooling page (its defaults before)."""
+    published = st.session_state.get(TEACHER_SETTINGS_KEY, {}).get("pooling", {})
+    settings = {**POOLING_DEFAULTS, "sample": images.sample_names()[0], **published}
+    return settings
+
+
+def generated_question(kind: str, state: ClassState) -> classmode.GeneratedQuestion | None:
+    """The question of ``kind`` from the teacher's live settings, answered by cnnviz."""
+    settings = teacher_pooling_settings()
+    pool_size, stride, padding = settings["pool_size"], settings["stride"], settings["padding"]
+    if kind == "size":
+        image = images.load_sample(settings["sample"])
+        return classmode.output_size_question(image.shape[:2], pool_size, stride, padding)
+    if kind == "thin":
+        return classmode.thin_line_question(pool_size, stride, padding)
+    if kind == "value":
+        image = images.load_sample(settings["sample"])
+        question = classmode.pooled_value_question(image, pool_size, stride, settings["mode"])
+        if question is None:
+            st.info("Pick a pool size of 3 or less on the Pooling page to ask about a window.")
+        return question
+    drawings = class_store().drawings(state.code)
+    readable = [d for d in drawings if "lenet" in d.predictions]
+    if not readable:
+        st.info("No class drawing yet: start a drawing round first.")
+        return None
+    # The latest drawing the network got wrong makes the best question; else the latest one.
+    wrong = [d for d in readable if d.predictions["lenet"] != d.label]
+    drawing = (wrong or readable)[-1]
+    st.plotly_chart(
+        class_charts.drawing_gallery([drawing.image28], [f"#{drawing.drawing_id}"]),
+        key="class_question_drawing",
+    )
+    return classmode.digit_question(drawing, "lenet", MODEL_LABELS["lenet"])
+
+
+def ask_question(state: ClassState) -> None:
+    st.subheader("Predict, then reveal")
+    kind = st.selectbox(
+        "Question", list(QUESTION_KINDS), format_func=QUESTION_KINDS.get, key="class_kind"
+    )
+    if kind == "own":
+        prompt = st.text_input("Your question", key="class_own_prompt", max_chars=300)
+        choices_text = st.text_area("Choices, one per line", key="class_own_choices")
+        choices = [line.strip() for line in choices_text.splitlines() if line.strip()]
+        right = st.selectbox(
+            "The right answer (or none, for a poll)",
+            [None, *range(len(choices))],
+            format_func=lambda i: "none: it is a poll" if i is None else choices[i],
+            key="class_own_right",
+        )
+        question = (prompt, choices, right)
+    else:
+        generated = generated_question(kind, state)
+        if generated is None:
+            return
+        st.markdown(f"**{generated.prompt}**")
+        st.caption(
+            "Choices: " + " · ".join(generated.choices) + f". Answer: "
+            f"{generated.choices[generated.correct_index]} ({generated.explanation})"
+        )
+        question = (generated.prompt, list(generated.choices), generated.correct_index)
+    if st.button("Ask the class", type="primary", disabled=state.closed, key="class_ask"):
+        asked = store_call(
+            class_store().ask, state.code, st.session_state[TEACHER_SECRET_KEY], *question
+        )
+        if asked is not None:
+            st.rerun()
+
+
+@st.fragment(run_every=LIVE_REFRESH_S)
+def live_answers(code: str) -> None:
+    """The current question's histogram, redrawn every second while answers come in."""
+    store = class_store()
+    state = store.state(code)
+    if state.current_question is None:
+        st.caption("No question asked yet.")
+        return
+    question = store.question(code, state.current_question)
+    counts = store.answer_counts(code, question.question_id)
+    st.markdown(f"**Asked:** {question.prompt}")
+    shown_right = question.correct_index if question.revealed else None
+    st.plotly_chart(
+        class_charts.answer_histogram(question.choices, counts, shown_right),
+        key="class_histogram",
+    )
+    if question.revealed:
+        if question.correct_index is None:
+            st.info("A poll: there is no right answer.")
+        else:
+            right = counts[question.correct_index]
+            st.success(
+                f"Answer: **{question.choices[question.correct_index]}**. {right} of "
+                f"{sum(counts)} students had it right."
+            )
+    elif st.button("Reveal the answer", type="primary", key="class_reveal"):
+        store_call(store.reveal, code, st.session_state[TEACHER_SECRET_KEY], question.question_id)
+        st.rerun()
+
+
+def drawing_round(state: ClassState) -> None:
+    st.subheader("A class drawing round")
+    secret = st.session_state[TEACHER_SECRET_KEY]
+    store = class_store()
+    if state.current_round is None:
+        prompt = st.text_input(
+            "Ask for", "Draw any digit, then say which one it is", key="class_round_prompt"
+        )
+        if st.button("Start a drawing round", disabled=state.closed, key="class_round_start"):
+            store_call(store.start_round, state.code, secret, prompt)
+            st.rerun()
+    else:
+        st.markdown(f"Round open: **{store.round_prompt(state.code, state.current_round)}**")
+        if st.button("End the round", key="class_round_end"):
+            store_call(store.end_round, state.code, secret)
+            st.rerun()
+    live_drawings(state.code)
+
+
+@st.fragment(run_every=2 * LIVE_REFRESH_S)
+def live_drawings(code: str) -> None:
+    """The class's accuracy beside MNIST's, the confusion matrix and the gallery of a cell."""
+    drawings = class_store().drawings(code)
+    if not drawings:
+        st.caption("No drawings yet.")
+        return
+    model = st.radio(
+        "Network",
+        list(SHIPPED_MODELS),
+        format_func=MODEL_LABELS.get,
+        horizontal=True,
+        key="class_model",
+    )
+    label = MODEL_LABELS[model]
+    accuracy = classmode.class_accuracy(drawings, model)
+    mnist = mnist_test_accuracy(model)
+    left, right = st.columns(2)
+    left.metric(f"{label} on the class's drawings", "—" if accuracy is None else f"{accuracy:.1%}")
+    right.metric(f"{label} on MNIST's test digits", "—" if mnist is None else f"{mnist:.2%}")
+    confusion = classmode.class_confusion(drawings, model)
+    st.plotly_chart(class_charts.class_confusion_matrix(confusion, label), key="class_confusion")
+    meant, read = st.columns(2)
+    true_digit = meant.selectbox("Meant as", range(10), index=7, key="class_cell_true")
+    read_digit = read.selectbox("Read as", range(10), index=1, key="class_cell_read")
+    cell = classmode.drawings_in_cell(drawings, model, true_digit, read_digit)
+    if cell:
+        st.plotly_chart(
+            class_charts.drawing_gallery(
+                [d.image28 for d in cell], [f"#{d.drawing_id}" for d in cell]
+            ),
+            key="class_gallery",
+        )
+    else:
+        st.caption(f"No {true_digit} of the class was read as a {read_digit}.")
+
+
+def exports(state: ClassState) -> None:
+    secret = st.session_state[TEACHER_SECRET_KEY]
+    store = class_store()
+    left, right = st.columns(2)
+    left.download_button(
+        "Download the drawings (.npz, MNIST's layout)",
+        data=lambda: store.export_npz(state.code, secret),
+        file_name=f"class-{state.code}.npz",
+        mime="application/octet-stream",
+        key="class_export_npz",
+    )
+    right.download_button(
+        "Download the drawings (.csv)",
+        data=lambda: store.export_csv(state.code, secret),
+        file_name=f"class-{state.code}.csv",
+        mime="text/csv",
+        key="class_export_csv",
+    )
+
+
+def teacher_view(state: ClassState) -> None:
+    join_banner(state)
+    secret_once()
+    class_controls(state)
+    questions, drawings = st.columns(2)
+    with questions:
+        ask_question(state)
+        live_answers(state.code)
+    with drawings:
+        drawing_round(state)
+        exports(state)
+
+
+# -- a student's view ------------------------------------------------------------------------
+
+
+def student_question(state: ClassState) -> None:
+    if state.current_question is None:
+        st.caption("No question yet: when the teacher asks one, it appears here.")
+        return
+    store = class_store()
+    student_id = st.session_state[STUDENT_ID_KEY]
+    question = store.question(state.code, state.current_question)
+    mine = store.my_answer(state.code, student_id, question.question_id)
+    st.markdown(f"**{question.prompt}**")
+    choice = st.radio(
+        "Your answer",
+        range(len(question.choices)),
+        index=None if mine is None else mine.choice,
+        format_func=lambda i: question.choices[i],
+        key=f"class_answer_{question.question_id}",
+        disabled=question.revealed or state.closed,
+    )
+    if question.revealed:
+        if mine is None:
+            st.info(f"The answer was **{question.choices[question.correct_index]}**.")
+        elif mine.correct is True:
+            st.success("Right!")
+        elif mine.correct is False:
+            st.error(
+                f"Not this time: the answer is **{question.choices[question.correct_index]}**."
+            )
+        else:
+            st.info("A poll: every answer counts.")
+        return
+    if choice is not None and (mine is None or mine.choice != choice):
+        try:
+            store.answer(state.code, student_id, question.question_id, choice)
+        except ClassroomError as error:
+            st.error(str(error))
+            return
+    if choice is not None:
+        st.caption("Answer sent: you may change it until the teacher reveals the answer.")
+
+
+def student_round(state: ClassState) -> None:
+    store = class_store()
+    student_id = st.session_state[STUDENT_ID_KEY]
+    if state.current_round is None:
+        st.caption("No drawing round open.")
+        return
+    st.markdown(f"**{store.round_prompt(state.code, state.current_round)}**")
+    st.session_state.setdefault("class_canvas_version", 0)
+    st.write("")  # room above the canvas for its floating toolbar
+    result = st_canvas(
+        stroke_width=20,
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        height=CANVAS_SIZE,
+        width=CANVAS_SIZE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=f"class_canvas_{st.session_state.class_canvas_version}",
+    )
+    label = st.selectbox("The digit I drew", range(10), index=None, key="class_label")
+    if st.button("Send my drawing", type="primary", key="class_send"):
+        send_drawing(state, student_id, result.image_data, label)
+    mine = store.drawings(state.code, round_id=state.current_round, student_id=student_id)
+    if mine:
+        st.caption(f"You have sent {len(mine)} drawing{'s' if len(mine) != 1 else ''}.")
+
+
+def send_drawing(state: ClassState, student_id: str, rgba, label) -> None:
+    """The 28 × 28 the network sees, the digit meant and each shipped model's reading, stored."""
+    if label is None:
+        st.warning("Say which digit you drew first.")
+        return
+    try:
+        image28 = None if rgba is None else preprocess.canvas_to_mnist(np.asarray(rgba))
+    except preprocess.BlankCanvasError:
+        image28 = None
+    if image28 is None:
+        st.warning("Draw a digit on the canvas first.")
+        return
+    predictions = {
+        name: int(inference.predict_digit(status.model, image28).argmax())
+        for name, status in shipped_models().items()
+        if status.ok
+    }
+    if (
+        store_call(class_store().add_drawing, state.code, student_id, label, image28, predictions)
+        is not None
+    ):
+        st.session_state.class_canvas_version += 1  # a fresh canvas for the next digit
+        st.rerun()
+
+
+def student_view(state: ClassState) -> None:
+    student = class_store().student(state.code, st.session_state[STUDENT_ID_KEY])
+    st.markdown(f"**{state.title}** · class {state.code} · you are student #{student.number}")
+    if state.closed:
+        st.info("The teacher has closed this class.")
+    question, drawing = st.columns(2)
+    with question:
+        st.subheader("Question")
+        student_question(state)
+    with drawing:
+        st.subheader("Drawing round")
+        student_round(state)
+
+
+introduction()
+if is_teacher() or is_student():
+    current = store_call(class_store().state, st.session_state[CLASS_CODE_KEY])
+    if current is None:
+        leave_class()
+    elif is_teacher():
+        teacher_view(current)
+    else:
+        student_view(current)
+else:
+    start_or_join()

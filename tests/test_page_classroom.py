@@ -1,0 +1,165 @@
+"""AppTest of class mode: the teacher's Class page, a student joining by link, following, answering.
+
+Each test gets its own SQLite file (CNNVIZ_DATABASE_URL) and a fresh server-wide store.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from cnnviz import PROJECT_ROOT
+from cnnviz.classroom import ClassroomStore
+
+APP = str(PROJECT_ROOT / "app.py")
+CLASS_PAGE = "pages/classroom.py"
+TIMEOUT = 60
+
+
+@pytest.fixture
+def database_url(tmp_path, monkeypatch) -> str:
+    url = f"sqlite:///{tmp_path / 'class.sqlite'}"
+    monkeypatch.setenv("CNNVIZ_DATABASE_URL", url)
+    st.cache_resource.clear()  # the app's store is cached per server: start from this file
+    yield url
+    st.cache_resource.clear()
+
+
+def no_exception(app: AppTest) -> None:
+    assert [e.value for e in app.exception] == []
+
+
+def labelled(elements, label: str):
+    """The one element with this label (AppTest finds form buttons by label, not key)."""
+    (found,) = [element for element in elements if element.label == label]
+    return found
+
+
+def open_app(page: str | None = None, query: dict[str, str] | None = None) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in (query or {}).items():
+        app.query_params[key] = value
+    app.run()
+    if page is not None:
+        app.switch_page(page).run()
+    no_exception(app)
+    return app
+
+
+def start_class(title: str = "Period 3") -> tuple[AppTest, str]:
+    teacher = open_app(CLASS_PAGE)
+    labelled(teacher.text_input, "Title").set_value(title)
+    labelled(teacher.button, "Start the class").click().run()
+    no_exception(teacher)
+    code = teacher.session_state["class_code"]
+    assert teacher.session_state["class_teacher_secret"]
+    return teacher, code
+
+
+def test_a_teacher_starts_a_class_and_sees_its_code_link_qr_and_secret_once(database_url):
+    teacher, code = start_class()
+    page_text = " ".join(m.value for m in teacher.markdown)
+    assert code in page_text
+    assert f"?class={code}" in page_text
+    assert len(teacher.get("image")) == 1  # the QR code of the link
+    secret = teacher.session_state["class_teacher_secret"]
+    assert [c.value for c in teacher.code] == [secret]
+    teacher.button(key="class_secret_noted").click().run()
+    assert [c.value for c in teacher.code] == []
+    no_exception(teacher)
+    assert ClassroomStore(database_url).state(code).title == "Period 3"
+
+
+def test_a_student_joins_by_link_answers_and_sees_the_result_after_the_reveal(database_url):
+    teacher, code = start_class()
+    student = open_app("pages/pooling.py", query={"class": code})
+    labelled(student.sidebar.text_input, "Nickname (optional)").set_value("Ada")
+    labelled(student.sidebar.button, "Join the class").click().run()
+    no_exception(student)
+    store = ClassroomStore(database_url)
+    (joined,) = store.students(code)
+    assert joined.nickname == "Ada"
+    assert student.session_state["class_student_id"] == joined.student_id
+    assert any(f"Class {code}" in h.value for h in student.sidebar.subheader)
+
+    # The teacher asks the generated output-size question (the default kind).
+    teacher.button(key="class_ask").click().run()
+    no_exception(teacher)
+    question = store.questions(code)[-1]
+    student.switch_page(CLASS_PAGE).run()
+    no_exception(student)
+    assert any(question.prompt in m.value for m in student.markdown)
+    student.radio(key=f"class_answer_{question.question_id}").set_value(
+        question.correct_index
+    ).run()
+    no_exception(student)
+    assert store.answer_counts(code, question.question_id)[question.correct_index] == 1
+
+    teacher.run()
+    teacher.button(key="class_reveal").click().run()
+    no_exception(teacher)
+    assert store.question(code, question.question_id).revealed
+    student.run()
+    assert [s.value for s in student.success] == ["Right!"]
+
+
+def test_a_following_student_is_taken_to_the_teachers_page_and_settings(database_url):
+    teacher, code = start_class()
+    student = open_app(query={"class": code})
+    labelled(student.sidebar.button, "Join the class").click().run()
+    teacher.switch_page("pages/pooling.py").run()
+    teacher.slider(key="pool_size").set_value(3).run()
+    teacher.radio(key="padding").set_value("same").run()
+    no_exception(teacher)
+    state = ClassroomStore(database_url).state(code)
+    assert state.page == "pooling"
+    assert state.settings["pool_size"] == 3 and state.settings["padding"] == "same"
+
+    student.run()
+    no_exception(student)
+    assert student.slider(key="pool_size").value == 3
+    assert student.radio(key="padding").value == "same"
+
+    # Exploring on one's own: the teacher's next change no longer moves this student.
+    student.sidebar.toggle(key="class_follow_toggle").set_value(False).run()
+    teacher.slider(key="stride").set_value(1).run()
+    student.run()
+    assert student.slider(key="stride").value == 2
+    student.sidebar.toggle(key="class_follow_toggle").set_value(True).run()
+    student.run()
+    assert student.slider(key="stride").value == 1
+    no_exception(student)
+
+
+def test_a_wrong_code_and_an_unknown_link_say_so_without_a_traceback(database_url):
+    student = open_app(CLASS_PAGE)
+    for typed, message in [("AAAAAA", "no class with the code AAAAAA"), ("O0", "not a class code")]:
+        labelled(student.text_input, "Class code (on the teacher's screen)").set_value(typed)
+        labelled(student.button, "Join").click().run()
+        no_exception(student)
+        assert any(message in e.value for e in student.error)
+        assert "class_student_id" not in student.session_state
+    linked = open_app(query={"class": "nonsense!"})
+    assert any("not a class code" in w.value for w in linked.sidebar.warning)
+
+
+def test_a_class_drawing_is_stored_with_each_models_reading_and_counted(database_url):
+    teacher, code = start_class()
+    teacher.button(key="class_round_start").click().run()
+    no_exception(teacher)
+    store = ClassroomStore(database_url)
+    student_id = store.join(code)
+    image = np.zeros((28, 28), dtype=np.float32)
+    image[4:24, 13:15] = 1.0  # a one
+    store.add_drawing(code, student_id, 1, image, predictions={"lenet": 1, "alexnet": 7})
+    teacher.run()
+    no_exception(teacher)
+    metrics = {m.label: m.value for m in teacher.metric}
+    assert metrics["LeNet-5 (seed) on the class's drawings"] == "100.0%"
+    assert metrics["LeNet-5 (seed) on MNIST's test digits"] == "98.75%"
+    teacher.radio(key="class_model").set_value("alexnet").run()
+    metrics = {m.label: m.value for m in teacher.metric}
+    assert metrics["AlexNet (MNIST) on the class's drawings"] == "0.0%"
+    no_exception(teacher)
