@@ -32,6 +32,7 @@ PAGES = [
     ("/pooling", "Pooling & padding", "pooling"),
     ("/training", "Live training", "training"),
     ("/draw", "Draw a digit", "draw"),
+    ("/classroom", "Class", "classroom"),
 ]
 NAV_LINK = "[data-testid='stSidebarNav'] [data-testid='stSidebarNavLink']"
 
@@ -102,20 +103,12 @@ def draw_a_seven(page) -> None:
     expect(page.locator("[data-testid='stMetric']", has_text="Prediction")).to_be_visible()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Streamlit 1.67 runs a fresh server's first session through its legacy pages/ "
-        "listing (PagesManager.uses_pages_directory, cleared only by st.navigation), so a deep "
-        "link as the very first visit bypasses app.py until anyone opens the home page. The "
-        "layout fixes the folder name pages/; this test turns red (XPASS) once Streamlit fixes it."
-    ),
-)
 def test_a_deep_link_as_a_fresh_servers_first_visit_goes_through_the_router(browser):
     """A class often starts from a shared link such as /pooling, on a server just started.
 
     That first session must get app.py's router (titled navigation, wide layout), not
-    Streamlit's legacy listing of the pages/ files; so this test starts its own server.
+    Streamlit's legacy listing of the pages/ files (pages.through_the_router); so this test
+    starts its own server.
     """
     with running_app() as server:
         context = browser.new_context(**context_options())
