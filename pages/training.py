@@ -12,8 +12,9 @@ import dataclasses
 
 import streamlit as st
 
-from cnnviz import evaluation, models, training
+from cnnviz import comparison, evaluation, models, training
 from cnnviz import training_lesson as lesson
+from cnnviz.charts import draw as draw_charts
 from cnnviz.charts import training as training_charts
 from cnnviz.data import (
     MNIST_DOWNLOAD_BYTES,
@@ -40,6 +41,8 @@ SETTINGS = tuple(
     field.name for field in dataclasses.fields(models.TrainingConfig) if field.name != "model"
 )
 ANY_DIGIT = "any"
+FINISHED_RUNS_KEY = "finished_runs"  # label → comparison.RunSummary, this session's ended runs
+MAX_FINISHED_RUNS = 4  # each keeps its 10,000 × 10 test probabilities (400 KB)
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")
@@ -157,11 +160,85 @@ def live_job(model_key: str, polling: bool) -> None:
             batches_per_epoch=snap.total_batches // snap.total_epochs or None,
         )
         st.plotly_chart(figure, key=f"batch_chart_{model_key}")
+    if snap.filter_snapshots and polling:
+        latest_filters(snap.filter_snapshots[-1], model_key)
     if snap.epochs:
         figure = training_charts.epoch_curves(snap.epochs, title="Per epoch: train vs validation")
         st.plotly_chart(figure, key=f"epoch_chart_{model_key}")
     if polling and job.done:
         st.rerun()  # a full run stops the polling and draws the results
+
+
+def latest_filters(snapshot: training.FilterSnapshot, model_key: str) -> None:
+    """The first layer as training has it now: its filters and what they make of a probe 7."""
+    filters_column, maps_column = st.columns([1, 2])
+    filters_column.plotly_chart(
+        draw_charts.filter_grid(snapshot.kernels, "Filters now", columns=6),
+        key=f"live_filters_{model_key}",
+    )
+    maps_column.plotly_chart(
+        draw_charts.feature_maps(snapshot.maps, "What they see in a test 7", columns=6),
+        key=f"live_maps_{model_key}",
+    )
+    st.caption(lesson_snapshot_caption(snapshot))
+
+
+def lesson_snapshot_caption(snapshot: training.FilterSnapshot) -> str:
+    return (
+        f"The first layer after {snapshot.step:,} batches "
+        f"({lesson.format_duration(snapshot.elapsed_s)} of training). Batch 0 shows the random "
+        "filters training starts from; watch them turn into stroke and edge detectors."
+    )
+
+
+@st.fragment
+def scrub_filters(
+    key: str,
+    snapshots: tuple,
+    curves: tuple,
+    batches_per_epoch: int | None,
+) -> None:
+    """After a run: a slider through the snapshots, the moment marked on the loss curve."""
+    if not snapshots:
+        return
+    st.markdown("**How the first layer learned** — slide through the run")
+    index = st.select_slider(
+        "Snapshot",
+        options=range(len(snapshots)),
+        value=len(snapshots) - 1,
+        format_func=lambda i: f"batch {snapshots[i].step:,}",
+        key=f"scrub_{key}",
+    )
+    snapshot = snapshots[index]
+    steps, loss, accuracy = curves
+    st.plotly_chart(
+        training_charts.batch_curves(
+            steps,
+            loss,
+            accuracy,
+            title="Per batch (red: the snapshot's moment)",
+            batches_per_epoch=batches_per_epoch,
+            marker_step=snapshot.step,
+            height=340,
+        ),
+        key=f"scrub_curve_{key}",
+    )
+    # One colour scale for the whole run, so weights growing from their random start show.
+    limit = max(float(abs(item.kernels).max()) for item in snapshots)
+    low = min(float(item.maps.min()) for item in snapshots)
+    high = max(float(item.maps.max()) for item in snapshots)
+    filters_column, maps_column = st.columns([1, 2])
+    filters_column.plotly_chart(
+        draw_charts.filter_grid(snapshot.kernels, "Filters", columns=6, limit=limit),
+        key=f"scrub_filters_{key}",
+    )
+    maps_column.plotly_chart(
+        draw_charts.feature_maps(
+            snapshot.maps, "What they see in a test 7", columns=6, value_range=(low, high)
+        ),
+        key=f"scrub_maps_{key}",
+    )
+    st.caption(lesson_snapshot_caption(snapshot))
 
 
 @st.fragment
@@ -186,8 +263,25 @@ def mistakes_gallery(model_key: str, mnist, result) -> None:
     st.plotly_chart(figure, key=f"gallery_{model_key}")
 
 
+def remember_run(job) -> None:
+    """Keep an ended run for the comparison (once per job; the newest few)."""
+    runs = st.session_state.setdefault(FINISHED_RUNS_KEY, {})
+    if any(run_id == id(job) for run_id, _ in runs.values()):
+        return
+    label = comparison.settings_label(job.config)
+    taken = {summary.label for _, summary in runs.values()}
+    number = 2
+    while label in taken:  # the same settings trained again
+        label = f"{comparison.settings_label(job.config)} (run {number})"
+        number += 1
+    runs[label] = (id(job), comparison.run_from_result(label, job.config, job.result))
+    while len(runs) > MAX_FINISHED_RUNS:
+        runs.pop(next(iter(runs)))
+
+
 def results(model_key: str, job, mnist) -> None:
     result, snap = job.result, job.snapshot()
+    remember_run(job)
     accuracy, epoch_time = st.columns(2)
     accuracy.metric("Test accuracy", f"{result.test_accuracy:.2%}")
     mean_epoch = sum(result.seconds_per_epoch) / max(len(result.seconds_per_epoch), 1)
@@ -195,6 +289,12 @@ def results(model_key: str, job, mnist) -> None:
     st.caption(f"Test loss {result.test_loss:.4f} on {len(mnist.y_test):,} test digits.")
     st.plotly_chart(
         training_charts.confusion_matrix(result.confusion), key=f"confusion_{model_key}"
+    )
+    scrub_filters(
+        f"job_{model_key}",
+        snap.filter_snapshots,
+        (snap.batch_steps, snap.batch_loss, snap.batch_accuracy),
+        snap.total_batches // snap.total_epochs or None,
     )
     st.markdown("**Misclassified test digits** (true → predicted, with probabilities)")
     mistakes_gallery(model_key, mnist, result)
@@ -263,6 +363,112 @@ def replay(model_key: str) -> None:
     st.plotly_chart(batch_figure, key=f"replay_batch_{model_key}")
     st.plotly_chart(epoch_figure, key=f"replay_epoch_{model_key}")
     st.caption(f"Trained with `{history.get('command', 'python -m cnnviz.train')}`")
+    snapshots = shipped_snapshots(model_key)
+    if snapshots:
+        scrub_filters(
+            f"replay_{model_key}",
+            snapshots,
+            (history["batch_steps"], history["batch_loss"], history["batch_accuracy"]),
+            history.get("steps_per_epoch"),
+        )
+    else:
+        st.caption("This history file has no filter snapshots: retrain with the command above.")
+
+
+@st.cache_resource(show_spinner=False)
+def shipped_snapshots(model_key: str) -> tuple:
+    """The shipped model's filter snapshots, decoded once per server (read-only)."""
+    history = training.load_shipped_history(model_key)
+    return tuple(
+        training.FilterSnapshot.from_json(item) for item in history.get("filter_snapshots", [])
+    )
+
+
+@st.cache_resource(show_spinner="Reading the 10,000 test digits with the shipped model…")
+def shipped_run(model_key: str) -> comparison.RunSummary:
+    """A shipped model as a run to compare with: its history and its test answers (computed
+    once per server: they never change)."""
+    from cnnviz import inference  # imports TensorFlow: only when a comparison needs it
+
+    status = inference.load_registry()[model_key]
+    if not status.ok:
+        raise ValueError(status.error)
+    history = training.load_shipped_history(model_key)
+    mnist = load_dataset()
+    probabilities = inference.predict_digits(status.model, mnist.x_test)
+    epochs = [training.EpochRecord(**record) for record in history["epochs"]]
+    label = f"{models.MODEL_LABELS[model_key]}, shipped"
+    return comparison.run_from_history(
+        label, history, status.model.count_params(), epochs, probabilities
+    )
+
+
+def compare_runs(mnist) -> None:
+    """Two runs on the same axes: this session's ended runs and the shipped models."""
+    st.subheader("Compare two runs")
+    if not st.toggle(
+        "Compare two runs (this session's and the shipped models)", key="compare_show"
+    ):
+        st.caption(
+            "Train with different settings (tanh vs ReLU, average vs max pooling) and compare "
+            "them here, or compare with a shipped model."
+        )
+        return
+    session_runs = {
+        label: summary
+        for label, (_, summary) in st.session_state.get(FINISHED_RUNS_KEY, {}).items()
+    }
+    options = [*reversed(session_runs), *(f"shipped:{key}" for key in models.SHIPPED_MODELS)]
+
+    def describe(option: str) -> str:
+        if option.startswith("shipped:"):
+            return f"{models.MODEL_LABELS[option.removeprefix('shipped:')]}, shipped"
+        return option
+
+    first_column, second_column = st.columns(2)
+    first = first_column.selectbox("Run A", options, format_func=describe, key="compare_first")
+    second = second_column.selectbox(
+        "Run B", options, index=1, format_func=describe, key="compare_second"
+    )
+    if first == second:
+        st.info("Pick two different runs.")
+        return
+    try:
+        runs = [
+            shipped_run(option.removeprefix("shipped:"))
+            if option.startswith("shipped:")
+            else session_runs[option]
+            for option in (first, second)
+        ]
+    except (ValueError, FileNotFoundError, KeyError) as error:
+        st.warning(f"That run cannot be compared: {error}")
+        return
+    a, b = runs
+    st.plotly_chart(
+        training_charts.compare_epoch_curves(
+            {f"A: {a.label}": a.epochs, f"B: {b.label}": b.epochs},
+            title="Per epoch, both runs on the same axes",
+        ),
+        key="compare_curves",
+    )
+    st.dataframe(comparison.comparison_rows(a, b), hide_index=True, width="stretch")
+    st.markdown(comparison.comparison_sentence(a, b))
+    disagreements = evaluation.disagreement_indices(a.test_probabilities, b.test_probabilities)
+    st.markdown(
+        f"**Test digits they answer differently**: {len(disagreements):,} of "
+        f"{len(mnist.y_test):,}, the ones both are surest about first (true digit: A's answer, "
+        "B's answer)."
+    )
+    shown = disagreements[:GALLERY_SIZE]
+    st.plotly_chart(
+        training_charts.disagreement_gallery(
+            mnist.x_test[shown],
+            mnist.y_test[shown],
+            a.test_probabilities[shown],
+            b.test_probabilities[shown],
+        ),
+        key="compare_gallery",
+    )
 
 
 if "training_jobs" not in st.session_state:
@@ -348,6 +554,8 @@ with train_tab:
             if job.done and job.result is not None and mnist is not None:
                 results(model_key, job, mnist)
     st.markdown(lesson.READING_THE_CHARTS)
+    if mnist is not None:
+        compare_runs(mnist)
 
 with lenet_tab:
     st.markdown(lesson.LENET_OVERVIEW)
