@@ -35,7 +35,7 @@ IMAGE_ROW_MAX_SIDE = 256  # side-by-side panels are drawn at most this many pixe
 # one by one anyway (the step-through shows them).
 NUMBER_GRID_MAX_CELLS = 64 * 64
 # A picture is a lossless PNG unless that is bigger than this (a photograph): then a JPEG of this
-# quality if smaller, a third to a half of the PNG and indistinguishable at the size shown.
+# quality, far smaller and indistinguishable at the size shown (bench/README.md, "Page weight").
 PICTURE_PNG_MAX_BYTES = 20_000
 PICTURE_JPEG_QUALITY = 90
 # Plotly's toolbar floats over the top right of a chart (on a touch screen it always shows):
