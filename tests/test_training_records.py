@@ -1,11 +1,10 @@
 """The training package's records and its TensorFlow line: statuses, CSV, cheap imports."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
+from bench.support.fresh_python import run_fresh_python
 from cnnviz.training import EpochRecord, JobStatus, epochs_to_csv, history_path
 
 
@@ -34,15 +33,9 @@ def test_a_history_lives_beside_its_model(tmp_path):
 def test_the_job_side_of_the_package_imports_without_tensorflow(module):
     """A page that holds a job must not pay TensorFlow's seconds until a job trains."""
     code = f"import sys, {module}; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
-    completed = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert completed.stdout.split() == ["False", "False"]
+    assert run_fresh_python(code).split() == ["False", "False"]
 
 
 def test_the_fitting_module_is_where_tensorflow_comes_in():
     code = "import sys, cnnviz.training.fitting; print('tensorflow' in sys.modules)"
-    completed = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
-    )
-    assert completed.stdout.split()[-1] == "True"
+    assert run_fresh_python(code).split()[-1] == "True"
