@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from cnnviz import charts, inference, preprocess, transforms
+from cnnviz import charts, draw_lesson, inference, preprocess, transforms
 from cnnviz.charts import draw as draw_charts
 from cnnviz.site import SESSION_MODELS_KEY, keep_settings
 from pages import through_the_router
@@ -47,13 +47,7 @@ class Reading:
 
 def introduction() -> None:
     st.title("✏️ Draw a digit")
-    st.markdown(
-        "Draw a digit from 0 to 9 and the network reads it. MNIST was made by cropping each "
-        "handwritten digit to its ink, scaling it to fit a **20 × 20** box (keeping its shape, "
-        "anti-aliased into grey levels) and placing its **centre of mass** at the centre of a "
-        "**28 × 28** field. The network has only ever seen digits prepared like that, so your "
-        "drawing goes through the same steps first."
-    )
+    st.markdown(draw_lesson.INTRODUCTION)
 
 
 def model_choices() -> dict:
@@ -119,7 +113,7 @@ def prediction(choices: dict, drawn: Canvas) -> Reading | None:
     probabilities = inference.predict_digit(model, steps.centred)
     digit = int(probabilities.argmax())
     answer.metric("Prediction", digit)
-    answer.caption(f"{probabilities[digit]:.1%} confident")
+    answer.caption(draw_lesson.probability_caption(probabilities))
     st.plotly_chart(
         draw_charts.probability_bars(probabilities, title="Probability of each digit"),
         key="draw_probabilities",
@@ -127,11 +121,32 @@ def prediction(choices: dict, drawn: Canvas) -> Reading | None:
     return Reading(model, drawing, steps, digit)
 
 
+def overconfidence(choices: dict) -> None:
+    """Why the probability is not a confidence, with a letter A to try."""
+    st.subheader("A probability, not a confidence")
+    st.markdown(draw_lesson.OVERCONFIDENCE)
+    # Off by default: reading the letter with every model would slow the page's first visit.
+    if not st.toggle("Show what the networks make of the letter A", key="draw_letter_a"):
+        return
+    letter = preprocess.canvas_to_mnist(draw_lesson.letter_a_canvas())
+    picture, text = st.columns([1, 3])
+    picture.plotly_chart(
+        charts.heatmap(letter, "The letter A", zmin=0, zmax=1, height=220), key="draw_letter"
+    )
+    readings = {label: inference.predict_digit(model, letter) for label, model in choices.items()}
+    text.markdown(
+        draw_lesson.letter_sentence(readings)
+        + " Draw an A yourself, or a face, a star or a scribble, and watch the probability."
+    )
+
+
 def preprocessing(reading: Reading) -> None:
     """Each step from the canvas to the network's 28 × 28 input, and the naive alternative."""
     st.subheader("From your drawing to the network's input")
     steps = reading.steps
-    model_view = inference.model_input(reading.model, steps.centred)[0, :, :, 0]
+    model_view = draw_lesson.first_layer_input(
+        reading.model, inference.model_input(reading.model, steps.centred)
+    )
     st.plotly_chart(
         charts.image_row(
             {
@@ -139,7 +154,7 @@ def preprocessing(reading: Reading) -> None:
                 "Cropped": steps.cropped,
                 "Fitted to 20 px": steps.scaled,
                 "Centred 28 × 28": steps.centred,
-                "Model input": model_view,
+                "What the first convolution sees": model_view,
             },
             zmin=0,
             zmax=1,
@@ -168,18 +183,13 @@ def preprocessing(reading: Reading) -> None:
 def layer_views(reading: Reading) -> None:
     """The feature maps of every convolution and pooling layer, and the first layer's filters."""
     st.subheader("What each layer sees")
-    st.markdown(
-        "Each **convolution** slides small filters over its input and lights up where their "
-        "pattern appears: the first layer finds strokes and edges, deeper layers combine them "
-        "into parts of digits. Each **pooling** layer keeps a summary of every small window, "
-        "halving the maps so the next layer sees a wider area. Maps share one grey scale per "
-        "layer."
-    )
+    st.markdown(draw_lesson.layers_text(reading.model))
     for index, layer in enumerate(inference.activation_maps(reading.model, reading.steps.centred)):
         st.plotly_chart(
             draw_charts.feature_maps(layer.maps, f"{layer.name} — {layer.layer_type}"),
             key=f"draw_layer_{index}",
         )
+        st.caption(draw_charts.feature_map_legend(layer.maps))
     filters = inference.first_layer_filters(reading.model)
     st.plotly_chart(
         draw_charts.filter_grid(filters.kernels, f"First layer's filters ({filters.layer_name})"),
@@ -250,7 +260,7 @@ def break_the_model(compared: dict, recipe_digit: np.ndarray, drawn_guess: int) 
         digit = int(values.argmax())
         with column:
             st.metric(label, digit)
-            st.caption(f"{values[digit]:.1%} confident")
+            st.caption(draw_lesson.probability_caption(values))
             st.plotly_chart(
                 draw_charts.probability_bars(values, height=220),
                 key=f"break_bars_{label}",
@@ -290,6 +300,8 @@ with left:
     drawn = canvas()
 with right:
     reading = prediction(choices, drawn)
+if choices:
+    overconfidence(choices)
 if reading is not None:
     preprocessing(reading)
     compared = dict(list(choices.items())[:MAX_COMPARED])

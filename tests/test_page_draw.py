@@ -43,6 +43,13 @@ def test_blank_canvas_asks_for_a_digit_and_predicts_nothing():
     assert [metric.label for metric in app.metric] == []
     assert app.get("bidi_component"), "the canvas is on the page"
     assert [button.label for button in app.button] == ["Clear"]
+    # The lesson on probabilities is there before anything is drawn; the letter A on request.
+    assert "A probability, not a confidence" in [header.value for header in app.subheader]
+    assert not any("Try it with the letter A" in text.value for text in app.markdown)
+    app.toggle(key="draw_letter_a").set_value(True).run()
+    assert not app.exception, app.exception
+    texts = [markdown.value for markdown in app.markdown]
+    assert any("Try it with the letter A: LeNet-5 (seed) reads it as a " in text for text in texts)
 
 
 def test_clear_gives_a_new_canvas():

@@ -1,0 +1,81 @@
+"""cnnviz.draw_lesson: the Draw page's sentences hold for the models and drawings they describe."""
+
+import numpy as np
+import pytest
+
+from cnnviz import draw_lesson, inference, models, preprocess
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    registry = inference.load_registry()
+    assert all(status.ok for status in registry.values())
+    return {status.label: status.model for status in registry.values()}
+
+
+def test_the_caption_says_probability_and_quotes_the_winner():
+    caption = draw_lesson.probability_caption(np.array([0.05, 0.15, 0.8]))
+    assert caption.startswith("Probability 80.0% for 2")
+    assert "confident" not in caption.replace("not a confidence", "")
+
+
+def test_the_letter_a_is_read_as_a_digit_with_a_high_probability(shipped):
+    # The issue's example: both shipped networks put almost all of the softmax on one digit.
+    letter = preprocess.canvas_to_mnist(draw_lesson.letter_a_canvas())
+    readings = {label: inference.predict_digit(model, letter) for label, model in shipped.items()}
+    sentence = draw_lesson.letter_sentence(readings)
+    for label, probabilities in readings.items():
+        digit = int(probabilities.argmax())
+        assert probabilities[digit] > 0.9, (label, probabilities)
+        assert f"{label} reads it as a {digit} with probability {probabilities[digit]:.1%}" in (
+            sentence
+        )
+    assert "probability" in draw_lesson.OVERCONFIDENCE and "sum" not in draw_lesson.OVERCONFIDENCE
+    assert "add up to 1" in draw_lesson.OVERCONFIDENCE
+
+
+def test_the_letter_a_looks_like_a_canvas_drawing():
+    canvas = draw_lesson.letter_a_canvas()
+    assert canvas.shape == (draw_lesson.CANVAS_SIDE, draw_lesson.CANVAS_SIDE, 4)
+    ink = canvas[..., 0] > 128
+    # Ink on both legs near the bottom and on the bar, none above the apex.
+    assert ink[235, 62] and ink[235, 218] and ink[160, 140]
+    assert not ink[:25].any()
+
+
+def test_alexnets_pools_do_not_halve_and_the_text_says_so():
+    alexnet = models.alexnet_mnist()
+    assert draw_lesson.pooling_sizes(alexnet) == [
+        ("pool1", 14, 6),
+        ("pool2", 6, 2),
+        ("pool3", 2, 1),
+    ]
+    text = draw_lesson.layers_text(alexnet)
+    assert "pool1 14 → 6, pool2 6 → 2, pool3 2 → 1" in text and "halving" not in text
+
+
+def test_lenets_pools_halve_and_the_text_says_so():
+    lenet = models.lenet5()
+    assert draw_lesson.pooling_sizes(lenet) == [("S2", 32, 16), ("S4", 12, 6)]
+    assert "halving each side" in draw_lesson.layers_text(lenet)
+
+
+def test_the_first_convolution_sees_alexnets_64_by_64_resize(shipped):
+    digit = preprocess.canvas_to_mnist(draw_lesson.letter_a_canvas())
+    for label, model in shipped.items():
+        seen = draw_lesson.first_layer_input(model, inference.model_input(model, digit))
+        first_conv = next(layer for layer in model.layers if type(layer).__name__ == "Conv2D")
+        assert seen.shape == tuple(first_conv.input.shape[1:3]), label
+    alexnet = next(model for label, model in shipped.items() if "AlexNet" in label)
+    seen = draw_lesson.first_layer_input(alexnet, inference.model_input(alexnet, digit))
+    # The model's own Resizing layer, applied by keras, is the reference.
+    import keras
+
+    expected = keras.layers.Resizing(64, 64)(digit[np.newaxis, :, :, np.newaxis].astype("float32"))
+    np.testing.assert_allclose(seen, np.asarray(expected)[0, :, :, 0], atol=1e-6)
+
+
+def test_the_introduction_remembers_the_augmentation():
+    text = " ".join(draw_lesson.INTRODUCTION.split())
+    assert "has only ever seen" not in text
+    assert "randomly shifted, rotated and zoomed" in text
