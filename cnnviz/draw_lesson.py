@@ -36,7 +36,7 @@ The last layer is a *softmax*: it turns the ten scores of
 the layer before into ten positive numbers that add up to 1. It has no answer "none of these",
 so it shares out the whole 100% even for a drawing that is no digit at all. And training with
 cross-entropy rewarded pushing the right digit's score far above the others, so on inputs unlike
-any training image the scores can be far apart and the softmax extreme. The number says how
+any training image the scores can be far apart and the softmax extreme. The probability says how
 strongly the network prefers one digit to the other nine, not how likely it is to be right.
 """
 
