@@ -1,7 +1,8 @@
-"""The rule cnnviz/__init__.py states: no module of the engine imports streamlit."""
+"""The layout's rules: no cnnviz module imports streamlit; tests and benchmarks import packages."""
 
 import json
 import pkgutil
+import re
 from pathlib import Path
 
 import cnnviz
@@ -33,3 +34,13 @@ def test_no_cnnviz_module_imports_streamlit():
         """
     )
     assert json.loads(printed.splitlines()[-1]) == []
+
+
+def test_tests_and_benchmarks_import_as_packages_never_through_sys_path():
+    """pytest's `pythonpath` and `python -m bench.<name>` put the repository root on the path."""
+    patches = re.compile(r"sys\.path\.(insert|append|extend)\(|sys\.path\s*(\+=|=)")
+    root = Path(cnnviz.__path__[0]).parent
+    files = [path for folder in ("tests", "bench") for path in (root / folder).rglob("*.py")]
+    assert len(files) > 20  # the scan sees the suite
+    patched = [str(path.relative_to(root)) for path in files if patches.search(path.read_text())]
+    assert patched == []
