@@ -774,13 +774,13 @@ def describe_conv_step(step: ConvStep, decimals: int = 2) -> str:
     if decimals < 0:
         raise ValueError(f"decimals must be 0 or more, got {decimals}.")
     terms = [
-        f"{_number(weight, decimals, wrap=True)}·{_number(value, decimals, wrap=True)}"
+        f"{format_number(weight, decimals, wrap=True)}·{format_number(value, decimals, wrap=True)}"
         for weight, value in zip(step.weights.ravel(), step.values.ravel(), strict=True)
     ]
-    return f"{' + '.join(terms)} = {_number(step.total, decimals)}"
+    return f"{' + '.join(terms)} = {format_number(step.total, decimals)}"
 
 
-def _number(value: float, decimals: int, wrap: bool = False) -> str:
+def format_number(value: float, decimals: int = 2, wrap: bool = False) -> str:
     """A number as the page writes it: rounded, no trailing zeros, a real minus sign."""
     rounded = round(float(value), decimals)
     if rounded == 0:

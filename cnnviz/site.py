@@ -4,7 +4,7 @@
 new page is one entry here (plus its script in ``pages/``). No streamlit import: this is data.
 
 >>> [page.title for page in PAGES][:2]
-['Home', 'Pooling & padding']
+['Home', 'Convolution']
 >>> page_by_path("pages/draw.py").icon
 '✏️'
 """
@@ -38,6 +38,15 @@ HOME = Page("pages/home.py", "Home", "🏠", "", default=True)
 
 PAGES: tuple[Page, ...] = (
     HOME,
+    Page(
+        "pages/convolution.py",
+        "Convolution",
+        "🧮",
+        "Slide a kernel over a photo, a digit or your own image: blur, sharpen, edge finders, a "
+        "filter LeNet-5 learned, or weights you type in; stride, dilation and padding with the "
+        "output-size formula; one output cell's multiply-and-add written out; colour channels "
+        "and a layer's parameter count.",
+    ),
     Page(
         "pages/pooling.py",
         "Pooling & padding",

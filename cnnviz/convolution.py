@@ -1,0 +1,278 @@
+"""The Convolution page's lesson: kernel presets, the sentences the page writes, the samples.
+
+The arithmetic is :func:`cnnviz.ops.conv2d`; this module chooses kernels and turns the numbers
+the page shows into sentences that hold for them (a sentence never says "smaller" when the
+output is not). No TensorFlow, except :func:`learned_filters`, which reads the shipped LeNet-5
+only when the student picks its filter.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from cnnviz import ops
+
+KERNEL_SIDES = tuple(range(1, 8))  # the editable kernel: 1×1 up to 7×7
+LEARNED = "Learned: a LeNet-5 C1 filter"
+NUMBER_GRID_SHAPE = (6, 6)  # the step-through's grid: few enough cells to check every product
+NUMBER_GRID_SEED = 3  # the same digits 0–9 on every machine
+# Rounding for the step-through's products: two places keep every blur weight readable (1/9 ≈
+# 0.11) and the sum checkable by hand.
+STEP_DECIMALS = 2
+COLOUR_MAX_SIDE = 256  # the channels section convolves three channels on every rerun
+CHANNEL_NAMES = ("red", "green", "blue")
+
+
+def _identity(side: int) -> np.ndarray:
+    kernel = np.zeros((side, side))
+    kernel[side // 2, side // 2] = 1.0
+    return kernel
+
+
+def _box_blur(side: int) -> np.ndarray:
+    return np.full((side, side), 1.0 / side**2)
+
+
+def _gaussian_blur(side: int) -> np.ndarray:
+    # Binomial coefficients (Pascal's triangle) are the integer approximation of a Gaussian.
+    row = np.array([math.comb(side - 1, index) for index in range(side)], dtype=float)
+    kernel = np.outer(row, row)
+    return kernel / kernel.sum()
+
+
+def _sharpen(side: int) -> np.ndarray:
+    # Twice the pixel minus the blurred pixel: the image plus its difference from its surroundings.
+    return 2 * _identity(side) - _box_blur(side)
+
+
+def _fixed(kernel_name: str) -> Callable[[int], np.ndarray]:
+    def build(side: int) -> np.ndarray:
+        return np.array(ops.EXAMPLE_KERNELS[kernel_name], dtype=float)
+
+    return build
+
+
+@dataclass(frozen=True)
+class KernelPreset:
+    """A named kernel: how to build it at a side, which sides it has, what it does."""
+
+    build: Callable[[int], np.ndarray]
+    sides: tuple[int, ...]
+    effect: str  # one or two sentences for the page
+
+
+PRESETS: dict[str, KernelPreset] = {
+    "Identity": KernelPreset(
+        _identity,
+        KERNEL_SIDES,
+        "One weight of 1 in the middle, 0 elsewhere: each output cell copies the pixel under the "
+        "middle weight, so the output is the input (cut or padded at the border).",
+    ),
+    "Box blur": KernelPreset(
+        _box_blur,
+        KERNEL_SIDES,
+        "Every weight is 1 / (number of weights): each output cell is the mean of its window, "
+        "which smooths noise and blurs edges; bigger kernels blur more.",
+    ),
+    "Gaussian blur": KernelPreset(
+        _gaussian_blur,
+        KERNEL_SIDES,
+        "A weighted mean with the largest weights in the middle: a softer blur than the box, "
+        "because nearby pixels count more than far ones.",
+    ),
+    "Sharpen": KernelPreset(
+        _sharpen,
+        KERNEL_SIDES,
+        "Twice the middle pixel minus the mean of the window: where a pixel differs from its "
+        "surroundings the difference is doubled, so edges stand out.",
+    ),
+    "Sobel x (vertical edges)": KernelPreset(
+        _fixed("Sobel (vertical edges)"),
+        (3,),
+        "Right column minus left column (the middle row counted twice): large where brightness "
+        "changes from left to right, positive for dark-to-bright, negative for bright-to-dark.",
+    ),
+    "Sobel y (horizontal edges)": KernelPreset(
+        _fixed("Sobel (horizontal edges)"),
+        (3,),
+        "Bottom row minus top row: large where brightness changes from top to bottom, so it "
+        "finds horizontal edges.",
+    ),
+    "Laplacian (all edges)": KernelPreset(
+        _fixed("Laplacian (all edges)"),
+        (3,),
+        "The four neighbours minus four times the pixel: zero on flat areas and on even ramps, "
+        "large at edges and fine detail in any direction.",
+    ),
+}
+PRESET_NAMES: tuple[str, ...] = (*PRESETS, LEARNED)
+
+
+def preset_sides(name: str) -> tuple[int, ...]:
+    """The kernel sides a preset comes in (LeNet-5's C1 filters are 5×5)."""
+    if name == LEARNED:
+        return (5,)
+    if name not in PRESETS:
+        raise ValueError(f"Unknown kernel '{name}'; choose one of {', '.join(PRESET_NAMES)}.")
+    return PRESETS[name].sides
+
+
+def preset_kernel(name: str, side: int) -> np.ndarray:
+    """The hand-made kernel ``name`` at ``side`` × ``side`` (float64).
+
+    Examples
+    --------
+    >>> preset_kernel("Gaussian blur", 3) * 16
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    """
+    if name == LEARNED:
+        raise ValueError("The learned filter comes from the trained model: use learned_filters().")
+    sides = preset_sides(name)
+    if side not in sides:
+        allowed = ", ".join(f"{each}×{each}" for each in sides)
+        raise ValueError(f"The {name} kernel comes in {allowed}, not {side}×{side}.")
+    return PRESETS[name].build(side)
+
+
+def learned_filters() -> np.ndarray:
+    """The six 5×5 filters of the shipped LeNet-5's first layer, (6, 5, 5) float32.
+
+    Loads the model (and TensorFlow, seconds) on the first call only.
+
+    Raises
+    ------
+    ValueError
+        When the shipped model cannot be loaded (the message says how to retrain it).
+    """
+    return _learned_filters().copy()
+
+
+@lru_cache(maxsize=1)
+def _learned_filters() -> np.ndarray:
+    from cnnviz import inference  # lazy: the import chain ends in TensorFlow
+
+    status = inference.load_registry()["lenet"]
+    if not status.ok:
+        raise ValueError(status.error)
+    return inference.first_layer_filters(status.model).kernels
+
+
+def number_grid(
+    shape: tuple[int, int] = NUMBER_GRID_SHAPE, seed: int = NUMBER_GRID_SEED
+) -> np.ndarray:
+    """A small grid of whole numbers 0–9, for a step-through checked by hand.
+
+    >>> number_grid((2, 3)).shape
+    (2, 3)
+    """
+    return np.random.default_rng(seed).integers(0, 10, size=shape).astype(float)
+
+
+def clean_weights(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Weights typed into the grid as floats, empty cells as 0: (weights, how many were empty)."""
+    weights = np.asarray(values, dtype=float)
+    empty = ~np.isfinite(weights)
+    return np.where(empty, 0.0, weights), int(empty.sum())
+
+
+# --- sentences that follow the numbers ---------------------------------------------------------
+
+
+def size_sentence(
+    input_shape: Sequence[int], output_shape: Sequence[int], padding: str, stride: int
+) -> str:
+    """What the padding and the stride did to the size, for these very shapes.
+
+    Examples
+    --------
+    >>> size_sentence((28, 28), (24, 24), "valid", 1)[:56]
+    'The output (24 × 24) is smaller than the input (28 × 28)'
+    >>> size_sentence((28, 28), (28, 28), "same", 1)[:52]
+    'The output (28 × 28) has the same size as the input:'
+    """
+    rows, cols = int(input_shape[0]), int(input_shape[1])
+    out_rows, out_cols = int(output_shape[0]), int(output_shape[1])
+    out_text, in_text = f"{out_rows} × {out_cols}", f"{rows} × {cols}"
+    why = {
+        "valid": "with valid padding only windows that fit inside the image count",
+        "same": (
+            "same padding added just enough zeros around the image for one output per pixel"
+            if stride == 1
+            else f"same padding gives one output per {stride} pixels, rounded up"
+        ),
+        "full": "full padding counts every position where the kernel touches the image",
+    }[padding]
+    if (out_rows, out_cols) == (rows, cols):
+        return f"The output ({out_text}) has the same size as the input: {why}."
+    if out_rows <= rows and out_cols <= cols:
+        comparison = "smaller than"
+    elif out_rows >= rows and out_cols >= cols:
+        comparison = "larger than"
+    else:
+        comparison = "a different shape from"
+    return f"The output ({out_text}) is {comparison} the input ({in_text}): {why}."
+
+
+def weight_sentence(weights: np.ndarray) -> str:
+    """What the weights' sum and signs say about the output, for these weights.
+
+    Examples
+    --------
+    >>> weight_sentence(np.full((3, 3), 1 / 9))[:42]
+    'The weights sum to 1 and none is negative:'
+    >>> weight_sentence(np.array([[-1.0, 0.0, 1.0]]))[:25]
+    'The weights sum to 0: a f'
+    """
+    weights = np.asarray(weights, dtype=float)
+    total = float(weights.sum())
+    total_text = ops.format_number(total, STEP_DECIMALS)
+    if math.isclose(total, 0.0, abs_tol=1e-9):
+        return (
+            "The weights sum to 0: a flat area gives 0, and only changes in brightness give an "
+            "output."
+        )
+    if np.all(weights >= 0) and math.isclose(total, 1.0, rel_tol=1e-6):
+        return (
+            "The weights sum to 1 and none is negative: each output is a weighted mean of its "
+            "window, so a flat area keeps its brightness."
+        )
+    if math.isclose(total, 1.0, rel_tol=1e-6):
+        return (
+            "The weights sum to 1, some are negative: a flat area keeps its brightness, and "
+            "differences between neighbours are amplified."
+        )
+    if total > 0:
+        effect = "brighter" if total > 1 else "darker"
+        return (
+            f"The weights sum to {total_text}: a flat area of brightness b comes out as "
+            f"{total_text} × b, so the output is {effect} than the input overall."
+        )
+    return (
+        f"The weights sum to {total_text}, below 0: a flat area of brightness b comes out as "
+        f"{total_text} × b, so the brightest flat areas give the most negative outputs."
+    )
+
+
+def colour_photo() -> np.ndarray:
+    """A colour photograph (scikit-image's cat), (H, W, 3) float32 in [0, 1], at most 256 px."""
+    return _colour_photo().copy()
+
+
+@lru_cache(maxsize=1)
+def _colour_photo() -> np.ndarray:
+    import io
+    from importlib import resources
+
+    from PIL import Image
+
+    data = resources.files("skimage.data").joinpath("chelsea.png").read_bytes()
+    picture = Image.open(io.BytesIO(data)).convert("RGB")
+    picture.thumbnail((COLOUR_MAX_SIDE, COLOUR_MAX_SIDE))
+    return np.asarray(picture, dtype=np.float32) / 255.0
