@@ -248,6 +248,7 @@ def test_a_broken_curve_file_says_how_to_remake_it(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.full_mnist  # the shipped curve was measured on all 10,000 test digits
 def test_the_shipped_lenet_curve_is_reproduced():
     # Recompute three points of the shipped LeNet-5's curve on all 10,000 test digits.
     from cnnviz.inference import load_registry
