@@ -3,9 +3,10 @@
 For every layer of a Keras model, :func:`layer_rows` gives its kernel, stride and padding, the
 output-size formula filled in with that layer's own numbers (the very formula the pooling page
 teaches, :func:`cnnviz.ops.output_size_formula`), the output shape, and the parameter count
-written as a formula, e.g. ``(5·5·1 + 1)·6 = 156`` for LeNet-5's C1. :func:`model_source` is the
-Keras code that builds a model, read from :mod:`cnnviz.models` itself so it cannot drift from
-what is trained.
+written as a formula, e.g. ``(5·5·1 + 1)·6 = 156`` for LeNet-5's C1, and the receptive field
+of its units in input pixels (:func:`cnnviz.receptive_field.receptive_fields`).
+:func:`model_source` is the Keras code that builds a model, read from :mod:`cnnviz.models`
+itself so it cannot drift from what is trained.
 
 The rows are read off the built layers (their config and shapes), never typed in by hand;
 ``tests/test_layer_table.py`` checks them against keras' own shapes and parameter counts.
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from cnnviz import ops
 from cnnviz.models import MODEL_BUILDERS
+from cnnviz.receptive_field import ReceptiveField, receptive_fields
 
 if TYPE_CHECKING:  # only for type hints: importing keras costs seconds
     import keras
@@ -40,6 +42,7 @@ class LayerRow:
     output_shape: tuple[int, ...]  # without the batch axis
     parameters: int
     parameter_formula: str  # "(5·5·1 + 1)·6 = 156"
+    receptive_field: str = NOT_APPLICABLE  # "5×5 px", for convolution and pooling layers
 
     @property
     def output_text(self) -> str:
@@ -56,6 +59,7 @@ class LayerRow:
             "Padding": self.padding,
             "Output size": self.output_formula,
             "Output shape": self.output_text,
+            "Receptive field": self.receptive_field,
             "Parameters": self.parameter_formula,
         }
 
@@ -110,6 +114,34 @@ def dense_parameter_formula(inputs: int, units: int) -> str:
     return f"({inputs:,} + 1)·{units:,} = {(inputs + 1) * units:,}"
 
 
+def receptive_field_text(field: ReceptiveField) -> str:
+    """One unit's field in input pixels, e.g. "5×5"; for a resized input also in pixels of the
+    model's own input, and a note when it is larger than the whole image.
+
+    Examples
+    --------
+    >>> from cnnviz.receptive_field import ReceptiveField
+    >>> field = ReceptiveField("conv3", "Conv2D", "convolution", (2, 2), (99, 99), (16, 16),
+    ...                        (-32, -32), (64, 64), (28, 28))
+    >>> receptive_field_text(field)
+    '99×99 of the 64×64 resize (≈ 43×43 of the 28×28 digit), larger than the image'
+    """
+    text = _size_text(field.size)
+    if field.resized:
+        (rows, cols), (source_rows, source_cols) = field.input_shape, field.model_input_shape
+        scaled = (
+            round(field.size[0] * source_rows / rows),
+            round(field.size[1] * source_cols / cols),
+        )
+        text += (
+            f" of the {_size_text(field.input_shape)} resize (≈ {_size_text(scaled)} of the "
+            f"{_size_text(field.model_input_shape)} digit)"
+        )
+    if field.larger_than_input:
+        text += ", larger than the image"
+    return text
+
+
 def _shape(tensor: Any) -> tuple[int, ...]:
     return tuple(int(size) for size in tensor.shape[1:])  # drop the batch axis
 
@@ -124,6 +156,7 @@ def layer_rows(model: keras.Model) -> list[LayerRow]:
     """
     from keras import layers
 
+    fields = {field.layer: receptive_field_text(field) for field in receptive_fields(model)}
     rows = []
     for layer in model.layers:
         before, after = _shape(layer.input), _shape(layer.output)
@@ -164,6 +197,7 @@ def layer_rows(model: keras.Model) -> list[LayerRow]:
                 output_shape=after,
                 parameters=parameters,
                 parameter_formula=parameter_formula,
+                receptive_field=fields.get(layer.name, NOT_APPLICABLE),
             )
         )
     return rows

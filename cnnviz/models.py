@@ -61,6 +61,9 @@ OPTIMIZERS = ("adam", "sgd", "rmsprop")
 PRECISIONS = ("float32", "mixed_bfloat16")
 # Generous limits that keep a classroom slider from freezing the server.
 MAX_BATCH_SIZE = 4096
+# With ``holdout``: the share of the training images kept apart for validation (10,000 of
+# 60,000, as many as the test set).
+HOLDOUT_SHARE = 1 / 6
 MAX_EPOCHS = 100
 MAX_LEARNING_RATE = 10.0
 MAX_SEED = 2**31 - 1  # the largest signed 32-bit integer: a seed any generator here accepts
@@ -85,6 +88,9 @@ class TrainingConfig:
     augment: bool = False  # small random shifts, rotations and zooms of the training images
     seed: int = 0  # makes weights, subset and shuffling repeatable
     precision: str = "float32"  # see PRECISIONS; float32 is what the seed computes
+    # The seed validates on the test set; True keeps HOLDOUT_SHARE of the training images apart
+    # for validation instead, so choosing settings by it leaves the test set untouched.
+    holdout: bool = False
 
     def __post_init__(self) -> None:
         if self.model not in RECIPES:
@@ -112,6 +118,10 @@ class TrainingConfig:
         _check_int("seed", self.seed, 0, MAX_SEED)
         if self.precision not in PRECISIONS:
             raise ValueError(f"Unknown precision '{self.precision}'; choose one of {PRECISIONS}.")
+        if not isinstance(self.holdout, bool):
+            raise ValueError(f"holdout must be True or False, got {self.holdout!r}.")
+        if self.holdout and self.subset is not None and self.subset < 2:
+            raise ValueError("Holding out validation images needs at least 2 training images.")
 
     @property
     def recipe(self) -> Recipe:

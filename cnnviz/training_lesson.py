@@ -44,6 +44,33 @@ on **Validate on held-out training images** to keep a slice of the training imag
 validation; the test accuracy under the results then comes from images nothing was chosen by.
 """
 
+HOLDOUT_HELP = """
+Off (as the seed): validate on MNIST's 10,000 test images. On: keep a random sixth of the
+training images apart (10,000 of 60,000) and validate on them; the test images are then used
+only once, for the test accuracy at the end.
+"""
+
+# Keras' own default learning rates (keras.optimizers.*().learning_rate), checked in the tests.
+KERAS_DEFAULT_LEARNING_RATES = {"adam": 0.001, "sgd": 0.01, "rmsprop": 0.001}
+LEARNING_RATE_HELP = f"""
+The default, {KERAS_DEFAULT_LEARNING_RATES["adam"]}, is Adam's own (and RMSprop's). Keras'
+plain SGD defaults to {KERAS_DEFAULT_LEARNING_RATES["sgd"]}: with SGD, try that, since at
+0.001 it learns far more slowly and looks worse than it is.
+"""
+
+CONFUSION_LEGEND = """
+Rows: the true digit; columns: the network's answer; the numbers are counts of test images.
+The colour is **logarithmic** (it follows log(1 + count)), so a handful of mistakes still
+shows beside the ~1,000 correct answers on the diagonal: read the numbers, not the shades.
+"""
+
+LAYER_TABLE_LEGEND = """
+Output size: the formula of the pooling page with this layer's numbers (per side: the maps are
+square). Receptive field: how many input pixels one unit of the layer sees. Parameters: a
+weight for every kernel cell and input channel plus one bias, per filter (per unit for a dense
+layer); pooling, flattening and dropout have none.
+"""
+
 LENET_OVERVIEW = """
 **LeNet-5** (Yann LeCun, Léon Bottou, Yoshua Bengio and Patrick Haffner, *Gradient-Based
 Learning Applied to Document Recognition*, 1998) is the network that made convolutional nets
@@ -384,3 +411,43 @@ def replay_lesson(histories: dict[str, dict[str, Any]]) -> str:
     else:
         text += ": a single epoch's weights are noisy, so judge the trend, not one point."
     return text
+
+
+def alexnet_padding_lesson(model: Any) -> str:
+    """AlexNet-for-MNIST's own numbers as a padding lesson: its 3 × 3 "same" convolutions run
+    on 2 × 2 maps, so most of each window is padding and conv3's field outgrows the input."""
+    from keras import layers
+
+    from cnnviz.layer_table import padding_share
+    from cnnviz.receptive_field import receptive_fields
+
+    small = [
+        layer
+        for layer in model.layers
+        if isinstance(layer, layers.Conv2D)
+        and layer.padding == "same"
+        and int(layer.input.shape[1]) < layer.kernel_size[0]
+    ]
+    if not small:
+        return ""
+    first = small[0]
+    side, kernel = int(first.input.shape[1]), first.kernel_size[0]
+    share = padding_share(side, kernel, 1, "same")
+    real = round((1 - share) * kernel * kernel)
+    field = next(field for field in receptive_fields(model) if field.layer == first.name)
+    names = ", ".join(layer.name for layer in small)
+    return (
+        f"**A padding lesson in AlexNet's own numbers.** {names} are {kernel} × {kernel} "
+        f'"same" convolutions on {side} × {side} maps. Each window covers {kernel * kernel} '
+        f"cells, of which only {real} are real: **{share:.0%} of what they multiply is zero "
+        "padding**. And the receptive field grows by "
+        f"({kernel} − 1) × {field.jump[0]} = {(kernel - 1) * field.jump[0]} pixels at each of "
+        f"them ({field.jump[0]} pixels lie between neighbouring units there): a unit of "
+        f"{first.name} already spans {field.size[0]} × {field.size[1]} pixels"
+        + (
+            f", more than the whole {field.input_shape[0]} × {field.input_shape[1]} image the "
+            "first convolution sees; the rest of its field is padding."
+            if field.larger_than_input
+            else "."
+        )
+    )

@@ -12,7 +12,7 @@ import dataclasses
 
 import streamlit as st
 
-from cnnviz import comparison, evaluation, models, training
+from cnnviz import comparison, evaluation, layer_table, models, training
 from cnnviz import training_lesson as lesson
 from cnnviz.charts import draw as draw_charts
 from cnnviz.charts import training as training_charts
@@ -74,8 +74,21 @@ def mnist_missing(error: MnistNotFoundError) -> None:
 
 
 @st.cache_resource(show_spinner="Building the model…")
-def architecture(model_key: str) -> list[dict]:
-    return models.summary_table(models.MODEL_BUILDERS[model_key]())
+def architecture(model_key: str) -> tuple[list[dict], int, str]:
+    """The model's layer table, its parameter count and, for AlexNet, its padding lesson."""
+    model = models.MODEL_BUILDERS[model_key]()
+    rows = layer_table.layer_rows(model)
+    padding = lesson.alexnet_padding_lesson(model) if model_key == "alexnet" else ""
+    return [row.as_dict() for row in rows], layer_table.total_parameters(rows), padding
+
+
+def show_layer_table(model_key: str) -> None:
+    """Every layer with the formulas of Topic 1 filled in, and the Keras code that builds it."""
+    rows, total, _ = architecture(model_key)
+    st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption(f"Total: {total:,} parameters. " + lesson.LAYER_TABLE_LEGEND)
+    with st.expander("The Keras code of this model (what cnnviz trains)"):
+        st.code(layer_table.model_source(model_key), language="python")
 
 
 def show_table(rows: list[dict]) -> None:
@@ -290,6 +303,7 @@ def results(model_key: str, job, mnist) -> None:
     st.plotly_chart(
         training_charts.confusion_matrix(result.confusion), key=f"confusion_{model_key}"
     )
+    st.caption(lesson.CONFUSION_LEGEND)
     scrub_filters(
         f"job_{model_key}",
         snap.filter_snapshots,
@@ -346,6 +360,15 @@ def shipped_replay(model_key: str):
     epochs = [training.EpochRecord(**record) for record in history["epochs"]]
     epoch_figure = training_charts.epoch_curves(epochs, title="Per epoch: train vs validation")
     return history, batch_figure, epoch_figure
+
+
+def replay_reasons() -> None:
+    """Why the replayed curves sit where they do, from the shipped histories' own numbers."""
+    try:
+        histories = {key: shipped_replay(key)[0] for key in models.SHIPPED_MODELS}
+        st.markdown(lesson.replay_lesson(histories))
+    except (FileNotFoundError, ValueError, KeyError, TypeError, IndexError):
+        return  # each replay column already says what is wrong with its file
 
 
 def replay(model_key: str) -> None:
@@ -522,6 +545,11 @@ with train_tab:
             "Pooling", [None, *models.POOLINGS], format_func=recipe_or, key="train_pooling"
         )
         middle.toggle("Augment (shift, rotate, zoom)", key="train_augment")
+        middle.toggle(
+            "Validate on held-out training images",
+            key="train_holdout",
+            help=lesson.HOLDOUT_HELP,
+        )
         right.selectbox("Optimizer", models.OPTIMIZERS, key="train_optimizer")
         right.number_input(
             "Learning rate",
@@ -531,6 +559,7 @@ with train_tab:
             step=1e-4,
             format="%.4f",
             key="train_learning_rate",
+            help=lesson.LEARNING_RATE_HELP,
         )
         right.number_input("Random seed", 0, models.MAX_SEED, 0, key="train_seed")
         st.form_submit_button(
@@ -554,6 +583,7 @@ with train_tab:
             if job.done and job.result is not None and mnist is not None:
                 results(model_key, job, mnist)
     st.markdown(lesson.READING_THE_CHARTS)
+    st.markdown(lesson.VALIDATION_IS_TEST)
     if mnist is not None:
         compare_runs(mnist)
 
@@ -563,15 +593,18 @@ with lenet_tab:
     for column, model_key in zip(st.columns(2), ("lenet", "lenet_original"), strict=True):
         with column:
             st.markdown(f"**{models.MODEL_LABELS[model_key]}**")
-            show_table(architecture(model_key))
+            show_layer_table(model_key)
     st.markdown(lesson.PADDING_LESSON)
+    st.markdown(lesson.LENET_PAPER)
 
 with alexnet_tab:
     st.markdown(lesson.ALEXNET_OVERVIEW)
-    show_table(architecture("alexnet"))
+    show_layer_table("alexnet")
+    st.markdown(architecture("alexnet")[2])
 
 with replay_tab:
     st.markdown(lesson.SHIPPED_REPLAY)
     for column, model_key in zip(st.columns(2), models.SHIPPED_MODELS, strict=True):
         with column:
             replay(model_key)
+    replay_reasons()

@@ -128,3 +128,24 @@ def test_padding_share_counts_the_padded_cells_of_every_window(n, kernel, stride
         for j in range(outputs)
     ]
     assert layer_table.padding_share(n, kernel, stride, padding) == pytest.approx(np.mean(shares))
+
+
+def test_receptive_fields_are_the_hand_computed_ones():
+    lenet = {row.name: row for row in layer_table.layer_rows(models.lenet5())}
+    # C1 5; S2 5 + (2 − 1)·1 = 6; C3 6 + (5 − 1)·2 = 14; S4 14 + (2 − 1)·2 = 16.
+    assert [lenet[name].receptive_field for name in ("C1", "S2", "C3", "S4")] == [
+        "5×5",
+        "6×6",
+        "14×14",
+        "16×16",
+    ]
+    assert lenet["flatten"].receptive_field == layer_table.NOT_APPLICABLE
+    alexnet = {row.name: row for row in layer_table.layer_rows(models.alexnet_mnist())}
+    # conv1 11; pool1 11 + 2·4 = 19; conv2 19 + 4·8 = 51; pool2 51 + 2·8 = 67; conv3 67 + 2·16.
+    assert (
+        alexnet["conv1"].receptive_field == "11×11 of the 64×64 resize (≈ 5×5 of the 28×28 digit)"
+    )
+    assert alexnet["conv3"].receptive_field == (
+        "99×99 of the 64×64 resize (≈ 43×43 of the 28×28 digit), larger than the image"
+    )
+    assert alexnet["pool2"].receptive_field.startswith("67×67")

@@ -93,7 +93,20 @@ def test_page_renders_its_lessons_and_controls():
     # The seed's LeNet, LeCun's original and AlexNet, each as a layer table with its total.
     captions = [caption.value for caption in app.caption]
     for total in ("82,826", "61,706", "2,126,186"):
-        assert f"Total: {total} parameters" in captions
+        assert any(caption.startswith(f"Total: {total} parameters.") for caption in captions)
+    # The tables fill Topic 1's formulas with each layer's numbers, and the code is shown.
+    tables = [frame.value for frame in app.dataframe]
+    c1_formulas = {
+        table.iloc[0]["Parameters"] for table in tables if table.iloc[0]["Layer"] == "C1"
+    }
+    assert c1_formulas == {"(5·5·1 + 1)·6 = 156"}
+    assert any("def lenet5(" in code.value for code in app.code)
+    assert any("def alexnet_mnist(" in code.value for code in app.code)
+    assert "56% of what they multiply is zero padding" in text
+    assert "60,000 + 900 − 44 + 850 = 61,706" in " ".join(text.split())
+    assert "Why validation is above training here" in text
+    assert "10,000 test images" in text
+    assert app.toggle(key="train_holdout").value is False
     assert button(app, "Stop training").disabled and button(app, "Reset").disabled
     assert not button(app, "Start training").disabled
 
@@ -113,6 +126,7 @@ def test_a_tiny_job_ends_with_its_results(started_jobs):
     assert "Time per epoch" in metrics
     titles = chart_titles(app)
     assert "Confusion matrix" in titles
+    assert any("The colour is **logarithmic**" in caption.value for caption in app.caption)
     assert any("Per batch" in title for title in titles)
     assert any("Per epoch" in title for title in titles)
     # The gallery filters narrow the mistakes down to one true digit.

@@ -308,3 +308,41 @@ def test_shipped_models_and_histories_load(name, params, minimum):
     assert len(history["batch_steps"]) == len(history["batch_loss"]) > 10
     with pytest.raises(ValueError, match="No shipped model"):
         load_shipped_history("vgg")
+
+
+def test_hold_out_keeps_a_seeded_sixth_apart_without_overlap():
+    import tensorflow as tf
+
+    from cnnviz.models import HOLDOUT_SHARE
+    from cnnviz.training.fitting import hold_out
+
+    x = tf.constant(np.arange(60, dtype=np.float32).reshape(60, 1, 1, 1))
+    y = tf.constant(np.arange(60, dtype=np.int32))
+    x_kept, y_kept, x_held, y_held = hold_out(x, y, seed=3)
+    assert int(x_held.shape[0]) == round(60 * HOLDOUT_SHARE) == 10
+    kept, held = set(y_kept.numpy()), set(y_held.numpy())
+    assert not kept & held and kept | held == set(range(60))
+    np.testing.assert_array_equal(x_held.numpy().ravel(), y_held.numpy())  # pairs stay pairs
+    np.testing.assert_array_equal(x_kept.numpy().ravel(), y_kept.numpy())
+    assert set(hold_out(x, y, seed=3)[3].numpy()) == held  # repeatable
+    assert set(hold_out(x, y, seed=4)[3].numpy()) != held
+    with pytest.raises(ValueError, match="at least 2 training images"):
+        TrainingConfig(subset=1, holdout=True)
+    with pytest.raises(ValueError, match="holdout"):
+        TrainingConfig(holdout="yes")
+
+
+@pytest.mark.slow
+def test_a_held_out_job_validates_on_training_images_and_tests_on_the_test_set(mnist):
+    job = TrainingJob(TrainingConfig(subset=SUBSET, epochs=1, holdout=True), mnist).start()
+    assert job.wait(JOB_TIMEOUT_S)
+    snapshot, result = job.snapshot(), job.result
+    assert snapshot.status == "finished", snapshot.error
+    # 512 − 85 held out = 427 images to train on: 14 batches of 32.
+    assert snapshot.total_batches == 14
+    reference = result.model.evaluate(
+        to_model_input(mnist.x_test, (32, 32)), mnist.y_test, verbose=0, return_dict=True
+    )
+    assert result.test_accuracy == pytest.approx(reference["accuracy"], abs=1e-4)
+    # Validation was measured on other images than the test set.
+    assert snapshot.epochs[-1].val_accuracy != pytest.approx(result.test_accuracy, abs=1e-6)

@@ -180,3 +180,36 @@ def test_the_alexnet_input_size_formulas_are_the_real_ones():
     assert ops.output_size(227, 11, 4, "valid") == 55 and ops.output_size(224, 11, 4, "valid") == 54
     assert "⌊(227 − 11) / 4⌋ + 1 = 55" in text and "⌊(224 − 11) / 4⌋ + 1 = 54" in text
     assert "use no augmentation" in text
+
+
+def test_the_learning_rate_help_quotes_keras_own_defaults():
+    from keras import optimizers
+
+    built = {
+        "adam": optimizers.Adam(),
+        "sgd": optimizers.SGD(),
+        "rmsprop": optimizers.RMSprop(),
+    }
+    for name, optimizer in built.items():
+        assert float(optimizer.learning_rate) == pytest.approx(
+            lesson.KERAS_DEFAULT_LEARNING_RATES[name]
+        )
+    # The form's default is Adam's, which is what the help says.
+    assert models.TrainingConfig().learning_rate == lesson.KERAS_DEFAULT_LEARNING_RATES["adam"]
+    assert "0.01" in lesson.LEARNING_RATE_HELP
+
+
+def test_the_alexnet_padding_lesson_uses_the_models_numbers():
+    from cnnviz import layer_table
+    from cnnviz.receptive_field import receptive_fields
+
+    model = models.alexnet_mnist()
+    text = lesson.alexnet_padding_lesson(model)
+    share = layer_table.padding_share(2, 3, 1, "same")
+    assert f"**{share:.0%} of what they multiply is zero padding**" in text
+    assert "conv3, conv4, conv5 are 3 × 3" in text and "on 2 × 2 maps" in text
+    conv3 = next(field for field in receptive_fields(model) if field.layer == "conv3")
+    assert conv3.size == (99, 99) and conv3.larger_than_input
+    assert "spans 99 × 99 pixels, more than the whole 64 × 64 image" in text
+    # LeNet-5 has no such layer: no lesson.
+    assert lesson.alexnet_padding_lesson(models.lenet5()) == ""

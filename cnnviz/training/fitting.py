@@ -41,7 +41,7 @@ from keras import layers
 
 from cnnviz.data import Mnist, to_model_input
 from cnnviz.evaluation import confusion_counts, probability_metrics
-from cnnviz.models import TrainingConfig, build_model, float32_copy
+from cnnviz.models import HOLDOUT_SHARE, TrainingConfig, build_model, float32_copy
 from cnnviz.parallel import shard_steps, training_shards
 from cnnviz.training.records import (
     BatchPoint,
@@ -266,7 +266,8 @@ class LiveMetrics(keras.callbacks.Callback):
         self.last_probabilities = None
         stopping = self.stop_requested()
         if not stopping:
-            # Validation on the test set, as the seed's validation_data does, in big batches.
+            # Validation on the test set, as the seed's validation_data does (or on held-out
+            # training images), in big batches.
             val_loss, val_accuracy, self.last_probabilities = evaluate_probabilities(
                 self.model, self.x_test, self.y_test
             )
@@ -282,6 +283,21 @@ class LiveMetrics(keras.callbacks.Callback):
         )
         if stopping:
             self.model.stop_training = True
+
+
+def hold_out(x_train, y_train, seed: int) -> tuple:
+    """``(x_train, y_train, x_held, y_held)``: a seeded random ``HOLDOUT_SHARE`` of the training
+    images (at least one) kept apart for validation, the rest to train on."""
+    count = int(x_train.shape[0])
+    held = min(max(1, round(count * HOLDOUT_SHARE)), count - 1)
+    order = np.random.default_rng(seed).permutation(count)
+    kept, held_out = order[held:], order[:held]
+    return (
+        tf.gather(x_train, kept),
+        tf.gather(y_train, kept),
+        tf.gather(x_train, held_out),
+        tf.gather(y_train, held_out),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -326,6 +342,10 @@ def fit(
         mnist, config.recipe.input_size, config.subset, config.seed
     )
     y_test_numpy = y_test.numpy()
+    validation = (x_test, y_test_numpy)  # the seed validates on the test set
+    if config.holdout:
+        x_train, y_train, x_held, y_held = hold_out(x_train, y_train, config.seed)
+        validation = (x_held, y_held.numpy())
     steps_per_epoch = math.ceil(int(x_train.shape[0]) / config.batch_size)
     # Small subsets still get several live points per epoch.
     steps_per_execution = max(
@@ -339,9 +359,7 @@ def fit(
     if snapshot_seconds is not None:
         probe = FirstLayerProbe(model, x_test[PROBE_INDEX : PROBE_INDEX + 1])
         schedule = SnapshotSchedule(interval=snapshot_seconds)
-    live = LiveMetrics(
-        collector, stop_requested, (x_test, y_test_numpy), steps_per_epoch, probe, schedule
-    )
+    live = LiveMetrics(collector, stop_requested, validation, steps_per_epoch, probe, schedule)
     dataset = training_dataset(x_train, y_train, config.batch_size, config.seed, config.augment)
     model.fit(
         dataset,
@@ -350,8 +368,9 @@ def fit(
         shuffle=False,  # the dataset reshuffles itself every epoch
         callbacks=[live, *extra_callbacks],
     )
-    # The last epoch's validation pass already evaluated these exact weights on the test set.
-    probabilities = live.last_probabilities
+    # The last epoch's validation pass already evaluated these exact weights on the test set
+    # (unless it validated on held-out training images).
+    probabilities = None if config.holdout else live.last_probabilities
     if config.precision != "float32":
         # Hand over a float32 model with the trained weights (it predicts on the canvas and saves
         # like any other, fast on CPUs without bfloat16 too), and test that model.
