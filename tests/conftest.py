@@ -64,7 +64,8 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if config.stash.get(_SAMPLE_FOLDER, None) is None:
         return
-    skip = pytest.mark.skip(reason="needs the full MNIST (60,000 training images); see README")
+    reason = "needs the full MNIST (60,000 training, 10,000 test images); see README"
+    skip = pytest.mark.skip(reason=reason)
     for item in items:
         if "full_mnist" in item.keywords:
             item.add_marker(skip)
