@@ -13,7 +13,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import comparison
+from cnnviz import comparison, data
 from cnnviz.training import EpochRecord
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -60,7 +60,9 @@ def test_the_two_shipped_models_compare_by_default(app):
 
 def test_a_run_of_this_session_compares_with_a_shipped_model(app):
     rng = np.random.default_rng(0)
-    probabilities = rng.dirichlet(np.ones(10), size=10_000).astype(np.float32)
+    # One row per test digit the page reads: 10,000, or 1,000 with the tests' MNIST sample.
+    test_digits = len(data.load_mnist(allow_download=False).y_test)
+    probabilities = rng.dirichlet(np.ones(10), size=test_digits).astype(np.float32)
     epochs = (EpochRecord(1, 0.5, 0.85, 0.3, 0.9, 12.0), EpochRecord(2, 0.3, 0.9, 0.25, 0.92, 10.0))
     run = comparison.RunSummary("LeNet-5 (seed), relu", 82_826, epochs, 6_000, 0.92, probabilities)
     app.session_state["finished_runs"] = {run.label: (1, run)}
