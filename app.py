@@ -31,6 +31,9 @@ navigation = st.navigation(
 )
 # The page every part of class mode names: the script's stem ("pooling"), as the store keeps it.
 current_page = page_name(next(p.path for p in PAGES if p.title == navigation.title))
+# The teacher's page and settings, for the class to follow: before the page runs (the click
+# that started this run is already in the session), and after it (a page's first visit).
+publish_for_class(current_page)
 class_panel(current_page)  # a following student may be taken to the teacher's page here
 navigation.run()
-publish_for_class(current_page)  # the teacher's page and settings, for the class to follow
+publish_for_class(current_page)

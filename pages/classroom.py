@@ -464,7 +464,7 @@ def student_round(state: ClassState) -> None:
         return_image_data=True,
         key=f"class_canvas_{st.session_state.class_canvas_version}",
     )
-    label = st.selectbox("The digit I drew", range(10), index=None, key="class_label")
+    label = st.radio("The digit I drew", range(10), index=None, horizontal=True, key="class_label")
     if st.button("Send my drawing", type="primary", key="class_send"):
         send_drawing(state, student_id, result.image_data, label)
     mine = store.drawings(state.code, round_id=state.current_round, student_id=student_id)
