@@ -115,8 +115,8 @@ def dense_parameter_formula(inputs: int, units: int) -> str:
 
 
 def receptive_field_text(field: ReceptiveField) -> str:
-    """One unit's field in input pixels, e.g. "5×5"; for a resized input also in pixels of the
-    model's own input, and a note when it is larger than the whole image.
+    """One unit's field in input pixels, e.g. "5×5"; for a resized input (AlexNet's 64 × 64)
+    also in pixels of the model's own 28 × 28 digit, and a note when it is wider than the image.
 
     Examples
     --------
@@ -124,7 +124,7 @@ def receptive_field_text(field: ReceptiveField) -> str:
     >>> field = ReceptiveField("conv3", "Conv2D", "convolution", (2, 2), (99, 99), (16, 16),
     ...                        (-32, -32), (64, 64), (28, 28))
     >>> receptive_field_text(field)
-    '99×99 of the 64×64 resize (≈ 43×43 of the 28×28 digit), larger than the image'
+    '99×99 (≈ 43×43 of the digit), wider than the image'
     """
     text = _size_text(field.size)
     if field.resized:
@@ -133,12 +133,9 @@ def receptive_field_text(field: ReceptiveField) -> str:
             round(field.size[0] * source_rows / rows),
             round(field.size[1] * source_cols / cols),
         )
-        text += (
-            f" of the {_size_text(field.input_shape)} resize (≈ {_size_text(scaled)} of the "
-            f"{_size_text(field.model_input_shape)} digit)"
-        )
+        text += f" (≈ {_size_text(scaled)} of the digit)"
     if field.larger_than_input:
-        text += ", larger than the image"
+        text += ", wider than the image"
     return text
 
 

@@ -66,9 +66,10 @@ shows beside the ~1,000 correct answers on the diagonal: read the numbers, not t
 
 LAYER_TABLE_LEGEND = """
 Output size: the formula of the pooling page with this layer's numbers (per side: the maps are
-square). Receptive field: how many input pixels one unit of the layer sees. Parameters: a
-weight for every kernel cell and input channel plus one bias, per filter (per unit for a dense
-layer); pooling, flattening and dropout have none.
+square). Receptive field: how many input pixels one unit of the layer sees (for AlexNet, pixels
+of the 64 × 64 image its first convolution reads, and ≈ the same in the 28 × 28 digit).
+Parameters: a weight for every kernel cell and input channel plus one bias, per filter (per
+unit for a dense layer); pooling, flattening and dropout have none.
 """
 
 LENET_OVERVIEW = """

@@ -590,10 +590,10 @@ with train_tab:
 with lenet_tab:
     st.markdown(lesson.LENET_OVERVIEW)
     st.subheader(lesson.PADDING_LESSON_TITLE)
-    for column, model_key in zip(st.columns(2), ("lenet", "lenet_original"), strict=True):
-        with column:
-            st.markdown(f"**{models.MODEL_LABELS[model_key]}**")
-            show_layer_table(model_key)
+    # One under the other: the tables are too wide for two columns.
+    for model_key in ("lenet", "lenet_original"):
+        st.markdown(f"**{models.MODEL_LABELS[model_key]}**")
+        show_layer_table(model_key)
     st.markdown(lesson.PADDING_LESSON)
     st.markdown(lesson.LENET_PAPER)
 

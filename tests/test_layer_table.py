@@ -142,10 +142,6 @@ def test_receptive_fields_are_the_hand_computed_ones():
     assert lenet["flatten"].receptive_field == layer_table.NOT_APPLICABLE
     alexnet = {row.name: row for row in layer_table.layer_rows(models.alexnet_mnist())}
     # conv1 11; pool1 11 + 2·4 = 19; conv2 19 + 4·8 = 51; pool2 51 + 2·8 = 67; conv3 67 + 2·16.
-    assert (
-        alexnet["conv1"].receptive_field == "11×11 of the 64×64 resize (≈ 5×5 of the 28×28 digit)"
-    )
-    assert alexnet["conv3"].receptive_field == (
-        "99×99 of the 64×64 resize (≈ 43×43 of the 28×28 digit), larger than the image"
-    )
+    assert alexnet["conv1"].receptive_field == "11×11 (≈ 5×5 of the digit)"  # 11·28/64 = 4.8
+    assert alexnet["conv3"].receptive_field == "99×99 (≈ 43×43 of the digit), wider than the image"
     assert alexnet["pool2"].receptive_field.startswith("67×67")
