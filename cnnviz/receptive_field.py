@@ -48,6 +48,7 @@ __all__ = [
     "input_region",
     "layer_specs",
     "receptive_fields",
+    "region_sentence",
     "resized_box_to_source",
 ]
 
@@ -501,3 +502,43 @@ def input_region(
         )
     field = fields[layer_name]
     return field.region(row, col) if resized else field.model_input_region(row, col)
+
+
+def region_sentence(field: ReceptiveField, row: int, col: int, source_shape: Sequence[int]) -> str:
+    """What unit ``(row, col)`` sees, in words that hold for these numbers.
+
+    ``source_shape`` is the digit the student drew (28 × 28); the field's own image
+    (``field.input_shape``) is the network's input, resized from it when the shapes differ.
+
+    Examples
+    --------
+    >>> c1 = fields_from_specs((32, 32), [LayerSpec("C1", "convolution", kernel=(5, 5))])[0]
+    >>> region_sentence(c1, 0, 0, (32, 32)).endswith("5 × 5 pixels, its whole 5 × 5 field.")
+    True
+    """
+    top, left, bottom, right = field.region(row, col)
+    rows, cols = field.input_shape
+    seen = (bottom - top, right - left)
+    text = (
+        f"Unit ({row}, {col}) of {field.layer} sees rows {top}–{bottom - 1} and columns "
+        f"{left}–{right - 1} of the {rows} × {cols} input: {seen[0]} × {seen[1]} pixels"
+    )
+    size = f"{field.size[0]} × {field.size[1]}"
+    if seen == field.size:
+        text += f", its whole {size} field."
+    else:
+        text += (
+            f" of its {size} field; the rest lies on padding or past the last pixel the layers "
+            "below read."
+        )
+    source = (int(source_shape[0]), int(source_shape[1]))
+    if source != field.input_shape:
+        d_top, d_left, d_bottom, d_right = resized_box_to_source(
+            (top, left, bottom, right), field.input_shape, source
+        )
+        text += (
+            f" Your {source[0]} × {source[1]} digit is resized to {rows} × {cols} "
+            f"first, so on your digit that is rows {d_top}–{d_bottom - 1} and columns "
+            f"{d_left}–{d_right - 1} ({d_bottom - d_top} × {d_right - d_left} pixels)."
+        )
+    return text

@@ -15,6 +15,9 @@ from cnnviz import charts, convolution, images, ops
 from cnnviz.charts import convolution as conv_charts
 from cnnviz.data import MnistNotFoundError, how_to_get_mnist
 from cnnviz.site import keep_settings
+from pages import through_the_router
+
+through_the_router()  # a deep link on a fresh server ran this page past app.py
 
 GRID = "Grid of numbers (edit it in the step-through)"
 DEFAULT_SAMPLE = "Photo: camera man"  # 512 × 512: the size the rerun budget is measured on

@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from cnnviz import charts, draw_lesson, inference, preprocess, transforms
+from cnnviz import charts, draw_lesson, inference, preprocess, receptive_field, transforms
 from cnnviz.charts import draw as draw_charts
 from cnnviz.site import SESSION_MODELS_KEY, keep_settings
 from pages import through_the_router
@@ -15,7 +15,15 @@ from pages import through_the_router
 through_the_router()  # a deep link on a fresh server ran this page past app.py
 
 CANVAS_SIZE = 280
-KEPT_SETTINGS = ("draw_ink", "draw_pen_width", "draw_model", "draw_naive")
+KEPT_SETTINGS = (
+    "draw_ink",
+    "draw_pen_width",
+    "draw_model",
+    "draw_naive",
+    "draw_rf_layer",
+    "draw_rf_row",
+    "draw_rf_col",
+)
 INKS = {"White on black": ("#FFFFFF", "#000000"), "Black on white": ("#000000", "#FFFFFF")}
 MAX_COMPARED = len(draw_charts.SWEEP_COLORS)  # models side by side (the sweep has a colour each)
 SWEEP_LABELS = {"shift_x": "Shift left–right", "shift_y": "Shift up–down", "rotation": "Rotation"}
@@ -201,6 +209,66 @@ def layer_views(reading: Reading) -> None:
     )
 
 
+def receptive_field_view(reading: Reading) -> None:
+    """Pick a unit of a layer and see which part of the drawing it sees."""
+    st.subheader("What one unit sees: its receptive field")
+    st.markdown(
+        "Each cell of a layer's map is one **unit**: a number computed from a small window of "
+        "the layer below, which came from a window of the layer below that, and so on back to "
+        "the pixels. The pixels a unit can see are its **receptive field**; it grows with "
+        "every convolution and pooling. Pick a layer and a unit:"
+    )
+    try:
+        fields = {field.layer: field for field in receptive_field.receptive_fields(reading.model)}
+    except ValueError as error:  # a session-trained model of another shape
+        st.info(f"Receptive fields are not available for this model: {error}")
+        return
+    state = st.session_state
+    if state.get("draw_rf_layer") not in fields:
+        state["draw_rf_layer"] = next(iter(fields))
+    columns = st.columns(3)
+    field = fields[columns[0].selectbox("Layer", list(fields), key="draw_rf_layer")]
+    rows, cols = field.output_shape
+    for key, limit in (("draw_rf_row", rows), ("draw_rf_col", cols)):
+        if state.get(key, 0) >= limit:
+            state[key] = limit // 2
+    row = (
+        columns[1].slider("Unit's row", 0, rows - 1, rows // 2, key="draw_rf_row")
+        if rows > 1
+        else 0
+    )
+    col = (
+        columns[2].slider("Unit's column", 0, cols - 1, cols // 2, key="draw_rf_col")
+        if cols > 1
+        else 0
+    )
+    digit = reading.steps.centred
+    network_input = draw_lesson.first_layer_input(
+        reading.model, inference.model_input(reading.model, digit)
+    )
+    region = field.region(row, col)
+    digit_region = (
+        receptive_field.resized_box_to_source(region, field.input_shape, digit.shape)
+        if field.input_shape != digit.shape
+        else region
+    )
+    input_title = f"The network's input, {field.input_shape[0]} × {field.input_shape[1]}"
+    st.plotly_chart(
+        draw_charts.receptive_field_view(
+            {input_title: network_input, "Your digit, 28 × 28": digit},
+            {input_title: region, "Your digit, 28 × 28": digit_region},
+        ),
+        key="draw_receptive_field",
+    )
+    st.markdown(receptive_field.region_sentence(field, row, col, digit.shape))
+    st.caption(
+        f"Every unit of {field.layer} has a {field.size[0]} × {field.size[1]} field, and "
+        f"neighbouring units' fields start {field.jump[0]} pixels apart (the product of the "
+        "strides below). Pixels near the field's edge reach the unit through fewer paths than "
+        "those in its middle."
+    )
+
+
 def distortion_controls() -> transforms.Distortion:
     """The sliders that move, turn, resize and thicken the recipe digit."""
     shift_column, turn_column = st.columns(2)
@@ -307,3 +375,4 @@ if reading is not None:
     compared = dict(list(choices.items())[:MAX_COMPARED])
     break_the_model(compared, reading.steps.centred, reading.digit)
     layer_views(reading)
+    receptive_field_view(reading)

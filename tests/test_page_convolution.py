@@ -34,7 +34,8 @@ def chart_titles(app: AppTest) -> list[str]:
         title = layout.get("title", {})
         titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
         titles += [annotation.get("text", "") for annotation in layout.get("annotations", [])]
-    return titles
+    # Long titles wrap onto a second line for phones (cnnviz.charts.base): read them as one.
+    return [title.replace("<br>", " ") for title in titles]
 
 
 def texts(app: AppTest) -> list[str]:

@@ -19,11 +19,14 @@ from cnnviz.charts.base import (
     PURPLE,
     RED,
     SIGNED_COLORSCALE,
+    cell_box,
+    image_row,
     title_below_toolbar,
 )
 
 PROBABILITY_COLOR = "#9fb7d3"  # pale blue: the classes the model did not pick
 PREDICTION_COLOR = BLUE  # the predicted class
+FIELD_LINE = {"color": RED, "width": 3}  # the part of the input one unit sees
 MOSAIC_GAP = 1  # empty pixels between the maps of a mosaic
 MOSAIC_COLUMNS = 16  # maps per row in a mosaic at most
 SWEEP_COLORS = (BLUE, GREEN, PURPLE, BROWN)  # one per model, in the order given
@@ -307,4 +310,33 @@ def sweep_chart(
     )
     figure.update_xaxes(title_text=SWEEP_AXIS_TITLES[axis])
     figure.update_yaxes(range=[0, 1.02], tickformat=".0%")
+    return figure
+
+
+def receptive_field_view(
+    images: dict[str, np.ndarray],
+    regions: dict[str, tuple[int, int, int, int]],
+    *,
+    height: int = 300,
+) -> go.Figure:
+    """Images side by side (the network's input, the digit), each with one unit's region outlined.
+
+    Parameters
+    ----------
+    images : mapping of str to ndarray (H, W)
+        Title → image, left to right, values in [0, 1].
+    regions : mapping of str to (top, left, bottom, right)
+        The same titles → the box to outline (bottom and right exclusive).
+    """
+    if set(regions) != set(images):
+        raise ValueError("Every image needs its region, and every region its image.")
+    figure = image_row(images, zmin=0, zmax=1, height=height)
+    for index, name in enumerate(images, start=1):
+        suffix = "" if index == 1 else str(index)
+        top, left, bottom, right = regions[name]
+        figure.add_shape(
+            cell_box(
+                (top, bottom), (left, right), axes=(f"x{suffix}", f"y{suffix}"), line=FIELD_LINE
+            )
+        )
     return figure

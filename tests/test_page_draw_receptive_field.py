@@ -1,0 +1,90 @@
+"""The draw page's receptive-field section (AppTest): pick a layer and a unit, read what it sees.
+
+No JavaScript runs here, so the canvas component is replaced by one that returns a drawn "1".
+"""
+
+import json
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from cnnviz import inference, receptive_field
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+APP = str(PROJECT_ROOT / "app.py")
+
+
+@pytest.fixture
+def drawn_page(monkeypatch) -> AppTest:
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[..., 3] = 255
+    canvas[50:230, 130:150, :3] = 255  # a white "1" on black
+    fake = SimpleNamespace(st_canvas=lambda **kwargs: SimpleNamespace(image_data=canvas))
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", fake)
+    st.cache_resource.clear()
+    app = AppTest.from_file(APP, default_timeout=90)
+    app.run()
+    app.switch_page("pages/draw.py").run()
+    assert not app.exception, app.exception
+    yield app
+    st.cache_resource.clear()
+
+
+def outlined_boxes(app: AppTest) -> list[tuple[float, ...]]:
+    """The red rectangles of the receptive-field chart, as (x0, y0, x1, y1)."""
+    for chart in app.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        titles = [note.get("text", "") for note in spec["layout"].get("annotations", [])]
+        if any(title.startswith("Your digit, 28 × 28") for title in titles):
+            return [
+                (shape["x0"], shape["y0"], shape["x1"], shape["y1"])
+                for shape in spec["layout"]["shapes"]
+                if shape["line"].get("color") == "#d62728"
+            ]
+    raise AssertionError("no receptive-field chart on the page")
+
+
+def test_a_unit_of_lenet_shows_its_region_and_sentence(drawn_page):
+    app = drawn_page
+    lenet = inference.load_registry()["lenet"].model
+    fields = {field.layer: field for field in receptive_field.receptive_fields(lenet)}
+    assert app.selectbox(key="draw_rf_layer").options == list(fields)
+    app.selectbox(key="draw_rf_layer").set_value("S4").run()
+    app.slider(key="draw_rf_row").set_value(3).run()
+    app.slider(key="draw_rf_col").set_value(2).run()
+    assert not app.exception, app.exception
+    sentence = receptive_field.region_sentence(fields["S4"], 3, 2, (28, 28))
+    assert sentence in [text.value for text in app.markdown]
+    top, left, bottom, right = fields["S4"].region(3, 2)  # (10, 6, 26, 22) in the 32 × 32 input
+    d_top, d_left, d_bottom, d_right = receptive_field.resized_box_to_source(
+        (top, left, bottom, right), (32, 32), (28, 28)
+    )
+    assert outlined_boxes(app) == [
+        (left - 0.5, top - 0.5, right - 0.5, bottom - 0.5),
+        (d_left - 0.5, d_top - 0.5, d_right - 0.5, d_bottom - 0.5),
+    ]
+
+
+def test_alexnet_fields_are_in_its_64_by_64_input_and_mapped_to_the_digit(drawn_page):
+    app = drawn_page
+    alexnet_label = next(
+        label for label in app.selectbox(key="draw_model").options if "AlexNet" in label
+    )
+    app.selectbox(key="draw_model").set_value(alexnet_label).run()
+    assert app.selectbox(key="draw_rf_layer").options[0] == "conv1"
+    app.selectbox(key="draw_rf_layer").set_value("conv2").run()
+    app.slider(key="draw_rf_row").set_value(5).run()
+    app.slider(key="draw_rf_col").set_value(5).run()
+    assert not app.exception, app.exception
+    sentence = next(
+        text.value for text in app.markdown if text.value.startswith("Unit (5, 5) of conv2")
+    )
+    # 64 × 64 rows 24–58 (the last row any layer below reads), on the digit rows 10–26.
+    assert "rows 24–58 and columns 24–58 of the 64 × 64 input" in sentence
+    assert "of its 51 × 51 field" in sentence
+    assert "digit is resized to 64 × 64 first, so on your digit that is rows 10–26" in sentence
