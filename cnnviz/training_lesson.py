@@ -113,6 +113,9 @@ has no regulariser such as dropout. Scaling it up had to wait for ReLU, dropout,
 GPUs — which is AlexNet's story.
 """
 
+# LeCun et al. (1998), Fig. 9 and Section III.C: LeNet-5's MNIST test error rates.
+PAPER_LENET5_ERROR = 0.0095
+PAPER_LENET5_DISTORTED_ERROR = 0.008
 # LeNet-5's C3 in the paper (Table I): how many of S2's six maps each of its 16 maps reads.
 PAPER_C3_INPUTS = (3,) * 6 + (4,) * 9 + (6,)
 
@@ -157,7 +160,8 @@ hand. The "original" you can train here is that **1998 layout in its modern form
 (−{coefficients}) and a trained softmax layer instead of the RBF units (+{softmax:,}), so
 {total:,} + {full_c3 - paper["C3"]:,} − {coefficients} + {softmax:,} = {modern:,}.
 
-On MNIST the paper reports **0.95%** test errors (99.05% accuracy), and **0.8%** when the
+On MNIST the paper reports **{PAPER_LENET5_ERROR:.2%}** test errors
+({1 - PAPER_LENET5_ERROR:.2%} accuracy), and **{PAPER_LENET5_DISTORTED_ERROR:.1%}** when the
 training set was enlarged with artificially distorted digits: augmentation is as old as
 LeNet-5. Compare your runs with those numbers (the shipped LeNet-5, trained with shifts,
 rotations and zooms, makes 1.25% errors).
@@ -451,4 +455,23 @@ def alexnet_padding_lesson(model: Any) -> str:
             if field.larger_than_input
             else "."
         )
+    )
+
+
+def paper_comparison(model_key: str, test_accuracy: float) -> str:
+    """The paper's result beside a run's, for the LeNet-5 models ("" for the others).
+
+    Examples
+    --------
+    >>> paper_comparison("lenet", 0.9875)
+    'Test error 1.25%; LeNet-5 in the 1998 paper: 0.95%, and 0.8% trained on distorted digits.'
+    >>> paper_comparison("alexnet", 0.98)
+    ''
+    """
+    if not model_key.startswith("lenet"):
+        return ""
+    return (
+        f"Test error {1 - test_accuracy:.2%}; LeNet-5 in the 1998 paper: "
+        f"{PAPER_LENET5_ERROR:.2%}, and {PAPER_LENET5_DISTORTED_ERROR:.1%} trained on "
+        "distorted digits."
     )

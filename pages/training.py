@@ -299,7 +299,10 @@ def results(model_key: str, job, mnist) -> None:
     accuracy.metric("Test accuracy", f"{result.test_accuracy:.2%}")
     mean_epoch = sum(result.seconds_per_epoch) / max(len(result.seconds_per_epoch), 1)
     epoch_time.metric("Time per epoch", lesson.format_duration(mean_epoch))
-    st.caption(f"Test loss {result.test_loss:.4f} on {len(mnist.y_test):,} test digits.")
+    st.caption(
+        f"Test loss {result.test_loss:.4f} on {len(mnist.y_test):,} test digits. "
+        + lesson.paper_comparison(model_key, result.test_accuracy)
+    )
     st.plotly_chart(
         training_charts.confusion_matrix(result.confusion), key=f"confusion_{model_key}"
     )
@@ -383,6 +386,7 @@ def replay(model_key: str) -> None:
         st.warning(f"Its history file could not be read ({type(error).__name__}: {error}).")
         return
     st.metric("Test accuracy of the shipped model", accuracy)
+    st.caption(lesson.paper_comparison(model_key, history["test_accuracy"]))
     st.plotly_chart(batch_figure, key=f"replay_batch_{model_key}")
     st.plotly_chart(epoch_figure, key=f"replay_epoch_{model_key}")
     st.caption(f"Trained with `{history.get('command', 'python -m cnnviz.train')}`")
