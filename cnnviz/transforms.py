@@ -361,6 +361,19 @@ class Sweep:
     digit: int
     probabilities: dict[str, np.ndarray]
 
+    def at(self, value: float) -> dict[str, np.ndarray]:
+        """Every model's ten probabilities at one of the settings visited: name → (10,).
+
+        Raises
+        ------
+        ValueError
+            If ``value`` is not one of :attr:`values`.
+        """
+        matches = np.flatnonzero(np.isclose(self.values, value))
+        if not len(matches):
+            raise ValueError(f"The sweep did not visit {value:g}; it visited {self.values}.")
+        return {name: rows[matches[0]] for name, rows in self.probabilities.items()}
+
     def of_digit(self, name: str) -> np.ndarray:
         """Model ``name``'s probability of :attr:`digit` at each setting: (S,)."""
         return self.probabilities[name][:, self.digit]

@@ -1,5 +1,6 @@
 """Draw a digit: the trained network reads it, and every step on the way is on screen."""
 
+import dataclasses
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -26,6 +27,7 @@ KEPT_SETTINGS = (
 )
 INKS = {"White on black": ("#FFFFFF", "#000000"), "Black on white": ("#000000", "#FFFFFF")}
 MAX_COMPARED = len(draw_charts.SWEEP_COLORS)  # models side by side (the sweep has a colour each)
+SWEEP_CACHE_KEY = "break_last_sweep"  # (settings, Sweep): this session's last sweep
 SWEEP_LABELS = {"shift_x": "Shift left–right", "shift_y": "Shift up–down", "rotation": "Rotation"}
 
 
@@ -280,7 +282,7 @@ def distortion_controls() -> transforms.Distortion:
         -transforms.MAX_ROTATION,
         transforms.MAX_ROTATION,
         0.0,
-        step=1.0,
+        step=transforms.SWEEP_AXES["rotation"],  # every setting is a point of the sweep
         key="break_rotation",
     )
     scale = turn_column.slider(
@@ -297,6 +299,28 @@ def distortion_controls() -> transforms.Distortion:
     return transforms.Distortion(shift_x, shift_y, rotation, scale, thickness)
 
 
+def cached_sweep(
+    compared: dict, recipe_digit: np.ndarray, digit: int, axis: str, distortion
+) -> transforms.Sweep:
+    """The sweep for these settings, reused while only the swept slider itself moves.
+
+    Moving the swept setting changes no point of the sweep, only where the slider stands on it,
+    so such a move costs no model call; this session's last sweep is kept for that.
+    """
+    base = dataclasses.replace(distortion, **{axis: transforms.Distortion().as_dict()[axis]})
+    key = (recipe_digit.tobytes(), digit, axis, base, tuple(compared))
+    kept = st.session_state.get(SWEEP_CACHE_KEY)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    predictors = {
+        label: (lambda images, model=model: inference.predict_digits(model, images))
+        for label, model in compared.items()
+    }
+    result = transforms.sweep(predictors, recipe_digit, digit, axis, base)
+    st.session_state[SWEEP_CACHE_KEY] = (key, result)
+    return result
+
+
 @st.fragment
 def break_the_model(compared: dict, recipe_digit: np.ndarray, drawn_guess: int) -> None:
     """Both models side by side on the changed digit, and where each breaks over a whole range.
@@ -310,29 +334,6 @@ def break_the_model(compared: dict, recipe_digit: np.ndarray, drawn_guess: int) 
         "its answer. All sliders at 0 show how the models read your drawing as it is."
     )
     distortion = distortion_controls()
-    changed = transforms.apply(recipe_digit, distortion)
-    predictors = {
-        label: (lambda images, model=model: inference.predict_digits(model, images))
-        for label, model in compared.items()
-    }
-    probabilities = {
-        label: predict(changed[np.newaxis])[0] for label, predict in predictors.items()
-    }
-    picture, *model_columns = st.columns([1] + [1] * len(compared))
-    with picture:
-        st.plotly_chart(
-            charts.image_row({"What the models read": changed}, zmin=0, zmax=1, height=240),
-            key="break_changed",
-        )
-    for column, (label, values) in zip(model_columns, probabilities.items(), strict=True):
-        digit = int(values.argmax())
-        with column:
-            st.metric(label, digit)
-            st.caption(draw_lesson.probability_caption(values))
-            st.plotly_chart(
-                draw_charts.probability_bars(values, height=220),
-                key=f"break_bars_{label}",
-            )
     sweep_column, digit_column = st.columns([2, 1])
     axis = sweep_column.radio(
         "Sweep over the whole range of",
@@ -345,7 +346,24 @@ def break_the_model(compared: dict, recipe_digit: np.ndarray, drawn_guess: int) 
     digit = digit_column.selectbox(
         "The digit you drew", range(10), index=drawn_guess, key=f"break_digit_{drawn_guess}"
     )
-    result = transforms.sweep(predictors, recipe_digit, digit, axis, distortion)
+    result = cached_sweep(compared, recipe_digit, digit, axis, distortion)
+    # The sliders' setting is one point of the sweep: the models read it in the same call.
+    probabilities = result.at(distortion.as_dict()[axis])
+    picture, *model_columns = st.columns([1] + [1] * len(compared))
+    picture.image(
+        transforms.apply(recipe_digit, distortion),
+        caption="What the models read (28 × 28)",
+        width=168,
+        clamp=True,
+    )
+    for column, (label, values) in zip(model_columns, probabilities.items(), strict=True):
+        answer = int(values.argmax())
+        column.metric(label, answer)
+        column.caption(draw_lesson.probability_caption(values))
+    st.plotly_chart(
+        draw_charts.compared_probability_bars(probabilities, height=260),
+        key="break_bars",
+    )
     st.plotly_chart(
         draw_charts.sweep_chart(
             result.values,
