@@ -70,8 +70,9 @@ PRESETS: dict[str, KernelPreset] = {
     "Identity": KernelPreset(
         _identity,
         KERNEL_SIDES,
-        "One weight of 1 in the middle, 0 elsewhere: each output cell copies the pixel under the "
-        "middle weight, so the output is the input (cut or padded at the border).",
+        "One weight of 1, the rest 0: each output cell is a copy of the single pixel under "
+        "that weight, so the output shows the input itself (cut at the border or framed by "
+        "zeros, depending on the padding; with a stride, only every s-th pixel).",
     ),
     "Box blur": KernelPreset(
         _box_blur,
@@ -209,6 +210,8 @@ def size_sentence(
         ),
         "full": "full padding counts every position where the kernel touches the image",
     }[padding]
+    if stride > 1 and padding != "same":
+        why += f", and stride {stride} keeps one window in {stride} along each axis"
     if (out_rows, out_cols) == (rows, cols):
         return f"The output ({out_text}) has the same size as the input: {why}."
     if out_rows <= rows and out_cols <= cols:
