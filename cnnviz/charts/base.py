@@ -325,10 +325,22 @@ def heatmap(
         height=height,
         shapes=[image_frame(*image.shape)],
     )
+    image_axes(figure)
+    return figure
+
+
+def image_axes(figure: go.Figure, *, visible: bool = True) -> go.Figure:
+    """Give ``figure``'s one pair of axes the image convention: row 0 at the top, square cells,
+    the image right under its title (spare height goes below it); ``visible=False`` hides the
+    ticks (mosaics, whose coordinates mean nothing)."""
+    figure.update_xaxes(visible=visible, constrain="domain")
     figure.update_yaxes(
-        autorange="reversed", scaleanchor="x", constrain="domain", constraintoward="top"
+        visible=visible,
+        autorange="reversed",
+        scaleanchor="x",
+        constrain="domain",
+        constraintoward="top",
     )
-    figure.update_xaxes(constrain="domain")
     return figure
 
 

@@ -20,6 +20,7 @@ from cnnviz.charts.base import (
     RED,
     SIGNED_COLORSCALE,
     cell_box,
+    image_axes,
     image_row,
     title_below_toolbar,
 )
@@ -171,15 +172,7 @@ def _mosaic_figure(
     figure.update_layout(
         **title_below_toolbar(title), height=int(min(700, max(140, 60 + 620 * aspect)))
     )
-    figure.update_xaxes(visible=False, constrain="domain")
-    figure.update_yaxes(
-        visible=False,
-        autorange="reversed",
-        scaleanchor="x",
-        constrain="domain",
-        constraintoward="top",
-    )
-    return figure
+    return image_axes(figure, visible=False)
 
 
 def feature_map_range(maps: np.ndarray) -> tuple[float, float]:

@@ -16,6 +16,7 @@ from cnnviz.charts.base import (
     IMAGE_COLORSCALE,
     ORANGE,
     RED,
+    image_axes,
     title_below_toolbar,
 )
 
@@ -227,15 +228,7 @@ def _captioned_mosaic(
     digits = np.asarray(images)
     figure = go.Figure()
     figure.update_layout(title=title, margin={**CHART_MARGIN, "t": 40 if title else 10})
-    figure.update_xaxes(visible=False)
-    # Square pixels; spare height goes below the mosaic, not above it.
-    figure.update_yaxes(
-        visible=False,
-        autorange="reversed",
-        scaleanchor="x",
-        constrain="domain",
-        constraintoward="top",
-    )
+    image_axes(figure, visible=False)
     if len(digits) == 0:
         figure.add_annotation(text=empty_text, showarrow=False)
         figure.update_layout(height=120)
