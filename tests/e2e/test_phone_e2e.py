@@ -119,7 +119,7 @@ def test_draw_titles_are_clear_and_the_prediction_is_right_under_the_canvas(phon
 
     rerun_after(phone, draw_a_one)
     metric = phone.locator(PREDICTION)
-    expect(metric).to_be_visible()
+    expect(metric).to_be_visible(timeout=30_000)  # the first stroke loads the model
     wait_for_rendered(phone)
     check_titles(phone.evaluate(CHART_BOXES_JS))
     canvas_box, metric_box = surface.bounding_box(), metric.bounding_box()
