@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from cnnviz.data import MnistNotFoundError, load_mnist
-    from cnnviz.training import TrainingJob, history_path, save_without_optimizer
+    from cnnviz.training import TrainingJob, history_path
 
     try:
         mnist = load_mnist()
@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     print(f"Training {MODEL_LABELS[args.model]} for {config.resolved_epochs} epoch(s) …")
-    job = TrainingJob(config, mnist).start()
+    # In this process: a command line has no other clicks to keep responsive.
+    job = TrainingJob(config, mnist, in_process=True).start()
     shown_epochs = 0
     try:
         while not job.wait(REFRESH_SECONDS):
@@ -162,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{seconds:.1f}" for seconds in result.seconds_per_epoch)
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    save_without_optimizer(result.model, out)
+    out.write_bytes(result.model_bytes())
     history = job.history()
     history["command"] = "python -m cnnviz.train " + shlex.join(
         sys.argv[1:] if argv is None else argv

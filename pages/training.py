@@ -1,9 +1,9 @@
 """Live training: LeNet-5 and AlexNet learn MNIST while the class watches (Topics 2 and 3).
 
-Training runs in a background thread owned by a ``TrainingJob`` kept in ``st.session_state``;
-this script only reads snapshots, so clicks and page switches never interrupt it. When the
-session ends (its tab closed, then ``server.disconnectedSessionTTL``), Streamlit releases the
-session's resources and its jobs are stopped.
+Training runs in a worker process looked after by a ``TrainingJob`` kept in
+``st.session_state``; this script only reads snapshots, so clicks and page switches never
+interrupt it. When the session ends (its tab closed, then ``server.disconnectedSessionTTL``),
+Streamlit releases the session's resources, and its jobs (and their workers) are stopped.
 """
 
 from __future__ import annotations
@@ -47,7 +47,9 @@ MAX_FINISHED_RUNS = 4  # each keeps its 10,000 × 10 test probabilities (400 KB)
 
 @st.cache_resource(show_spinner="Loading MNIST…")
 def load_dataset():
-    return load_mnist(allow_download=False)  # fails fast with instructions; shared, read-only
+    mnist = load_mnist(allow_download=False)  # fails fast with instructions; shared, read-only
+    training.prewarm_worker()  # a training may come: have a worker import TensorFlow meanwhile
+    return mnist
 
 
 def mnist_missing(error: MnistNotFoundError) -> None:

@@ -7,6 +7,7 @@ of it as make the same number of batches).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -22,6 +23,7 @@ from streamlit.testing.v1 import AppTest
 from bench.support.mnist_sample import write_sample_npz
 from cnnviz import data, models, training
 from cnnviz.site import SESSION_MODELS_KEY
+from tests.training_faults import RaiseAtTrainBegin
 
 APP_TIMEOUT_S = 120  # the first run imports TensorFlow and builds three models for the tables
 JOB_TIMEOUT_S = 60
@@ -192,10 +194,11 @@ def test_both_models_run_one_after_the_other(started_jobs, monkeypatch):
 
 
 def test_a_failing_job_shows_its_error_and_the_page_stays_usable(started_jobs, monkeypatch):
-    def broken_build_model(*args, **kwargs):
-        raise RuntimeError("the GPU melted")
-
-    monkeypatch.setattr("cnnviz.training.fitting.build_model", broken_build_model)
+    # The failure happens in the worker process, before the first batch, as a broken build would.
+    failing_job = functools.partial(
+        training.TrainingJob, extra_callbacks=[RaiseAtTrainBegin("the GPU melted")]
+    )
+    monkeypatch.setattr("cnnviz.training.TrainingJob", failing_job)
     app = open_training_page()
     start_job(app, started_jobs)
     assert jobs(app)["lenet"].wait(JOB_TIMEOUT_S)

@@ -1,4 +1,8 @@
-"""The training engine on small subsets (never full MNIST): live metrics, stop, faults, queue."""
+"""The training engine on small subsets (never full MNIST): live metrics, stop, faults, queue.
+
+The jobs with test callbacks (which hold events and closures) train in this process; the others
+in a worker process, as the page's do (tests/test_training_worker.py covers the worker itself).
+"""
 
 import gc
 import threading
@@ -88,6 +92,7 @@ def test_a_small_job_records_batches_epochs_and_a_result(mnist):
     # The last epoch's validation is the final test evaluation of the same weights.
     assert result.test_accuracy == pytest.approx(snapshot.epochs[-1].val_accuracy)
     # ... and agrees with keras' own evaluate (an independent loss and accuracy).
+    result.model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     reference = result.model.evaluate(
         to_model_input(mnist.x_test, (32, 32)), mnist.y_test, verbose=0, return_dict=True
     )
@@ -150,7 +155,9 @@ def test_stop_lands_at_the_next_live_point(mnist):
             job.request_stop()
 
     hook = Hook(stop_on_third_point)
-    job = TrainingJob(TrainingConfig(subset=SUBSET, epochs=3), mnist, extra_callbacks=[hook])
+    job = TrainingJob(
+        TrainingConfig(subset=SUBSET, epochs=3), mnist, extra_callbacks=[hook], in_process=True
+    )
     job.start()
     assert job.wait(JOB_TIMEOUT_S)
     snapshot = job.snapshot()
@@ -169,7 +176,10 @@ def test_an_exception_during_training_is_reported(mnist):
         raise RuntimeError("the projector caught fire")
 
     job = TrainingJob(
-        TrainingConfig(subset=SUBSET, epochs=1), mnist, extra_callbacks=[Hook(explode)]
+        TrainingConfig(subset=SUBSET, epochs=1),
+        mnist,
+        extra_callbacks=[Hook(explode)],
+        in_process=True,
     )
     job.start()
     assert job.wait(JOB_TIMEOUT_S)
@@ -185,7 +195,10 @@ def test_an_exception_during_training_is_reported(mnist):
 def test_second_job_waits_in_the_queue_then_runs(mnist, one_training_at_a_time):
     gate = threading.Event()
     first = TrainingJob(
-        TrainingConfig(subset=256, epochs=1), mnist, extra_callbacks=[Hook(gate=gate)]
+        TrainingConfig(subset=256, epochs=1),
+        mnist,
+        extra_callbacks=[Hook(gate=gate)],
+        in_process=True,
     ).start()
     second = TrainingJob(TrainingConfig(subset=256, epochs=1, seed=2), mnist).start()
     try:
@@ -204,7 +217,10 @@ def test_second_job_waits_in_the_queue_then_runs(mnist, one_training_at_a_time):
 def test_a_queued_job_can_be_stopped_before_it_starts(mnist, one_training_at_a_time):
     gate = threading.Event()
     first = TrainingJob(
-        TrainingConfig(subset=256, epochs=1), mnist, extra_callbacks=[Hook(gate=gate)]
+        TrainingConfig(subset=256, epochs=1),
+        mnist,
+        extra_callbacks=[Hook(gate=gate)],
+        in_process=True,
     ).start()
     second = TrainingJob(TrainingConfig(subset=256, epochs=1), mnist).start()
     try:
@@ -221,7 +237,9 @@ def test_a_queued_job_can_be_stopped_before_it_starts(mnist, one_training_at_a_t
 def test_dropping_the_job_stops_it_and_frees_the_model(mnist):
     gate = threading.Event()
     hook = Hook(gate=gate)
-    job = TrainingJob(TrainingConfig(subset=SUBSET, epochs=5), mnist, extra_callbacks=[hook])
+    job = TrainingJob(
+        TrainingConfig(subset=SUBSET, epochs=5), mnist, extra_callbacks=[hook], in_process=True
+    )
     job.start()
     assert wait_for(lambda callback=hook: callback.model_ref is not None)
     state_ref, thread = weakref.ref(job._state), job._thread

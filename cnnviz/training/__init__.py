@@ -6,6 +6,8 @@ The package is split along the line TensorFlow draws:
   history files (no TensorFlow);
 * :mod:`cnnviz.training.queue` — the server-wide limit on trainings at once (no TensorFlow);
 * :mod:`cnnviz.training.job` — :class:`TrainingJob`, what a page holds (no TensorFlow);
+* :mod:`cnnviz.training.worker` — the worker processes jobs train in (no TensorFlow on the
+  server's side);
 * :mod:`cnnviz.training.fitting` — datasets, the live-metrics callback, evaluation and the fit
   itself; it imports TensorFlow at its top and only a job that starts training imports it.
 
@@ -32,6 +34,7 @@ from cnnviz.training.records import (
     save_without_optimizer,
 )
 from cnnviz.training.snapshots import FilterSnapshot
+from cnnviz.training.worker import prewarm_worker
 
 __all__ = [
     "MAX_TRAININGS_ENV_VAR",
@@ -49,5 +52,6 @@ __all__ = [
     "history_path",
     "load_shipped_history",
     "max_concurrent_trainings",
+    "prewarm_worker",
     "save_without_optimizer",
 ]

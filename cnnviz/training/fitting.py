@@ -49,6 +49,7 @@ from cnnviz.training.records import (
     EpochStarted,
     TrainingPlan,
     TrainingResult,
+    keras_file_bytes,
 )
 from cnnviz.training.snapshots import (
     PROBE_INDEX,
@@ -388,7 +389,7 @@ def fit(
         )
     epochs = tuple(collector.epochs)
     return TrainingResult(
-        model=model,
+        model_file=keras_file_bytes(model),
         test_accuracy=test_accuracy,
         test_loss=test_loss,
         confusion=confusion_counts(y_test_numpy, np.argmax(probabilities, axis=1)),

@@ -1,19 +1,22 @@
 """The training job a page holds: one run in the background, watched through snapshots.
 
 Streamlit reruns its script on every click, which would kill a ``fit`` running inside it, so a
-:class:`TrainingJob` trains in a plain daemon thread that makes no Streamlit calls. The fitting
-code reports its live stream of records, which the job folds into its state under a lock; the
-page copies that state with :meth:`TrainingJob.snapshot` and redraws.
-:meth:`TrainingJob.request_stop` sets an event that the fitting code polls at every live point.
+:class:`TrainingJob` is looked after by a plain daemon thread that makes no Streamlit calls. That
+thread waits for one of the server's training slots (:mod:`cnnviz.training.queue`), then trains
+in a worker process (:mod:`cnnviz.training.worker`; or, with ``in_process=True`` as the CLI does,
+right in the thread). Either way the fitting code reports a live stream of records, which the
+job folds into its state under a lock; the page copies that state with
+:meth:`TrainingJob.snapshot` and redraws. :meth:`TrainingJob.request_stop` reaches the fitting
+code, which polls it at every live point.
 
-No TensorFlow here: :mod:`cnnviz.training.fitting` is imported when a job starts to train. When
-the page's session drops its job, a finaliser asks the thread to stop, and the model is freed once
-the thread ends.
+No TensorFlow here. When the page's session drops its job, a finaliser asks it to stop; its
+worker then ends and is reaped.
 """
 
 from __future__ import annotations
 
 import logging
+import pickle
 import threading
 import time
 import traceback
@@ -22,8 +25,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cnnviz.data import Mnist
+from cnnviz.data import Mnist, MnistNotFoundError, find_mnist_file
 from cnnviz.models import TrainingConfig
+from cnnviz.training import worker as workers
 from cnnviz.training.queue import TRAINING_SLOTS
 from cnnviz.training.records import (
     BatchPoint,
@@ -37,6 +41,15 @@ from cnnviz.training.records import (
 from cnnviz.training.snapshots import FilterSnapshot, SnapshotSeries
 
 LOGGER = logging.getLogger(__name__)
+
+
+class TrainingFailed(Exception):
+    """A failure whose message is already written for the page (no exception name in front)."""
+
+    def __init__(self, message: str, details: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
 
 
 @dataclass
@@ -62,6 +75,7 @@ class _JobState:
     traceback: str | None = None
     result: TrainingResult | None = None
     snapshots: SnapshotSeries = field(default_factory=SnapshotSeries)
+    worker_pid: int | None = None
 
     def request_stop(self) -> None:
         self.stop_event.set()
@@ -92,7 +106,11 @@ class _JobState:
 
 
 def _run_job(
-    state: _JobState, mnist: Mnist, extra_callbacks: Sequence[Any], on_finish: Callable | None
+    state: _JobState,
+    mnist: Mnist,
+    extra_callbacks: Sequence[Any],
+    on_finish: Callable | None,
+    in_process: bool,
 ) -> None:
     """The thread's body: queue, train, evaluate; every outcome ends in a final status."""
     slot_taken = False
@@ -106,19 +124,25 @@ def _run_job(
             # A stop may land between the check above and here: show it, don't say "running".
             state.status = JobStatus.STOPPING if state.stop_event.is_set() else JobStatus.RUNNING
             state.started_at = time.perf_counter()
-        from cnnviz.training import fitting  # imports TensorFlow: only once a job trains
+        if in_process:
+            from cnnviz.training import fitting  # imports TensorFlow: only once a job trains
 
-        state.result = fitting.fit(
-            state.config, mnist, state.record, state.stop_event.is_set, extra_callbacks
-        )
+            state.result = fitting.fit(
+                state.config, mnist, state.record, state.stop_event.is_set, extra_callbacks
+            )
+        else:
+            state.result = _train_in_worker(state, mnist, extra_callbacks)
         with state.lock:
             state.status = JobStatus.STOPPED if state.stop_event.is_set() else JobStatus.FINISHED
     except BaseException as error:  # reported to the UI and the log, never swallowed silently
-        details = traceback.format_exc()
+        if isinstance(error, TrainingFailed):
+            message, details = error.message, error.details
+        else:
+            message, details = f"{type(error).__name__}: {error}", traceback.format_exc()
         LOGGER.error("Training %s failed:\n%s", state.config, details)
         with state.lock:
             state.status = JobStatus.FAILED
-            state.error = f"{type(error).__name__}: {error}"
+            state.error = message
             state.traceback = details
     finally:
         if slot_taken:
@@ -130,12 +154,76 @@ def _run_job(
             on_finish()
 
 
+def _train_in_worker(
+    state: _JobState, mnist: Mnist, extra_callbacks: Sequence[Any]
+) -> TrainingResult | None:
+    """Train in a fresh worker process, relaying its stream into ``state``.
+
+    Returns the result, or None when the job was stopped before the worker trained (or the
+    worker did not end within ``STOP_GRACE_S`` of a stop and was killed). Raises
+    :class:`TrainingFailed` when the worker reports an exception or dies.
+    """
+    worker = workers.WORKERS.take()
+    with state.lock:
+        state.worker_pid = worker.pid
+    unused = False
+    try:
+        if not worker.wait_ready(state.stop_event):
+            unused = True
+            return None  # stopped while a cold worker was still importing TensorFlow
+        try:
+            mnist_file = find_mnist_file()
+        except MnistNotFoundError:
+            mnist_file = None
+        worker.send(
+            workers.TrainRequest(
+                config=state.config,
+                mnist_file=None if mnist_file is None else str(mnist_file),
+                mnist_fingerprint=workers.cached_fingerprint(mnist),
+                extra_callbacks=tuple(extra_callbacks),
+            )
+        )
+        stop_deadline = None
+        while True:
+            if state.stop_event.is_set() and stop_deadline is None:
+                worker.send(workers.STOP)
+                stop_deadline = time.perf_counter() + workers.STOP_GRACE_S
+            if stop_deadline is not None and time.perf_counter() > stop_deadline:
+                LOGGER.warning("Training %s did not stop in time; its worker is killed.", state)
+                return None
+            arrived, message = worker.receive(workers.POLL_S)
+            if not arrived:
+                continue
+            if isinstance(message, TrainingResult):
+                return message
+            if isinstance(message, workers.WorkerFailure):
+                raise TrainingFailed(message.error, message.traceback)
+            if message == workers.NEED_DATA:
+                worker.send(mnist)  # this data came from no file the worker can read
+                continue
+            state.record(message)
+    except (EOFError, OSError) as error:  # the pipe ended: the worker died
+        exitcode = worker.exitcode_after_death()
+        raise TrainingFailed(
+            workers.death_message(exitcode),
+            f"Worker {worker.pid} ended with exit code {exitcode} ({type(error).__name__}).",
+        ) from error
+    finally:
+        if unused:
+            workers.WORKERS.give_back(worker)  # it stays the warm spare
+        else:
+            worker.close()  # it trained (or died trying): reap it, its memory goes back
+            workers.WORKERS.prewarm()  # and a fresh spare gets ready for the next Start
+
+
 class TrainingJob:
     """One training run of a :class:`~cnnviz.models.TrainingConfig` on MNIST, in the background.
 
-    Keep the job in ``st.session_state``; when the session lets go of it, a finaliser asks the
-    thread to stop so its model can be freed. ``extra_callbacks`` are added to ``fit``'s
-    callbacks (tests use one to raise inside training).
+    It trains in a worker process, or with ``in_process=True`` in a thread of this process (the
+    CLI, benchmarks, tests that reach into the model). Keep the job in ``st.session_state``; when
+    the session lets go of it, a finaliser asks it to stop, and its worker ends.
+    ``extra_callbacks`` are added to ``fit``'s callbacks after the live metrics (tests use them to
+    raise or pause inside training); for a worker they must be picklable.
     """
 
     def __init__(
@@ -145,9 +233,20 @@ class TrainingJob:
         *,
         extra_callbacks: Sequence[Any] = (),
         on_finish: Callable[[], None] | None = None,
+        in_process: bool = False,
     ) -> None:
         if not isinstance(config, TrainingConfig):
             raise ValueError(f"config must be a TrainingConfig, got {type(config).__name__}.")
+        if not in_process:
+            try:
+                pickle.dumps(tuple(extra_callbacks))
+            except Exception as error:
+                raise ValueError(
+                    "extra_callbacks travel to the worker process, so they must be picklable "
+                    f"(classes defined at module level); this one is not ({error}). "
+                    "Use in_process=True to train in this process."
+                ) from error
+        self.in_process = in_process
         self.config = config
         self._mnist = mnist
         self._state = _JobState(config=config)
@@ -163,7 +262,13 @@ class TrainingJob:
             raise ValueError("This job was already started; create a new TrainingJob.")
         self._thread = threading.Thread(
             target=_run_job,
-            args=(self._state, self._mnist, self._extra_callbacks, self._on_finish),
+            args=(
+                self._state,
+                self._mnist,
+                self._extra_callbacks,
+                self._on_finish,
+                self.in_process,
+            ),
             name=f"cnnviz-training-{self.config.model}",
             daemon=True,
         )
@@ -188,6 +293,12 @@ class TrainingJob:
     def result(self) -> TrainingResult | None:
         """The trained model and its evaluation, once the job finished or was stopped."""
         return self._state.result if self.done else None
+
+    @property
+    def worker_pid(self) -> int | None:
+        """The process id of the job's worker, once it has one (None when in process)."""
+        with self._state.lock:
+            return self._state.worker_pid
 
     @property
     def traceback(self) -> str | None:

@@ -10,6 +10,7 @@ written beside its ``.keras`` file (:func:`history_path`) and read back for the 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -116,9 +117,13 @@ class JobSnapshot:
 
 @dataclass(frozen=True)
 class TrainingResult:
-    """What a finished (or stopped) job hands over."""
+    """What a finished (or stopped) job hands over: picklable, so a worker process can send it.
 
-    model: keras.Model
+    The model travels as the bytes of its ``.keras`` file (float32, without optimizer state);
+    :attr:`model` loads it, uncompiled, the first time it is read.
+    """
+
+    model_file: bytes
     test_accuracy: float
     test_loss: float
     confusion: np.ndarray  # (10, 10) int, rows = true digit, columns = predicted digit
@@ -126,16 +131,23 @@ class TrainingResult:
     seconds_per_epoch: tuple[float, ...]
     epochs: tuple[EpochRecord, ...] = ()
 
+    @functools.cached_property
+    def model(self) -> keras.Model:
+        """The trained model (loaded once from :attr:`model_file`; uncompiled, for predicting)."""
+        import keras  # lazy: only a page that uses the model pays for TensorFlow
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "model.keras"
+            path.write_bytes(self.model_file)
+            return keras.models.load_model(path, safe_mode=True, compile=False)
+
     def history_csv(self) -> str:
         """The per-epoch history as CSV text (one row per epoch)."""
         return epochs_to_csv(self.epochs)
 
     def model_bytes(self) -> bytes:
         """The trained model as the bytes of a ``.keras`` file, without optimizer state."""
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "model.keras"
-            save_without_optimizer(self.model, path)
-            return path.read_bytes()
+        return self.model_file
 
 
 # ---------------------------------------------------------------------------------------------
@@ -155,6 +167,14 @@ def epochs_to_csv(epochs: Sequence[EpochRecord]) -> str:
         cells = ["" if value is None else f"{value:.6f}" for value in values]
         lines.append(f"{record.epoch},{','.join(cells)},{record.seconds:.3f}")
     return "\n".join(lines) + "\n"
+
+
+def keras_file_bytes(model: keras.Model) -> bytes:
+    """``model`` as the bytes of a ``.keras`` file, without optimizer state (see below)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        save_without_optimizer(model, path)
+        return path.read_bytes()
 
 
 def save_without_optimizer(model: keras.Model, path: str | os.PathLike) -> None:

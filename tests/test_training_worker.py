@@ -1,0 +1,166 @@
+"""Training in a worker process: the stream, stop, crashes, dropped jobs, data hand-over.
+
+Every job here trains on a few hundred or thousand images; the jobs on the full training set
+are stopped or killed after their first live points.
+"""
+
+import gc
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cnnviz.data import Mnist, load_mnist, to_model_input
+from cnnviz.models import TrainingConfig
+from cnnviz.training import TRAINING_SLOTS, TrainingJob
+from cnnviz.training.worker import WORKERS, death_message
+from tests.training_faults import RaiseAtFirstPoint
+
+pytestmark = pytest.mark.slow
+
+JOB_TIMEOUT_S = 180  # a cold worker imports TensorFlow at low priority on a shared machine
+CRASH_REPORT_S = 10  # "within a few seconds"
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_mnist(allow_download=False)
+
+
+def wait_for(predicate, timeout=JOB_TIMEOUT_S, interval=0.02):
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if predicate():
+            return True
+        threading.Event().wait(interval)
+    return False
+
+
+def process_gone(pid: int) -> bool:
+    """True once ``pid`` has exited and been reaped (a zombie still has its /proc entry)."""
+    return not Path(f"/proc/{pid}").exists()
+
+
+def shared_memory() -> set[str]:
+    return set(os.listdir("/dev/shm")) if Path("/dev/shm").is_dir() else set()
+
+
+def test_a_job_trains_in_another_process_and_streams_its_points(mnist):
+    # 2048 images / 32 = 64 batches per epoch, in groups of 8: 8 live points an epoch.
+    job = TrainingJob(TrainingConfig(subset=2048, epochs=2, seed=3), mnist).start()
+    seen_lengths = set()
+    while not job.wait(0.01):
+        seen_lengths.add(len(job.snapshot().batch_steps))
+    snapshot = job.snapshot()
+    assert snapshot.status == "finished", snapshot.error
+    pid = job.worker_pid
+    assert pid is not None and pid != os.getpid()
+    # The points arrived while it trained, a group at a time, not all at the end.
+    assert len(seen_lengths - {0, len(snapshot.batch_steps)}) >= 3
+    assert snapshot.batch_steps == tuple(range(8, 129, 8))
+    assert [record.epoch for record in snapshot.epochs] == [1, 2]
+    result = job.result
+    assert result.test_probabilities.shape == (10_000, 10) and result.confusion.sum() == 10_000
+    assert np.trace(result.confusion) / 10_000 == pytest.approx(result.test_accuracy)
+    # The model came over as a .keras file and predicts what the worker measured with it.
+    probabilities = result.model.predict(to_model_input(mnist.x_test[:500], (32, 32)), verbose=0)
+    np.testing.assert_allclose(probabilities, result.test_probabilities[:500], atol=1e-5)
+    assert wait_for(lambda: process_gone(pid), CRASH_REPORT_S)  # the worker ended and was reaped
+
+
+def test_stop_lands_within_a_group_and_the_worker_ends(mnist):
+    job = TrainingJob(TrainingConfig(epochs=1), mnist).start()  # 1,875 batches: stopped early
+    assert wait_for(lambda: len(job.snapshot().batch_steps) >= 2), job.snapshot().error
+    job.request_stop()
+    assert job.wait(30), "a stop should land at the next live point"
+    snapshot = job.snapshot()
+    assert snapshot.status == "stopped"
+    assert snapshot.batches_done < snapshot.total_batches / 2
+    assert job.result is not None and len(job.result.epochs) == 1
+    assert job.result.epochs[0].val_accuracy is None  # cut short: no validation pass
+    assert wait_for(lambda: process_gone(job.worker_pid), CRASH_REPORT_S)
+
+
+def test_a_killed_worker_fails_its_job_and_the_next_job_gets_a_fresh_one(mnist):
+    shm_before = shared_memory()
+    job = TrainingJob(TrainingConfig(epochs=1), mnist).start()
+    assert wait_for(lambda: job.snapshot().batch_steps), job.snapshot().error
+    pid = job.worker_pid
+    os.kill(pid, signal.SIGKILL)  # what the kernel's out-of-memory killer does
+    assert job.wait(CRASH_REPORT_S), "a dead worker must fail its job within seconds"
+    snapshot = job.snapshot()
+    assert snapshot.status == "failed"
+    assert snapshot.error == death_message(-signal.SIGKILL)
+    assert "ran out of memory" in snapshot.error and "Traceback" not in snapshot.error
+    assert job.result is None and TRAINING_SLOTS.running == 0
+    assert wait_for(lambda: process_gone(pid), CRASH_REPORT_S)  # reaped: no zombie
+
+    after = TrainingJob(TrainingConfig(subset=256, epochs=1), mnist).start()
+    assert after.wait(JOB_TIMEOUT_S)
+    assert after.snapshot().status == "finished", after.snapshot().error
+    assert after.worker_pid != pid
+    assert shared_memory() <= shm_before  # nothing left behind in /dev/shm
+    children = {child.pid for child in multiprocessing.active_children()}
+    assert pid not in children and after.worker_pid not in children
+
+
+def test_an_exception_inside_the_worker_is_reported_with_its_message(mnist):
+    job = TrainingJob(
+        TrainingConfig(subset=256, epochs=1),
+        mnist,
+        extra_callbacks=[RaiseAtFirstPoint("the projector caught fire")],
+    ).start()
+    assert job.wait(JOB_TIMEOUT_S)
+    snapshot = job.snapshot()
+    assert snapshot.status == "failed"
+    assert snapshot.error == "RuntimeError: the projector caught fire"
+    assert "Traceback" in job.traceback and "on_train_batch_end" in job.traceback
+    assert job.result is None and TRAINING_SLOTS.running == 0
+
+
+def test_a_dropped_job_stops_its_worker(mnist):
+    """What happens when a session is released: its job is let go of, its worker must end."""
+    job = TrainingJob(TrainingConfig(epochs=5), mnist).start()
+    deadline = time.perf_counter() + JOB_TIMEOUT_S
+    while not job.snapshot().batch_steps and not job.done and time.perf_counter() < deadline:
+        time.sleep(0.05)  # a loop, not a lambda: nothing but `job` may hold the job
+    assert job.snapshot().status == "running", job.snapshot().error
+    pid = job.worker_pid
+    del job
+    gc.collect()
+    assert wait_for(lambda: process_gone(pid), 30), "the dropped job's worker is still running"
+    assert wait_for(lambda: TRAINING_SLOTS.running == 0, 5)
+
+
+def test_data_that_came_from_no_file_is_sent_to_the_worker(mnist):
+    # Not the file's data: the worker's fingerprint check fails and the server sends the arrays.
+    small = Mnist(mnist.x_train[:300], mnist.y_train[:300], mnist.x_test[:500], mnist.y_test[:500])
+    job = TrainingJob(TrainingConfig(epochs=1), small).start()
+    assert job.wait(JOB_TIMEOUT_S)
+    snapshot = job.snapshot()
+    assert snapshot.status == "finished", snapshot.error
+    assert snapshot.total_batches == 10  # ceil(300 / 32): it trained on the 300 images sent
+    assert job.result.test_probabilities.shape == (500, 10)
+
+
+def test_a_warm_spare_serves_the_next_start(mnist):
+    WORKERS.prewarm()
+    assert WORKERS.wait_for_spare(JOB_TIMEOUT_S)
+    spare = WORKERS.spare_pid()
+    job = TrainingJob(TrainingConfig(subset=256, epochs=1), mnist).start()
+    assert job.wait(JOB_TIMEOUT_S) and job.snapshot().status == "finished"
+    assert job.worker_pid == spare  # the spare trained it
+    assert wait_for(lambda: WORKERS.spare_pid() not in (None, spare), 10)  # and was replaced
+
+
+def test_callbacks_that_cannot_travel_to_a_worker_are_refused(mnist):
+    class Local(RaiseAtFirstPoint):  # defined in a function: a worker cannot import it
+        pass
+
+    with pytest.raises(ValueError, match="must be picklable"):
+        TrainingJob(TrainingConfig(), mnist, extra_callbacks=[Local("x")])
