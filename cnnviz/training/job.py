@@ -16,6 +16,7 @@ worker then ends and is reaped.
 from __future__ import annotations
 
 import logging
+import math
 import pickle
 import threading
 import time
@@ -250,6 +251,12 @@ class TrainingJob:
         self.config = config
         self._mnist = mnist
         self._state = _JobState(config=config)
+        # Known before training starts, so a queued or just-stopped job still shows its length
+        # (the fitting code's TrainingPlan reports the same number).
+        images = (
+            len(mnist.x_train) if config.subset is None else min(config.subset, len(mnist.x_train))
+        )
+        self._state.steps_per_epoch = math.ceil(images / config.batch_size)
         self._extra_callbacks = tuple(extra_callbacks)
         self._on_finish = on_finish
         self._thread: threading.Thread | None = None
