@@ -153,6 +153,16 @@ class TrainingConfig:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
+def held_out_count(images: int) -> int:
+    """How many of ``images`` training images ``holdout`` keeps apart: ``HOLDOUT_SHARE`` of them,
+    at least one, and at least one left to train on.
+
+    >>> held_out_count(60_000), held_out_count(512), held_out_count(2)
+    (10000, 85, 1)
+    """
+    return min(max(1, round(images * HOLDOUT_SHARE)), images - 1)
+
+
 def _check_int(name: str, value: object, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}.")

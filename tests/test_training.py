@@ -24,7 +24,7 @@ from cnnviz.training import (
 from cnnviz.training.fitting import evaluate_probabilities, training_arrays, training_dataset
 
 SUBSET = 512
-JOB_TIMEOUT_S = 60
+JOB_TIMEOUT_S = 180  # a job may wait for a fresh worker to import TensorFlow
 
 
 @pytest.fixture(scope="module")
@@ -358,6 +358,7 @@ def test_a_held_out_job_validates_on_training_images_and_tests_on_the_test_set(m
     assert snapshot.status == "finished", snapshot.error
     # 512 − 85 held out = 427 images to train on: 14 batches of 32.
     assert snapshot.total_batches == 14
+    result.model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     reference = result.model.evaluate(
         to_model_input(mnist.x_test, (32, 32)), mnist.y_test, verbose=0, return_dict=True
     )

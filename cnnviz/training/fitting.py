@@ -41,7 +41,7 @@ from keras import layers
 
 from cnnviz.data import Mnist, to_model_input
 from cnnviz.evaluation import confusion_counts, probability_metrics
-from cnnviz.models import HOLDOUT_SHARE, TrainingConfig, build_model, float32_copy
+from cnnviz.models import TrainingConfig, build_model, float32_copy, held_out_count
 from cnnviz.parallel import shard_steps, training_shards
 from cnnviz.training.records import (
     BatchPoint,
@@ -294,7 +294,7 @@ def hold_out(x_train, y_train, seed: int) -> tuple:
     """``(x_train, y_train, x_held, y_held)``: a seeded random ``HOLDOUT_SHARE`` of the training
     images (at least one) kept apart for validation, the rest to train on."""
     count = int(x_train.shape[0])
-    held = min(max(1, round(count * HOLDOUT_SHARE)), count - 1)
+    held = held_out_count(count)
     order = np.random.default_rng(seed).permutation(count)
     kept, held_out = order[held:], order[:held]
     return (

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnnviz.data import Mnist, MnistNotFoundError, find_mnist_file
-from cnnviz.models import TrainingConfig
+from cnnviz.models import TrainingConfig, held_out_count
 from cnnviz.training import worker as workers
 from cnnviz.training.queue import TRAINING_SLOTS
 from cnnviz.training.records import (
@@ -253,9 +253,11 @@ class TrainingJob:
         self._state = _JobState(config=config)
         # Known before training starts, so a queued or just-stopped job still shows its length
         # (the fitting code's TrainingPlan reports the same number).
-        images = (
-            len(mnist.x_train) if config.subset is None else min(config.subset, len(mnist.x_train))
-        )
+        images = len(mnist.x_train)
+        if config.subset is not None:
+            images = min(config.subset, images)
+        if config.holdout:
+            images -= held_out_count(images)
         self._state.steps_per_epoch = math.ceil(images / config.batch_size)
         self._extra_callbacks = tuple(extra_callbacks)
         self._on_finish = on_finish
