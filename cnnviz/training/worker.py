@@ -29,10 +29,14 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
+import types
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -205,6 +209,30 @@ def _listen_for_stop(commands: Connection, stop: threading.Event) -> None:
 # The server's side
 
 
+_MAIN_LOCK = threading.Lock()
+
+
+@contextmanager
+def _main_script_hidden() -> Iterator[None]:
+    """Hide the ``__main__`` script from spawn while a worker starts.
+
+    Spawn runs the parent's main script again in the child (as ``__mp_main__``) unless it was
+    started with ``python -m``. Under Streamlit the main module is the app's router script, so
+    every worker would first run the whole app (importing streamlit, and failing on the first
+    widget). The worker's code lives in this importable module and needs nothing from it.
+    """
+    main = sys.modules.get("__main__")
+    stub = types.ModuleType("__main__")  # no __file__ and no __spec__: nothing to run again
+    with _MAIN_LOCK:
+        sys.modules["__main__"] = stub
+        try:
+            yield
+        finally:
+            # Streamlit may have installed the next script run's module meanwhile: keep that one.
+            if sys.modules.get("__main__") is stub:
+                sys.modules["__main__"] = main
+
+
 class Worker:
     """The server's handle on one worker process and its two pipes."""
 
@@ -219,7 +247,8 @@ class Worker:
             daemon=True,  # ended with the server, whatever happens to the job threads
         )
         self.started_at = time.perf_counter()
-        self.process.start()
+        with _main_script_hidden():
+            self.process.start()
         # Only the worker holds these ends now: its death closes the event pipe, which we see.
         command_reader.close()
         event_writer.close()
