@@ -220,8 +220,7 @@ def input_and_output(name: str, image: np.ndarray, weights: np.ndarray, choice: 
         )
         right.plotly_chart(conv_charts.output_map(output, title), key="conv_output")
         st.caption(
-            "Grey: no output is negative (black 0, white the largest). Blue and red: positive "
-            "and negative outputs, white 0."
+            "Some outputs are negative: blue cells are positive, red ones negative, white is 0."
             if conv_charts.colour_range(output)[0] != charts.IMAGE_COLORSCALE
             else "No output is negative here: black is 0, white the largest output."
         )
