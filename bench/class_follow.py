@@ -1,0 +1,180 @@
+"""Class mode's costs: server CPU per following student, teacher → student latency, a class of 40.
+
+    python -m bench.class_follow [--students 3] [--idle-s 20] [--changes 6]
+
+1. A real server on a database file of its own; ``--students`` Chromium tabs join the class by
+   its link and follow. The server process's CPU time is read from /proc over ``--idle-s``
+   seconds while they follow (each polls the class's version once a second), then again while
+   they explore on their own (no poll): the difference per student is the cost of following.
+2. The teacher's change is published straight into the database (what the teacher's click
+   does), ``--changes`` times, switching the pooling page's padding; each student's tab is
+   watched until its Padding radio shows the new value: publish → screen, per student.
+3. A class of 40 in the store alone: 40 students join, each sends 10 drawings and answers 5
+   questions; the SQLite file's size, the CPU time of those writes, and of one version poll.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.support.harness import (
+    context_options,
+    launch_options,
+    open_app_page,
+    prepare_page,
+    rerun_after,
+    running_app,
+    wait_for_app_idle,
+)
+from bench.support.stats import percentile
+from cnnviz.classroom import ClassroomStore
+
+CLASS_OF = 40
+DRAWINGS_EACH = 10
+QUESTIONS = 5
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process (and its finished children), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def padding_is(page, value: str) -> bool:
+    group = page.locator("[data-testid='stRadio']", has_text="Padding")
+    option = group.locator("label", has_text=value).locator("input")
+    return option.count() == 1 and option.is_checked()
+
+
+def measure_server(students: int, idle_s: float, changes: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'class.sqlite'}"
+        store = ClassroomStore(url)
+        code, secret = store.create_class("Bench")
+        with running_app(extra_env={"CNNVIZ_DATABASE_URL": url}) as server:
+            playwright = sync_playwright().start()
+            browser = playwright.chromium.launch(**launch_options())
+            pages = []
+            for _ in range(students):
+                page = browser.new_context(**context_options()).new_page()
+                prepare_page(page)
+                open_app_page(page, server.url, f"/?class={code}")
+                sidebar = page.locator("[data-testid='stSidebar']")
+                rerun_after(page, sidebar.get_by_role("button", name="Join the class").click)
+                pages.append(page)
+            store.publish(code, secret, "pooling", {"padding": "valid"})
+            for page in pages:
+                page.wait_for_url("**/pooling**")
+                wait_for_app_idle(page)
+            time.sleep(3)  # let the pooling page's first runs finish
+
+            def idle_cpu() -> float:
+                before = process_cpu_s(server.process.pid)
+                time.sleep(idle_s)
+                return (process_cpu_s(server.process.pid) - before) / idle_s
+
+            following = idle_cpu()
+            for page in pages:
+                toggle = page.locator("[data-testid='stSidebar']").get_by_text("Follow the teacher")
+                rerun_after(page, toggle.click)
+            time.sleep(2)
+            exploring = idle_cpu()
+            per_student = (following - exploring) / students
+            print(
+                f"server CPU while {students} students follow: {following * 100:.2f}% of a core; "
+                f"while they explore: {exploring * 100:.2f}%; following costs "
+                f"{per_student * 100:.3f}% of a core per student "
+                f"({per_student * 1000:.2f} ms of CPU per second)"
+            )
+            for page in pages:
+                toggle = page.locator("[data-testid='stSidebar']").get_by_text("Follow the teacher")
+                rerun_after(page, toggle.click)
+            latencies = []
+            for change in range(changes):
+                value = "same" if change % 2 == 0 else "valid"
+                started = time.monotonic()
+                store.publish(code, secret, "pooling", {"padding": value})
+                waiting = set(range(students))
+                while waiting:
+                    for index in sorted(waiting):
+                        if padding_is(pages[index], value):
+                            latencies.append(time.monotonic() - started)
+                            waiting.discard(index)
+                    if time.monotonic() - started > 60:
+                        raise RuntimeError("a student did not follow within 60 s")
+                    time.sleep(0.02)
+                for page in pages:
+                    wait_for_app_idle(page)
+            print(
+                f"publish → student's screen, {len(latencies)} views: median "
+                f"{statistics.median(latencies):.2f} s, p95 {percentile(latencies, 0.95):.2f} s, "
+                f"max {max(latencies):.2f} s"
+            )
+            browser.close()
+            playwright.stop()
+
+
+def measure_class_of_40() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "class.sqlite"
+        store = ClassroomStore(f"sqlite:///{path}")
+        rng = np.random.default_rng(0)
+        code, secret = store.create_class("Forty")
+        cpu_before = time.process_time()
+        wall_before = time.perf_counter()
+        students = [store.join(code, f"student {i}") for i in range(CLASS_OF)]
+        for student in students:
+            for k in range(DRAWINGS_EACH):
+                image = (rng.random((28, 28)) > 0.8).astype(np.float32)
+                store.add_drawing(code, student, k, image, predictions={"lenet": k, "alexnet": k})
+        for _ in range(QUESTIONS):
+            question = store.ask(code, secret, "Which?", ["a", "b", "c", "d"], 0)
+            for index, student in enumerate(students):
+                store.answer(code, student, question, index % 4)
+        cpu = time.process_time() - cpu_before
+        wall = time.perf_counter() - wall_before
+        writes = CLASS_OF * (1 + DRAWINGS_EACH + QUESTIONS)
+        store.dispose()
+        size = sum(p.stat().st_size for p in path.parent.glob("class.sqlite*"))
+        store = ClassroomStore(f"sqlite:///{path}")
+        polls = 2000
+        poll_before = time.process_time()
+        for _ in range(polls):
+            store.version(code)
+        poll_cpu = (time.process_time() - poll_before) / polls
+        drawings_before = time.process_time()
+        store.drawings(code)
+        drawings_cpu = time.process_time() - drawings_before
+        print(
+            f"a class of {CLASS_OF} ({CLASS_OF * DRAWINGS_EACH} drawings, {QUESTIONS} questions "
+            f"answered by all): database {size / 1e6:.2f} MB; {writes} writes took {cpu:.2f} s of "
+            f"CPU ({wall:.2f} s wall, {cpu / writes * 1000:.2f} ms CPU each); one version poll "
+            f"{poll_cpu * 1e6:.0f} µs of CPU; reading all {CLASS_OF * DRAWINGS_EACH} drawings "
+            f"{drawings_cpu * 1000:.0f} ms"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=3)
+    parser.add_argument("--idle-s", type=float, default=20.0)
+    parser.add_argument("--changes", type=int, default=6)
+    parser.add_argument("--store-only", action="store_true", help="skip the browser part")
+    arguments = parser.parse_args()
+    measure_class_of_40()
+    if not arguments.store_only:
+        measure_server(arguments.students, arguments.idle_s, arguments.changes)
+
+
+if __name__ == "__main__":
+    main()
