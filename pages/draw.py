@@ -25,6 +25,33 @@ KEPT_SETTINGS = (
     "draw_rf_row",
     "draw_rf_col",
 )
+# Hides the canvas component's hover toolbar. The component draws in an open shadow root, out of
+# reach of the page's CSS, so a style is added to each canvas's shadow root as it appears.
+HIDE_CANVAS_TOOLBAR = """
+<script>
+(() => {
+  if (window.cnnvizHideCanvasToolbar) return;
+  window.cnnvizHideCanvasToolbar = true;
+  const patch = () => {
+    for (const box of document.querySelectorAll("[data-testid='stBidiComponentIsolated']")) {
+      for (const host of [box, ...box.querySelectorAll("*")]) {
+        const root = host.shadowRoot;
+        if (root && !root.querySelector("style[data-cnnviz-toolbar]")) {
+          const style = document.createElement("style");
+          style.setAttribute("data-cnnviz-toolbar", "");
+          style.textContent = ".dc-toolbar { display: none !important; }";
+          root.appendChild(style);
+        }
+      }
+    }
+  };
+  // attachShadow changes no light DOM, so an observer alone misses a canvas's new shadow root.
+  new MutationObserver(patch).observe(document.body, { childList: true, subtree: true });
+  setInterval(patch, 300);
+  patch();
+})();
+</script>
+"""
 INKS = {"White on black": ("#FFFFFF", "#000000"), "Black on white": ("#000000", "#FFFFFF")}
 MAX_COMPARED = len(draw_charts.SWEEP_COLORS)  # models side by side (the sweep has a colour each)
 SWEEP_CACHE_KEY = "break_last_sweep"  # (settings, Sweep): this session's last sweep
@@ -74,15 +101,28 @@ def model_choices() -> dict:
 
 def clear_canvas() -> None:
     st.session_state.canvas_version += 1  # a new key is a new, empty canvas
+    st.session_state.canvas_start = None
+
+
+def undo_stroke() -> None:
+    """A new canvas that starts from the drawing without its last stroke."""
+    drawing = st.session_state.get("canvas_json") or {}
+    objects = drawing.get("objects", [])
+    st.session_state.canvas_start = {**drawing, "objects": objects[:-1]} if objects[1:] else None
+    st.session_state.canvas_version += 1
 
 
 def canvas() -> Canvas:
     """The ink and pen controls and the canvas, and what is on it."""
     if "canvas_version" not in st.session_state:
         st.session_state.canvas_version = 0
+        st.session_state.canvas_start = None  # the drawing a new canvas starts from (Undo)
     ink_name = st.radio("Ink", list(INKS), horizontal=True, key="draw_ink")
     stroke_width = st.slider("Pen width", 5, 40, 20, key="draw_pen_width")
-    st.write("")  # room above the canvas for its floating toolbar
+    # The component's own toolbar floats, invisible until hovered, over the canvas's top-right
+    # strip: strokes starting there were swallowed and a tap near the corner hit its hidden
+    # reset. It is hidden; Undo and Clear are ordinary buttons under the canvas.
+    st.html(HIDE_CANVAS_TOOLBAR, unsafe_allow_javascript=True)
     result = st_canvas(
         stroke_width=stroke_width,
         stroke_color=INKS[ink_name][0],
@@ -90,10 +130,17 @@ def canvas() -> Canvas:
         height=CANVAS_SIZE,
         width=CANVAS_SIZE,
         drawing_mode="freedraw",
+        initial_drawing=st.session_state.canvas_start,
         return_image_data=True,
         key=f"digit_canvas_{st.session_state.canvas_version}",
     )
-    st.button("Clear", on_click=clear_canvas, key="draw_clear")
+    st.session_state.canvas_json = result.json_data
+    has_strokes = bool((result.json_data or {}).get("objects"))
+    undo_column, clear_column, _ = st.columns([1, 1, 2])
+    undo_column.button(
+        "Undo", on_click=undo_stroke, key="draw_undo", disabled=not has_strokes, width="stretch"
+    )
+    clear_column.button("Clear", on_click=clear_canvas, key="draw_clear", width="stretch")
     return Canvas(result.image_data, stroke_width, INKS[ink_name][1])
 
 

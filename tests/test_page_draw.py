@@ -42,7 +42,8 @@ def test_blank_canvas_asks_for_a_digit_and_predicts_nothing():
     assert any("Draw a digit on the canvas" in info.value for info in app.info)
     assert [metric.label for metric in app.metric] == []
     assert app.get("bidi_component"), "the canvas is on the page"
-    assert [button.label for button in app.button] == ["Clear"]
+    assert [button.label for button in app.button] == ["Undo", "Clear"]
+    assert app.button(key="draw_undo").disabled  # nothing to undo yet
     # The lesson on probabilities is there before anything is drawn; the letter A on request.
     assert "A probability, not a confidence" in [header.value for header in app.subheader]
     assert not any("Try it with the letter A" in text.value for text in app.markdown)
@@ -54,7 +55,7 @@ def test_blank_canvas_asks_for_a_digit_and_predicts_nothing():
 
 def test_clear_gives_a_new_canvas():
     app = open_draw_page()
-    app.button[0].click().run()
+    app.button(key="draw_clear").click().run()
     assert not app.exception, app.exception
     assert app.session_state.canvas_version == 1
 
@@ -72,12 +73,16 @@ def test_missing_models_give_clear_messages_and_the_page_still_works(tmp_path, m
     assert [metric.label for metric in app.metric] == []
 
 
-def drawn_canvas(monkeypatch, rgba: np.ndarray) -> None:
-    """Stand in for the canvas component (no JavaScript runs here): it returns `rgba`."""
-    result = SimpleNamespace(image_data=rgba, json_data=None)
-    fake = SimpleNamespace(st_canvas=lambda **kwargs: result)
+def drawn_canvas(monkeypatch, rgba: np.ndarray, json_data: dict | None = None) -> list[dict]:
+    """Stand in for the canvas component (no JavaScript runs here): it returns `rgba`.
+
+    Returns the list of keyword arguments of every call, to see what the page asked for."""
+    result = SimpleNamespace(image_data=rgba, json_data=json_data)
+    calls: list[dict] = []
+    fake = SimpleNamespace(st_canvas=lambda **kwargs: calls.append(kwargs) or result)
     # A stand-in module: the real one registers its component on import, which needs a runtime.
     monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", fake)
+    return calls
 
 
 def white_on_black(mask: np.ndarray) -> np.ndarray:
@@ -119,3 +124,18 @@ def test_a_stroke_is_read_and_a_model_trained_here_is_named_once(monkeypatch):
     assert "Prediction" in [metric.label for metric in app.metric]
     assert not any("dot" in warning.value for warning in app.warning)
     assert "LeNet-5, trained here (87.99%)" in app.selectbox(key="draw_model").options
+
+
+def test_undo_starts_a_new_canvas_from_the_drawing_without_its_last_stroke(monkeypatch):
+    mask = np.zeros((280, 280), bool)
+    mask[50:230, 130:150] = True
+    strokes = {"version": "7", "objects": [{"type": "Path", "n": 1}, {"type": "Path", "n": 2}]}
+    calls = drawn_canvas(monkeypatch, white_on_black(mask), strokes)
+    app = open_draw_page()
+    assert not app.button(key="draw_undo").disabled
+    app.button(key="draw_undo").click().run()
+    assert not app.exception, app.exception
+    assert calls[-1]["initial_drawing"] == {"version": "7", "objects": [{"type": "Path", "n": 1}]}
+    assert calls[-1]["key"] == "digit_canvas_1"  # a new canvas, drawn from that start
+    app.button(key="draw_clear").click().run()
+    assert calls[-1]["initial_drawing"] is None and calls[-1]["key"] == "digit_canvas_2"
