@@ -293,11 +293,20 @@ def queue_message(queue_position: int | None) -> str:
     --------
     >>> queue_message(1)
     'Busy, you are next (queue position 1): your training starts by itself.'
+    >>> queue_message(2)
+    'Busy, 1 training is ahead of you (queue position 2): your training starts by itself.'
     >>> queue_message(3)
     'Busy, 2 trainings are ahead of you (queue position 3): your training starts by itself.'
     """
     position = max(queue_position or 1, 1)
-    ahead = "you are next" if position == 1 else f"{position - 1} trainings are ahead of you"
+    others = position - 1
+    ahead = (
+        "you are next"
+        if others == 0
+        else "1 training is ahead of you"
+        if others == 1
+        else f"{others} trainings are ahead of you"
+    )
     return f"Busy, {ahead} (queue position {position}): your training starts by itself."
 
 
@@ -475,3 +484,26 @@ def paper_comparison(model_key: str, test_accuracy: float) -> str:
         f"{PAPER_LENET5_ERROR:.2%}, and {PAPER_LENET5_DISTORTED_ERROR:.1%} trained on "
         "distorted digits."
     )
+
+
+def mistakes_caption(count: int, shown: int) -> str:
+    """The line above the gallery of misclassified digits.
+
+    Examples
+    --------
+    >>> mistakes_caption(0, 16)
+    'No such mistakes.'
+    >>> mistakes_caption(1, 16)
+    '1 such mistake, shown below.'
+    >>> mistakes_caption(5, 16)
+    '5 such mistakes, all shown below.'
+    >>> mistakes_caption(120, 16)
+    '120 such mistakes; the 16 most confident are shown.'
+    """
+    if count == 0:
+        return "No such mistakes."
+    if count == 1:
+        return "1 such mistake, shown below."
+    if count <= shown:
+        return f"{count} such mistakes, all shown below."
+    return f"{count} such mistakes; the {shown} most confident are shown."

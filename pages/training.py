@@ -270,7 +270,7 @@ def mistakes_gallery(model_key: str, mnist, result) -> None:
         true_class=None if true_digit == ANY_DIGIT else true_digit,
         predicted_class=None if predicted_digit == ANY_DIGIT else predicted_digit,
     )
-    st.caption(f"{len(indices)} such mistakes; the {GALLERY_SIZE} most confident are shown.")
+    st.caption(lesson.mistakes_caption(len(indices), GALLERY_SIZE))
     shown = indices[:GALLERY_SIZE]
     figure = training_charts.misclassified_gallery(
         mnist.x_test[shown], mnist.y_test[shown], result.test_probabilities[shown]
