@@ -407,7 +407,7 @@ def replay(model_key: str) -> None:
 @st.cache_resource(show_spinner=False)
 def shipped_snapshots(model_key: str) -> tuple:
     """The shipped model's filter snapshots, decoded once per server (read-only)."""
-    history = training.load_shipped_history(model_key)
+    history = shipped_replay(model_key)[0]  # the history file is read once per server
     return tuple(
         training.FilterSnapshot.from_json(item) for item in history.get("filter_snapshots", [])
     )
@@ -422,7 +422,7 @@ def shipped_run(model_key: str) -> comparison.RunSummary:
     status = inference.load_registry()[model_key]
     if not status.ok:
         raise ValueError(status.error)
-    history = training.load_shipped_history(model_key)
+    history = shipped_replay(model_key)[0]
     mnist = load_dataset()
     probabilities = inference.predict_digits(status.model, mnist.x_test)
     epochs = [training.EpochRecord(**record) for record in history["epochs"]]

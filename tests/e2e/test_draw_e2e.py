@@ -85,7 +85,9 @@ def test_draw_a_one_and_a_zero_then_clear(page, app_url):
 
     stroke(page, [(0.5, 0.15), (0.5, 0.85)])  # a 1: one vertical stroke
     assert prediction_value(page) == "1"
-    expect(page.get_by_text(re.compile(r"Probability \d+\.\d% for 1"))).to_be_visible()
+    # The same words appear again under each model in "Both models side by side": the first is
+    # the caption under the Prediction metric.
+    expect(page.get_by_text(re.compile(r"Probability \d+\.\d% for 1")).first).to_be_visible()
 
     clear(page)
     ellipse = [(0.5 + 0.22 * dx, 0.5 + 0.33 * dy) for dx, dy in _circle(36)]
