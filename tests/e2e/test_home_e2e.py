@@ -7,6 +7,7 @@ tests/e2e/artifacts/, and to docs/ for the README when CNNVIZ_UPDATE_SCREENSHOTS
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -22,17 +23,16 @@ from bench.support.harness import (
     updating_screenshots,
     wait_for_app_idle,
 )
+from cnnviz import site
 
 pytestmark = pytest.mark.e2e
 expect = playwright_expect()
 
-# (URL path, navigation label, screenshot name): the router in app.py.
+# (URL path, navigation label, screenshot name), from the router's own list (cnnviz.site): the
+# default page is served at "/", every other page at its script's name, as st.Page does.
 PAGES = [
-    ("/", "Home", "home"),
-    ("/pooling", "Pooling & padding", "pooling"),
-    ("/training", "Live training", "training"),
-    ("/draw", "Draw a digit", "draw"),
-    ("/classroom", "Class", "classroom"),
+    ("/" if entry.default else f"/{Path(entry.path).stem}", entry.title, Path(entry.path).stem)
+    for entry in site.PAGES
 ]
 NAV_LINK = "[data-testid='stSidebarNav'] [data-testid='stSidebarNavLink']"
 
