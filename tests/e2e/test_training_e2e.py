@@ -26,13 +26,18 @@ expect = playwright_expect()
 # machine under load that has taken over a minute before the first point.
 TRAINING_TIMEOUT_MS = 240_000
 PROGRESS = "[data-testid='stProgress']"
-# Points in the first line of the first Plotly chart of the first tab ("Train live"): the
-# per-batch loss of the running job (the replay tab further on has charts of its own).
+# Points in the first line chart of the first tab ("Train live"): the per-batch loss of the
+# running job (the filters shown beside it are pictures, without x values; the replay tab
+# further on has charts of its own).
 PLOTTED_POINTS_JS = """() => {
   const tab = document.querySelector("[role='tabpanel']");
-  const plot = tab && tab.querySelector("[data-testid='stPlotlyChart'] .js-plotly-plot");
-  // _fullData holds the decoded arrays (the figure's own data may be base64 typed arrays).
-  return plot && plot._fullData && plot._fullData.length ? plot._fullData[0].x.length : 0;
+  if (!tab) return 0;
+  for (const plot of tab.querySelectorAll("[data-testid='stPlotlyChart'] .js-plotly-plot")) {
+    // _fullData holds the decoded arrays (the figure's own data may be base64 typed arrays).
+    const trace = plot._fullData && plot._fullData[0];
+    if (trace && trace.type === "scatter" && trace.x) return trace.x.length;
+  }
+  return 0;
 }"""
 
 
@@ -59,9 +64,9 @@ def wait_until(condition, timeout_ms: float, message: str) -> None:
 def test_start_watch_the_chart_grow_stop_and_keep_working(page, app_url):
     open_app_page(page, app_url, "/training")
     main = page.locator("[data-testid='stMain']")
-    main.get_by_label("Training images").fill("16384")
-    main.get_by_label("Epochs").fill("2")
-    main.get_by_label("Epochs").press("Tab")  # commit the value inside the form
+    main.get_by_label("Training images", exact=True).fill("16384")
+    main.get_by_label("Epochs", exact=True).fill("2")
+    main.get_by_label("Epochs", exact=True).press("Tab")  # commit the value inside the form
     rerun_after(page, lambda: main.get_by_role("button", name="Start training", exact=True).click())
 
     # The live fragment redraws while training: both the counter and the chart must grow.
