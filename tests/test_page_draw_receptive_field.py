@@ -24,7 +24,9 @@ def drawn_page(monkeypatch) -> AppTest:
     canvas = np.zeros((280, 280, 4), np.uint8)
     canvas[..., 3] = 255
     canvas[50:230, 130:150, :3] = 255  # a white "1" on black
-    fake = SimpleNamespace(st_canvas=lambda **kwargs: SimpleNamespace(image_data=canvas))
+    fake = SimpleNamespace(
+        st_canvas=lambda **kwargs: SimpleNamespace(image_data=canvas, json_data=None)
+    )
     monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", fake)
     st.cache_resource.clear()
     app = AppTest.from_file(APP, default_timeout=90)
