@@ -103,9 +103,9 @@ def recipe_or(name: str | None) -> str:
 
 
 def stop_and_forget(jobs: dict[str, training.TrainingJob]) -> None:
-    """Stop a session's trainings and let go of them (their models are then freed)."""
+    """End a session's trainings and let go of them (their models are then freed)."""
     for job in jobs.values():
-        job.request_stop()
+        job.abandon()  # the tab is gone: free the slot now, don't evaluate for nobody
     jobs.clear()
 
 

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.slow
 
 JOB_TIMEOUT_S = 180  # a cold worker imports TensorFlow at low priority on a shared machine
 CRASH_REPORT_S = 10  # "within a few seconds"
+ABANDON_S = 3  # a poll (0.2 s), a SIGKILL and a reap; evaluating 10,000 images takes longer
 
 
 @pytest.fixture(scope="module")
@@ -133,8 +134,19 @@ def test_a_dropped_job_stops_its_worker(mnist):
     pid = job.worker_pid
     del job
     gc.collect()
-    assert wait_for(lambda: process_gone(pid), 30), "the dropped job's worker is still running"
-    assert wait_for(lambda: TRAINING_SLOTS.running == 0, 5)
+    # Abandoned, not merely stopped: killed without evaluating for nobody, the slot free at once.
+    assert wait_for(lambda: TRAINING_SLOTS.running == 0, ABANDON_S), "the slot is still held"
+    assert wait_for(lambda: process_gone(pid), ABANDON_S), "the dropped job's worker still runs"
+
+
+def test_an_abandoned_job_frees_its_slot_at_once_and_keeps_no_result(mnist):
+    job = TrainingJob(TrainingConfig(epochs=5), mnist).start()
+    assert wait_for(lambda: job.snapshot().batch_steps), job.snapshot().error
+    job.abandon()
+    assert job.wait(ABANDON_S), "an abandoned job must end within a poll, not after evaluating"
+    assert job.snapshot().status == "stopped" and job.result is None
+    assert TRAINING_SLOTS.running == 0
+    assert wait_for(lambda: process_gone(job.worker_pid), ABANDON_S)
 
 
 def test_data_that_came_from_no_file_is_sent_to_the_worker(mnist):

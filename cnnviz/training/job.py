@@ -9,8 +9,8 @@ job folds into its state under a lock; the page copies that state with
 :meth:`TrainingJob.snapshot` and redraws. :meth:`TrainingJob.request_stop` reaches the fitting
 code, which polls it at every live point.
 
-No TensorFlow here. When the page's session drops its job, a finaliser asks it to stop; its
-worker then ends and is reaped.
+No TensorFlow here. When the page's session drops its job, the job is abandoned: its worker is
+killed and reaped, and its training slot goes to the next job at once.
 """
 
 from __future__ import annotations
@@ -61,6 +61,9 @@ class _JobState:
     config: TrainingConfig
     lock: threading.Lock = field(default_factory=threading.Lock)
     stop_event: threading.Event = field(default_factory=threading.Event)
+    # Set with stop_event when nobody will look at the stopped model (its tab is gone): the
+    # worker is killed at once instead of evaluating, so the slot frees within a poll.
+    abandon_event: threading.Event = field(default_factory=threading.Event)
     done_event: threading.Event = field(default_factory=threading.Event)
     status: JobStatus = JobStatus.QUEUED
     batch_steps: list[int] = field(default_factory=list)
@@ -84,6 +87,10 @@ class _JobState:
             if self.status == JobStatus.RUNNING:
                 self.status = JobStatus.STOPPING
         TRAINING_SLOTS.wake()
+
+    def abandon(self) -> None:
+        self.abandon_event.set()
+        self.request_stop()
 
     def record(self, record: object) -> None:
         """Fold one record of the live stream into the state."""
@@ -186,6 +193,9 @@ def _train_in_worker(
         )
         stop_deadline = None
         while True:
+            if state.abandon_event.is_set():
+                worker.kill()  # nobody wants what it would send back
+                return None
             if state.stop_event.is_set() and stop_deadline is None:
                 worker.send(workers.STOP)
                 stop_deadline = time.perf_counter() + workers.STOP_GRACE_S
@@ -222,7 +232,7 @@ class TrainingJob:
 
     It trains in a worker process, or with ``in_process=True`` in a thread of this process (the
     CLI, benchmarks, tests that reach into the model). Keep the job in ``st.session_state``; when
-    the session lets go of it, a finaliser asks it to stop, and its worker ends.
+    the session lets go of it, a finaliser abandons it (see :meth:`abandon`).
     ``extra_callbacks`` are added to ``fit``'s callbacks after the live metrics (tests use them to
     raise or pause inside training); for a worker they must be picklable.
     """
@@ -263,7 +273,7 @@ class TrainingJob:
         self._on_finish = on_finish
         self._thread: threading.Thread | None = None
         # Runs when this object is garbage-collected (or at interpreter exit).
-        self._finalizer = weakref.finalize(self, self._state.request_stop)
+        self._finalizer = weakref.finalize(self, self._state.abandon)
 
     def start(self) -> TrainingJob:
         """Start training in a daemon thread (queued if the server is busy); returns at once."""
@@ -288,6 +298,15 @@ class TrainingJob:
     def request_stop(self) -> None:
         """Ask the job to stop; it stops at the end of the current group of batches."""
         self._state.request_stop()
+
+    def abandon(self) -> None:
+        """Stop for good when nobody will see the result (the session that held it ended).
+
+        A worker is killed within a poll (``POLL_S``) rather than evaluating the model trained
+        so far, so the server's training slot goes to the next job at once. An in-process job
+        can only be asked to stop.
+        """
+        self._state.abandon()
 
     @property
     def done(self) -> bool:

@@ -303,6 +303,10 @@ class Worker:
         self.process.close()
         return exitcode
 
+    def kill(self) -> None:
+        """End the process now (SIGKILL), whatever it is doing; :meth:`close` then reaps it."""
+        self.process.kill()
+
     def exitcode_after_death(self) -> int | None:
         """The exit code of a worker whose pipe has ended (waits briefly for the process)."""
         self.process.join(REAP_TIMEOUT_S)
