@@ -350,8 +350,8 @@ def panel_layout(widths: Sequence[float], titles: Sequence[str], gap: float) -> 
     Each panel's width share follows ``widths``; row 0 is at the top and pixels are square.
     Each title sits right above its image, wrapped to the panel's width on a phone, and the
     titles start below plotly's toolbar.
-    Built as one plain dict: plotly's make_subplots plus per-axis updates cost ~20 ms a figure,
-    which every rerun of the pooling page would pay several times.
+    Built as one plain dict: plotly's make_subplots plus per-axis updates cost more than the
+    rest of a figure, and every rerun of the pooling page would pay it several times.
     """
     usable = 1.0 - gap * (len(widths) - 1)
     total = float(sum(widths))

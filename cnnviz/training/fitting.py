@@ -59,7 +59,8 @@ from cnnviz.training.snapshots import (
 )
 
 # Training steps per call into the graph: the callback (live points, stop) runs once per group.
-# Sized so a group takes well under a second on a laptop CPU (LeNet ≈ 5 ms, AlexNet ≈ 40 ms a step).
+# Sized so a group takes well under a second on a laptop CPU (the step times behind it: the
+# training-speed rows of bench/README.md), so a Stop lands and the charts move at least that often.
 STEPS_PER_EXECUTION = {"lenet": 16, "lenet_original": 16, "alexnet": 4}
 MIN_POINTS_PER_EPOCH = 8  # live points per epoch at least, however small the subset
 VALIDATION_BATCH_SIZE = 1000  # evaluation only: big batches are much cheaper per image
