@@ -18,12 +18,14 @@ from urllib.parse import quote
 import numpy as np
 
 from cnnviz import images, ops
-from cnnviz.classroom import ClassDrawing
+from cnnviz.classroom import ClassDrawing, TrainingPermission
 
 __all__ = [
     "FOLLOWED_SETTINGS",
     "POOLING_MODE_NAMES",
+    "STUDENT_SUBSET_MAX",
     "GeneratedQuestion",
+    "StudentTraining",
     "class_accuracy",
     "class_confusion",
     "drawings_in_cell",
@@ -33,6 +35,7 @@ __all__ = [
     "pooled_value_question",
     "qr_png",
     "settings_to_apply",
+    "student_training",
     "thin_line_question",
 ]
 
@@ -41,7 +44,8 @@ POOLING_MODE_NAMES = {"max": "Max", "min": "Min", "avg": "Average"}
 CLASS_QUERY_PARAMETER = "class"
 # Following students poll the class's version this often (seconds): "within about 2 s".
 FOLLOW_POLL_S = 1.0
-# In a class with training "small subsets only", a student's run uses at most this many images.
+# In a class with training "small subsets only", a student's run uses at most this many images:
+# LeNet-5 trains an epoch of them in seconds, so a queue of thirty students stays short.
 STUDENT_SUBSET_MAX = 2000
 MAX_POOL_WIDGET = 8  # the pooling page's sliders for pool size and stride go from 1 to 8
 
@@ -85,6 +89,79 @@ def settings_to_apply(page: str, settings: Mapping[str, Any]) -> dict[str, Any]:
         for key, value in settings.items()
         if key in allowed and not isinstance(value, bool) and value in allowed[key]
     }
+
+
+@dataclass(frozen=True)
+class StudentTraining:
+    """What a student's Start may do under the class's training permission.
+
+    ``allowed`` False: nothing starts and ``message`` says why. Otherwise the run trains on
+    ``subset`` images (perhaps fewer than asked for: then ``message`` says so).
+    """
+
+    allowed: bool
+    subset: int
+    message: str | None
+
+
+def student_training(permission: TrainingPermission | str, subset: int) -> StudentTraining:
+    """Apply the teacher's training permission to a student's Start with ``subset`` images.
+
+    "Small subsets only" clamps a larger request to :data:`STUDENT_SUBSET_MAX` images (and says
+    so) rather than refusing it: the student's run starts at once, on the allowed size.
+
+    >>> student_training("subsets", 60000).subset
+    2000
+    >>> student_training("off", 500).allowed
+    False
+    >>> student_training("on", 60000).message is None
+    True
+    """
+    permission = TrainingPermission(permission)
+    if not isinstance(subset, int) or isinstance(subset, bool) or subset < 1:
+        raise ValueError(f"subset must be a positive number of images, got {subset!r}.")
+    if permission is TrainingPermission.OFF:
+        return StudentTraining(
+            allowed=False,
+            subset=subset,
+            message=(
+                "Your teacher has turned training off for students in this class: watch the "
+                "teacher's run on the projector. Your teacher can switch it back on."
+            ),
+        )
+    if permission is TrainingPermission.SUBSETS and subset > STUDENT_SUBSET_MAX:
+        return StudentTraining(
+            allowed=True,
+            subset=STUDENT_SUBSET_MAX,
+            message=(
+                f"Your teacher allows small subsets only in this class, so this run trains on "
+                f"{STUDENT_SUBSET_MAX:,} images instead of the {subset:,} you asked for."
+            ),
+        )
+    return StudentTraining(allowed=True, subset=subset, message=None)
+
+
+def student_training_rule(permission: TrainingPermission | str) -> str:
+    """The class's training rule in a sentence or two, for a student's training page.
+
+    >>> student_training_rule("subsets").split(".")[0]
+    'In this class the teacher lets students train on small subsets only (at most 2,000 images)'
+    """
+    allowance = {
+        TrainingPermission.OFF: "has turned training off for students",
+        TrainingPermission.SUBSETS: (
+            f"lets students train on small subsets only (at most {STUDENT_SUBSET_MAX:,} images)"
+        ),
+        TrainingPermission.ON: "lets students train with any settings",
+    }[TrainingPermission(permission)]
+    return f"In this class the teacher {allowance}. {TEACHER_FIRST}"
+
+
+# Why the queue is not first come, first served in a class (shown to students and teachers).
+TEACHER_FIRST = (
+    "The teacher's runs go ahead of every waiting student's run, so the demo the class watches "
+    "never waits; a run that is already training is never interrupted."
+)
 
 
 def join_link(base_url: str, code: str, page: str = "") -> str:

@@ -286,28 +286,66 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def queue_message(queue_position: int | None) -> str:
-    """What a student whose run waits for the server's training slot reads.
+def _runs_of(role: str, count: int) -> str:
+    """ "the teacher's run", "2 students' runs", "another run": ``count`` runs of one role."""
+    if role == "teacher":
+        return "the teacher's run" if count == 1 else f"the teacher's {count} runs"
+    if role == "student":
+        return "a student's run" if count == 1 else f"{count} students' runs"
+    return "another run" if count == 1 else f"{count} other runs"
+
+
+def queue_ahead_phrase(ahead: Sequence[str]) -> str:
+    """Who is ahead in the queue, teacher first, in words (the roles of ``QueueRole``).
 
     Examples
     --------
-    >>> queue_message(1)
-    'Busy, you are next (queue position 1): your training starts by itself.'
+    >>> queue_ahead_phrase(["student", "teacher", "student"])
+    "the teacher's run and 2 students' runs are"
+    >>> queue_ahead_phrase(["visitor"])
+    'another run is'
+    """
+    ahead = list(ahead)
+    teachers, students = ahead.count("teacher"), ahead.count("student")
+    counts = {"teacher": teachers, "student": students, "visitor": len(ahead) - teachers - students}
+    parts = [_runs_of(role, count) for role, count in counts.items() if count]
+    if not parts:
+        raise ValueError("Nobody is ahead: there is no phrase for an empty queue.")
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"{listed} {'is' if len(ahead) == 1 else 'are'}"
+
+
+def queue_message(queue_position: int | None, ahead: Sequence[str] = ()) -> str:
+    """What a student whose run waits for the server's training slot reads.
+
+    ``ahead`` holds the roles of the runs ahead (training now, then waiting before this one),
+    as ``JobSnapshot.queue_ahead`` gives them; without it, only the position is told.
+
+    Examples
+    --------
+    >>> queue_message(1, ["student"])
+    "Busy, you are next: a student's run is training now; yours starts by itself."
+    >>> queue_message(3, ["student", "teacher", "student"])
+    "Busy: the teacher's run and 2 students' runs are ahead of you; yours starts by itself."
     >>> queue_message(2)
     'Busy, 1 training is ahead of you (queue position 2): your training starts by itself.'
-    >>> queue_message(3)
-    'Busy, 2 trainings are ahead of you (queue position 3): your training starts by itself.'
     """
     position = max(queue_position or 1, 1)
+    if ahead and position == 1:
+        return (
+            f"Busy, you are next: {queue_ahead_phrase(ahead)} training now; yours starts by itself."
+        )
+    if ahead:
+        return f"Busy: {queue_ahead_phrase(ahead)} ahead of you; yours starts by itself."
     others = position - 1
-    ahead = (
+    waiting = (
         "you are next"
         if others == 0
         else "1 training is ahead of you"
         if others == 1
         else f"{others} trainings are ahead of you"
     )
-    return f"Busy, {ahead} (queue position {position}): your training starts by itself."
+    return f"Busy, {waiting} (queue position {position}): your training starts by itself."
 
 
 def progress_text(snapshot: Any) -> str:

@@ -34,6 +34,7 @@ from cnnviz.classroom import (
     ClassroomError,
     ClassroomStore,
     ClassState,
+    TrainingPermission,
     UnknownClassError,
     UnknownStudentError,
 )
@@ -91,6 +92,27 @@ def is_teacher() -> bool:
 
 def is_student() -> bool:
     return STUDENT_ID_KEY in st.session_state and CLASS_CODE_KEY in st.session_state
+
+
+def class_queue_role() -> str:
+    """This browser's role in the server's training queue (``cnnviz.training.queue.QueueRole``):
+    the teacher of a class trains first. The teacher's secret was checked when it was given."""
+    if is_teacher():
+        return "teacher"
+    return "student" if is_student() else "visitor"
+
+
+def class_training_permission() -> TrainingPermission | None:
+    """The teacher's training permission when this browser is a student (None: no limit).
+
+    Read from the database at each call, so the teacher's latest choice applies.
+    """
+    if not is_student():
+        return None
+    try:
+        return class_store().state(st.session_state[CLASS_CODE_KEY]).training_permission
+    except UnknownClassError:
+        return None  # the class was removed: the class panel says so
 
 
 def join(code: str, nickname: str) -> None:

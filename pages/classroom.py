@@ -181,6 +181,7 @@ def class_controls(state: ClassState) -> None:
             format_func=PERMISSION_LABELS.get,
             horizontal=True,
             key="class_permission",
+            help=classmode.TEACHER_FIRST,
             disabled=state.closed,
         )
         if permission != state.training_permission:

@@ -12,7 +12,7 @@ import dataclasses
 
 import streamlit as st
 
-from cnnviz import comparison, evaluation, layer_table, models, training
+from cnnviz import classmode, comparison, evaluation, layer_table, models, training
 from cnnviz import training_lesson as lesson
 from cnnviz.charts import draw as draw_charts
 from cnnviz.charts import training as training_charts
@@ -27,7 +27,7 @@ from cnnviz.data import (
 )
 from cnnviz.parallel import native_bfloat16
 from cnnviz.site import SESSION_MODELS_KEY, keep_settings
-from pages import through_the_router
+from pages import class_queue_role, class_training_permission, is_teacher, through_the_router
 
 through_the_router()  # a deep link on a fresh server ran this page past app.py
 
@@ -41,6 +41,7 @@ SETTINGS = tuple(
     field.name for field in dataclasses.fields(models.TrainingConfig) if field.name != "model"
 )
 ANY_DIGIT = "any"
+CLASS_NOTICE_KEY = "training_class_notice"  # what the class's rules did to the last Start
 FINISHED_RUNS_KEY = "finished_runs"  # label → comparison.RunSummary, this session's ended runs
 MAX_FINISHED_RUNS = 4  # each keeps its 10,000 × 10 test probabilities (400 KB)
 
@@ -118,10 +119,42 @@ def session_jobs() -> dict[str, training.TrainingJob]:
     return {}
 
 
+def under_class_rules(settings: dict) -> dict | None:
+    """A student's settings under the teacher's training permission; None: Start is refused.
+
+    Checked here, on the server, whatever the browser sends; the teacher is never limited.
+    """
+    st.session_state[CLASS_NOTICE_KEY] = None
+    permission = class_training_permission()
+    if permission is None:
+        return settings
+    asked = settings["subset"] or MNIST_TRAIN_SIZE
+    allowance = classmode.student_training(permission, asked)
+    if not allowance.allowed:
+        st.session_state.training_message = allowance.message
+        return None
+    st.session_state[CLASS_NOTICE_KEY] = allowance.message
+    if allowance.subset != asked:
+        st.session_state.train_subset = allowance.subset  # the form shows what trains
+    return {**settings, "subset": allowance.subset}
+
+
+def class_training_rules() -> None:
+    """In a class: the teacher's rule for students, and why the teacher's runs go first."""
+    if is_teacher():
+        st.caption(f"You lead a class. {classmode.TEACHER_FIRST}")
+    elif (permission := class_training_permission()) is not None:
+        st.info(classmode.student_training_rule(permission))
+    if notice := st.session_state.get(CLASS_NOTICE_KEY):
+        st.warning(notice)
+
+
 def start_training(mnist) -> None:
     stop_training()
     state = st.session_state
-    settings = {field: state[f"train_{field}"] for field in SETTINGS}
+    settings = under_class_rules({field: state[f"train_{field}"] for field in SETTINGS})
+    if settings is None:
+        return
     try:
         configs = [models.TrainingConfig(model=key, **settings) for key in RUNS[state.train_models]]
     except ValueError as error:
@@ -130,7 +163,10 @@ def start_training(mnist) -> None:
     st.session_state.training_message = None
     jobs = st.session_state.training_jobs
     jobs.clear()
-    jobs.update({config.model: training.TrainingJob(config, mnist) for config in configs})
+    role = class_queue_role()
+    jobs.update(
+        {config.model: training.TrainingJob(config, mnist, queue_role=role) for config in configs}
+    )
     for job in jobs.values():
         job.start()
 
@@ -157,7 +193,7 @@ def live_job(model_key: str, polling: bool) -> None:
     snap = job.snapshot()
     st.subheader(snap.config.label)
     if snap.status == "queued":
-        st.info(lesson.queue_message(snap.queue_position))
+        st.info(lesson.queue_message(snap.queue_position, snap.queue_ahead))
     elif snap.status == "failed":
         st.error(f"Training failed: {snap.error}")
     elif snap.status == "stopped":
@@ -581,6 +617,7 @@ with train_tab:
     reset_column.button("Reset", on_click=reset_training, disabled=not jobs, key="train_reset")
     if st.session_state.training_message:
         st.error(st.session_state.training_message)
+    class_training_rules()
     st.caption(lesson.ONE_AT_A_TIME)
     for column, (model_key, job) in zip(st.columns(2), jobs.items(), strict=False):
         with column:

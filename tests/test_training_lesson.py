@@ -89,6 +89,37 @@ def test_queue_message_says_busy_and_the_position():
     assert "2 trainings are ahead of you (queue position 3)" in lesson.queue_message(3)
 
 
+@pytest.mark.parametrize(
+    ("position", "ahead", "text"),
+    [
+        (1, ["teacher"], "Busy, you are next: the teacher's run is training now;"),
+        (1, ["student"], "Busy, you are next: a student's run is training now;"),
+        (1, ["visitor"], "Busy, you are next: another run is training now;"),
+        (2, ["student", "teacher"], "Busy: the teacher's run and a student's run are ahead"),
+        (
+            3,
+            ["student", "teacher", "student"],
+            "Busy: the teacher's run and 2 students' runs are ahead of you;",
+        ),
+        (3, ["visitor", "teacher", "teacher"], "Busy: the teacher's 2 runs and another run are"),
+        (
+            4,
+            ["visitor", "teacher", "student", "visitor"],
+            "Busy: the teacher's run, a student's run and 2 other runs are ahead",
+        ),
+    ],
+)
+def test_queue_message_says_who_is_ahead_teacher_first(position, ahead, text):
+    message = lesson.queue_message(position, ahead)
+    assert message.startswith(text)
+    assert message.endswith("yours starts by itself.")
+
+
+def test_queue_ahead_phrase_refuses_an_empty_queue():
+    with pytest.raises(ValueError, match="Nobody is ahead"):
+        lesson.queue_ahead_phrase([])
+
+
 def test_progress_text_names_epoch_batch_and_eta():
     snapshot = SimpleNamespace(
         status="running", epoch=2, total_epochs=5, batches_done=900, total_batches=9375, eta_s=41

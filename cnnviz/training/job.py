@@ -29,7 +29,7 @@ from typing import Any
 from cnnviz.data import Mnist, MnistNotFoundError, find_mnist_file
 from cnnviz.models import TrainingConfig, held_out_count
 from cnnviz.training import worker as workers
-from cnnviz.training.queue import TRAINING_SLOTS
+from cnnviz.training.queue import TRAINING_SLOTS, QueueRole
 from cnnviz.training.records import (
     BatchPoint,
     EpochRecord,
@@ -59,6 +59,7 @@ class _JobState:
     so dropping the job (e.g. when a Streamlit session ends) lets its finaliser run."""
 
     config: TrainingConfig
+    queue_role: QueueRole = QueueRole.VISITOR  # its place in the server's queue
     lock: threading.Lock = field(default_factory=threading.Lock)
     stop_event: threading.Event = field(default_factory=threading.Event)
     # Set with stop_event when nobody will look at the stopped model (its tab is gone): the
@@ -154,7 +155,7 @@ def _run_job(
             state.traceback = details
     finally:
         if slot_taken:
-            TRAINING_SLOTS.release()
+            TRAINING_SLOTS.release(state)
         with state.lock:
             state.finished_at = time.perf_counter()
         state.done_event.set()
@@ -234,7 +235,8 @@ class TrainingJob:
     CLI, benchmarks, tests that reach into the model). Keep the job in ``st.session_state``; when
     the session lets go of it, a finaliser abandons it (see :meth:`abandon`).
     ``extra_callbacks`` are added to ``fit``'s callbacks after the live metrics (tests use them to
-    raise or pause inside training); for a worker they must be picklable.
+    raise or pause inside training); for a worker they must be picklable. ``queue_role`` says
+    whose run it is: a class teacher's run waits ahead of every student's and visitor's.
     """
 
     def __init__(
@@ -245,9 +247,15 @@ class TrainingJob:
         extra_callbacks: Sequence[Any] = (),
         on_finish: Callable[[], None] | None = None,
         in_process: bool = False,
+        queue_role: QueueRole | str = QueueRole.VISITOR,
     ) -> None:
         if not isinstance(config, TrainingConfig):
             raise ValueError(f"config must be a TrainingConfig, got {type(config).__name__}.")
+        try:
+            queue_role = QueueRole(queue_role)
+        except ValueError:
+            roles = ", ".join(role.value for role in QueueRole)
+            raise ValueError(f"queue_role must be one of {roles}, got {queue_role!r}.") from None
         if not in_process:
             try:
                 pickle.dumps(tuple(extra_callbacks))
@@ -260,7 +268,7 @@ class TrainingJob:
         self.in_process = in_process
         self.config = config
         self._mnist = mnist
-        self._state = _JobState(config=config)
+        self._state = _JobState(config=config, queue_role=queue_role)
         # Known before training starts, so a queued or just-stopped job still shows its length
         # (the fitting code's TrainingPlan reports the same number).
         images = len(mnist.x_train)
@@ -337,6 +345,7 @@ class TrainingJob:
         """A consistent copy of the live state, taken under the job's lock."""
         state = self._state
         position = TRAINING_SLOTS.position(state)
+        ahead = TRAINING_SLOTS.ahead(state)
         with state.lock:
             total_epochs = self.config.resolved_epochs
             total_batches = state.steps_per_epoch * total_epochs
@@ -371,6 +380,7 @@ class TrainingJob:
                 eta_s=eta,
                 error=state.error,
                 queue_position=position if state.status == JobStatus.QUEUED else None,
+                queue_ahead=ahead if state.status == JobStatus.QUEUED else (),
                 filter_snapshots=state.snapshots.items,
             )
 

@@ -111,6 +111,9 @@ class JobSnapshot:
     eta_s: float | None
     error: str | None
     queue_position: int | None  # 1 = next to train; None when not queued
+    # The roles (cnnviz.training.queue.QueueRole) of the runs ahead of a queued job: those
+    # training now, then those waiting before it; empty when not queued.
+    queue_ahead: tuple[str, ...] = ()
     # The first layer every few seconds, oldest first (cnnviz.training.snapshots).
     filter_snapshots: tuple[FilterSnapshot, ...] = ()
 
