@@ -11,19 +11,18 @@ from streamlit_drawable_canvas import st_canvas
 from cnnviz import charts, draw_lesson, inference, preprocess, receptive_field, transforms
 from cnnviz.charts import draw as draw_charts
 from cnnviz.site import SESSION_MODELS_KEY, keep_settings
-from pages import through_the_router
+from pages import shared_figure, through_the_router
 
 through_the_router()  # a deep link on a fresh server ran this page past app.py
 
 CANVAS_SIZE = 280
+RECEPTIVE_FIELD_SETTINGS = ("draw_rf_layer", "draw_rf_row", "draw_rf_col")
 KEPT_SETTINGS = (
     "draw_ink",
     "draw_pen_width",
     "draw_model",
     "draw_naive",
-    "draw_rf_layer",
-    "draw_rf_row",
-    "draw_rf_col",
+    *RECEPTIVE_FIELD_SETTINGS,
 )
 # Hides the canvas component's hover toolbar. The component draws in an open shadow root, out of
 # reach of the page's CSS, so a style is added to each canvas's shadow root as it appears.
@@ -172,7 +171,9 @@ def prediction(choices: dict, drawn: Canvas) -> Reading | None:
     answer.metric("Prediction", digit)
     answer.caption(draw_lesson.probability_caption(probabilities))
     st.plotly_chart(
-        draw_charts.probability_bars(probabilities, title="Probability of each digit"),
+        shared_figure(
+            draw_charts.probability_bars, probabilities, title="Probability of each digit"
+        ),
         key="draw_probabilities",
     )
     return Reading(model, drawing, steps, digit)
@@ -205,7 +206,8 @@ def preprocessing(reading: Reading) -> None:
         reading.model, inference.model_input(reading.model, steps.centred)
     )
     st.plotly_chart(
-        charts.image_row(
+        shared_figure(
+            charts.image_row,
             {
                 "Your ink": steps.ink,
                 "Cropped": steps.cropped,
@@ -243,13 +245,19 @@ def layer_views(reading: Reading) -> None:
     st.markdown(draw_lesson.layers_text(reading.model))
     for index, layer in enumerate(inference.activation_maps(reading.model, reading.steps.centred)):
         st.plotly_chart(
-            draw_charts.feature_maps(layer.maps, f"{layer.name} — {layer.layer_type}"),
+            shared_figure(
+                draw_charts.feature_maps, layer.maps, f"{layer.name} — {layer.layer_type}"
+            ),
             key=f"draw_layer_{index}",
         )
         st.caption(draw_charts.feature_map_legend(layer.maps))
     filters = inference.first_layer_filters(reading.model)
     st.plotly_chart(
-        draw_charts.filter_grid(filters.kernels, f"First layer's filters ({filters.layer_name})"),
+        shared_figure(
+            draw_charts.filter_grid,
+            filters.kernels,
+            f"First layer's filters ({filters.layer_name})",
+        ),
         key="draw_filters",
     )
     st.caption(
@@ -258,8 +266,12 @@ def layer_views(reading: Reading) -> None:
     )
 
 
+# A fragment: the layer and unit controls redraw only this section, not the layer maps above.
+@st.fragment
 def receptive_field_view(reading: Reading) -> None:
     """Pick a unit of a layer and see which part of the drawing it sees."""
+    # The page-level copy was taken before this section's controls moved (see keep_settings).
+    keep_settings(st.session_state, RECEPTIVE_FIELD_SETTINGS)
     st.subheader("What one unit sees: its receptive field")
     st.markdown(
         "Each cell of a layer's map is one **unit**: a number computed from a small window of "
@@ -303,7 +315,8 @@ def receptive_field_view(reading: Reading) -> None:
     )
     input_title = f"The network's input, {field.input_shape[0]} × {field.input_shape[1]}"
     st.plotly_chart(
-        draw_charts.receptive_field_view(
+        shared_figure(
+            draw_charts.receptive_field_view,
             {input_title: network_input, "Your digit, 28 × 28": digit},
             {input_title: region, "Your digit, 28 × 28": digit_region},
         ),
@@ -408,11 +421,12 @@ def break_the_model(compared: dict, recipe_digit: np.ndarray, drawn_guess: int) 
         column.metric(label, answer)
         column.caption(draw_lesson.probability_caption(values))
     st.plotly_chart(
-        draw_charts.compared_probability_bars(probabilities, height=260),
+        shared_figure(draw_charts.compared_probability_bars, probabilities, height=260),
         key="break_bars",
     )
     st.plotly_chart(
-        draw_charts.sweep_chart(
+        shared_figure(
+            draw_charts.sweep_chart,
             result.values,
             {label: result.of_digit(label) for label in compared},
             axis=axis,

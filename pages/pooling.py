@@ -13,7 +13,7 @@ from cnnviz import charts, images, ops, translation
 from cnnviz.charts import pooling as pooling_charts
 from cnnviz.data import MnistNotFoundError, how_to_get_mnist
 from cnnviz.site import keep_settings
-from pages import through_the_router
+from pages import shared_figure, shared_result, through_the_router
 
 through_the_router()  # a deep link on a fresh server ran this page past app.py
 
@@ -128,13 +128,17 @@ def input_and_output(name: str, image: np.ndarray, choice: PoolChoice) -> None:
         pooled = None
         st.warning(str(error))
     columns = st.columns(2)
-    columns[0].plotly_chart(charts.heatmap(image, f"Input: {name}", zmin=0, zmax=1), key="input")
+    columns[0].plotly_chart(
+        shared_figure(charts.heatmap, image, f"Input: {name}", zmin=0, zmax=1), key="input"
+    )
     if pooled is not None:
         title = (
             f"{MODE_LABELS[choice.mode]} pooling, {choice.pool_size}×{choice.pool_size}, "
             f"stride {choice.stride}, {choice.padding}"
         )
-        columns[1].plotly_chart(charts.heatmap(pooled, title, zmin=0, zmax=1), key="output")
+        columns[1].plotly_chart(
+            shared_figure(charts.heatmap, pooled, title, zmin=0, zmax=1), key="output"
+        )
 
     st.markdown("**Output size**, per axis (n input cells, k window, s stride):")
     st.latex(
@@ -153,7 +157,7 @@ def input_and_output(name: str, image: np.ndarray, choice: PoolChoice) -> None:
         MODE_LABELS[each]: pooled if each == choice.mode else choice.pool(image, each)
         for each in ops.POOL_MODES
     }
-    st.plotly_chart(charts.image_row(side_by_side, zmin=0, zmax=1), key="modes")
+    st.plotly_chart(shared_figure(charts.image_row, side_by_side, zmin=0, zmax=1), key="modes")
     st.markdown(
         "**Max** keeps the strongest response in each window: bright details on a dark "
         "background survive (the thin lines, the bright pixel). **Min** keeps the weakest: "
@@ -164,11 +168,19 @@ def input_and_output(name: str, image: np.ndarray, choice: PoolChoice) -> None:
     )
 
 
+def remember_section_settings() -> None:
+    """Keep the settings as a fragment's own rerun left them: the page-level copy was taken
+    before the fragment's controls moved, and would put the old value back after a visit to
+    another page."""
+    keep_settings(st.session_state, KEPT_SETTINGS)
+
+
 # A fragment: its own controls (the grid, the Step slider) rerun only this section, not the
 # whole page, which pools the full-size image three times.
 @st.fragment
 def step_through(image: np.ndarray, choice: PoolChoice) -> None:
     """One window at a time, on a grid small enough to check by hand."""
+    remember_section_settings()
     st.subheader("Step through the windows")
     grid_choice = st.radio(
         "Grid",
@@ -194,7 +206,8 @@ def step_through(image: np.ndarray, choice: PoolChoice) -> None:
     )
     padded_grid = ops.pad2d(grid, *window.padding, value=np.nan)  # NaN: ignored by pooling
     st.plotly_chart(
-        pooling_charts.step_through(
+        shared_figure(
+            pooling_charts.step_through,
             padded_grid,
             window.padded_rows,
             window.padded_cols,
@@ -213,6 +226,7 @@ def step_through(image: np.ndarray, choice: PoolChoice) -> None:
 @st.fragment
 def padding_section(image: np.ndarray) -> None:
     """Zero padding for a convolution, and what valid, same and full give."""
+    remember_section_settings()
     st.subheader("Padding")
     st.markdown(
         "**Padding** adds cells around the border before the window slides. Two separate "
@@ -238,8 +252,11 @@ def padding_section(image: np.ndarray) -> None:
     )
     pads = ops.padding_amounts(small.shape, kernel.shape, 1, conv_padding)
     st.plotly_chart(
-        pooling_charts.padded_heatmap(
-            ops.pad2d(small, *pads), pads, f"Zero-padded for '{conv_padding}'"
+        shared_figure(
+            pooling_charts.padded_heatmap,
+            ops.pad2d(small, *pads),
+            pads,
+            f"Zero-padded for '{conv_padding}'",
         ),
         key="padded",
     )
@@ -252,7 +269,8 @@ def padding_section(image: np.ndarray) -> None:
     limit = max(float(np.abs(result).max()) for result in convolved.values()) or 1.0
     signed = bool(kernel.min() < 0)
     st.plotly_chart(
-        charts.image_row(
+        shared_figure(
+            charts.image_row,
             convolved,
             zmin=-limit if signed else 0,
             zmax=limit,
@@ -301,8 +319,11 @@ def shipped_shift_curves() -> dict[str, translation.ShiftAccuracy] | str:
         return str(error)
 
 
+# A fragment too: the shift and its direction redraw only this section.
+@st.fragment
 def translation_section(image: np.ndarray, choice: PoolChoice) -> None:
     """Shift the input a few pixels: what convolution, subsampling and each pooling make of it."""
+    remember_section_settings()
     st.subheader("Translation: equivariance and partial invariance")
     st.markdown(
         "Move an image by a pixel and two different things can happen. A **convolution** is "
@@ -321,8 +342,14 @@ def translation_section(image: np.ndarray, choice: PoolChoice) -> None:
     )
     shift = tuple(distance * unit for unit in translation.SHIFT_DIRECTIONS[direction])
     try:
-        measure = translation.measure_translation(
-            image, shift, choice.pool_size, choice.stride, choice.padding, choice.mode
+        measure = shared_result(
+            translation.measure_translation,
+            image,
+            shift,
+            choice.pool_size,
+            choice.stride,
+            choice.padding,
+            choice.mode,
         )
     except ValueError as error:
         st.warning(str(error))
@@ -330,7 +357,8 @@ def translation_section(image: np.ndarray, choice: PoolChoice) -> None:
     bars = {"input": measure.input_change, "subsampled": measure.subsampled_change}
     bars |= {f"{MODE_LABELS[each]} pooled": measure.pooled_change[each] for each in ops.POOL_MODES}
     st.plotly_chart(
-        pooling_charts.change_bars(
+        shared_figure(
+            pooling_charts.change_bars,
             {label: value for label, value in bars.items() if value is not None},
             title=f"Relative change after a shift of {translation.shift_text(distance, direction)}",
             axis_title="relative change",
@@ -368,7 +396,9 @@ def within_or_across(distance: int, choice: PoolChoice) -> None:
     for move in moves:
         shift = tuple(distance * unit for unit in translation.SHIFT_DIRECTIONS[move.direction])
         pooled[move.direction] = choice.pool(ops.shift_image(pattern, *shift), "max")
-    st.plotly_chart(charts.image_row(pooled, zmin=0, zmax=1, height=220), key="bright_moves")
+    st.plotly_chart(
+        shared_figure(charts.image_row, pooled, zmin=0, zmax=1, height=220), key="bright_moves"
+    )
     st.markdown(
         f"Max pooling ({choice.pool_size}×{choice.pool_size}, stride {choice.stride}) of a "
         "single white pixel, shifted by\n"
@@ -383,7 +413,9 @@ def convolution_moves(
     kernel_name = "Sobel (vertical edges)"
     small = images.resize_to_max_side(image, EQUIVARIANCE_SIDE)
     try:
-        difference = translation.conv_equivariance(small, ops.EXAMPLE_KERNELS[kernel_name], shift)
+        difference = shared_result(
+            translation.conv_equivariance, small, ops.EXAMPLE_KERNELS[kernel_name], shift
+        )
     except ValueError as error:
         st.warning(str(error))
         return
@@ -405,7 +437,8 @@ def shifted_digits() -> None:
         return
     labels = {"lenet": "LeNet-5 (shipped)", "alexnet": "AlexNet (shipped)"}
     st.plotly_chart(
-        pooling_charts.shift_accuracy_curves(
+        shared_figure(
+            pooling_charts.shift_accuracy_curves,
             {labels[key]: (curve.shifts, curve.accuracy) for key, curve in curves.items()},
             title="Accuracy on MNIST test digits shifted up, down, left or right",
         ),
