@@ -62,6 +62,7 @@ __all__ = [
     "TrainingPermission",
     "UnknownClassError",
     "UnknownStudentError",
+    "create_database_engine",
     "normalise_code",
 ]
 
@@ -484,6 +485,17 @@ def _sqlite_engine(url: sa.URL) -> Engine:
     return engine
 
 
+def create_database_engine(url: str) -> Engine:
+    """An engine on ``url`` configured as the class store uses it (SQLite: WAL, a busy timeout,
+    and ``BEGIN IMMEDIATE`` for connections with the ``cnnviz_write`` execution option; other
+    backends: pre-pinged pooled connections). For other tables that live in the same database,
+    such as the training queue of several server processes (:mod:`cnnviz.training.leases`)."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    return sa.create_engine(parsed, pool_pre_ping=True)
+
+
 class ClassroomStore:
     """Every class of this server (or of all servers sharing the database).
 
@@ -522,15 +534,11 @@ class ClassroomStore:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.url = url if url is not None else default_database_url()
-        parsed = sa.make_url(self.url)
         if limits is None:
             limits = ClassLimits(retention_days=_retention_days_from_env(30.0))
         self.limits = limits
         self._clock = clock
-        if parsed.get_backend_name() == "sqlite":
-            self._engine = _sqlite_engine(parsed)
-        else:
-            self._engine = sa.create_engine(parsed, pool_pre_ping=True)
+        self._engine = create_database_engine(self.url)
         self._write_engine = self._engine.execution_options(cnnviz_write=True)
         self._create_tables()
 

@@ -1,0 +1,352 @@
+"""The training queue shared by several server processes: slot leases in the class database.
+
+When a class is served by several Streamlit processes behind a proxy (``python -m
+cnnviz.serve``), each process has its own memory, so the in-process queue
+(:class:`cnnviz.training.queue.TrainingSlots`) would let every process train at once. Here the
+queue is a table of the class database (``CNNVIZ_DATABASE_URL``, by default the SQLite file):
+one row, a **lease**, per job that waits or trains, whichever process holds it.
+
+- **Order**: a waiting job trains when it is first in line (by its role's priority, a class's
+  teacher first, then first come, first served by enqueue time, as in the in-process queue)
+  and fewer than ``CNNVIZ_MAX_TRAININGS`` leases are granted. Every decision is made in one
+  write transaction that serialises with the others (SQLite: ``BEGIN IMMEDIATE``;
+  PostgreSQL: a table lock), so two processes never both take the last slot.
+- **Heartbeats**: each process renews its leases every ``heartbeat_s``; a lease not renewed
+  for ``lease_ttl_s`` belonged to a process that died (killed, crashed) and is deleted by the
+  next decision, so a dead process never holds the queue for long.
+- **Same interface** as the in-process queue (``acquire``/``release``/``position``/``ahead``/
+  ``wake``/``running``): :class:`cnnviz.training.job.TrainingJob` does not know which one it has.
+
+Waiting jobs in another process learn of a freed slot within ``poll_s``; jobs in this process
+at once (``release`` and ``wake`` notify them). No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from cnnviz.classroom import create_database_engine, default_database_url
+from cnnviz.training.queue import QueueRole, Waiter, max_concurrent_trainings
+
+LEASE_TTL_S = 15.0  # a lease not renewed for this long belongs to a dead process
+HEARTBEAT_S = 2.0  # each process renews its leases this often (well inside the TTL)
+POLL_S = 0.5  # a waiter rechecks the table this often (another process may have freed a slot)
+
+_metadata = sa.MetaData()
+_leases = sa.Table(
+    "training_leases",
+    _metadata,
+    sa.Column("lease_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("process", sa.String(120), nullable=False, index=True),  # who renews it
+    sa.Column("role", sa.String(20), nullable=False),  # a QueueRole: whose run it is
+    sa.Column("priority", sa.Integer, nullable=False),  # the role's: higher trains first
+    sa.Column("enqueued_at", sa.Float, nullable=False),  # seconds since the epoch
+    sa.Column("heartbeat_at", sa.Float, nullable=False),
+    sa.Column("granted_at", sa.Float, nullable=True),  # None while it waits
+)
+
+
+def _in_line_before(priority: int, enqueued_at: float, lease_id: int) -> sa.ColumnElement[bool]:
+    """Waiting leases ahead of one with these values: higher priority, then earlier, then
+    lower id (two enqueued in the same clock tick)."""
+    column = _leases.c
+    return sa.or_(
+        column.priority > priority,
+        sa.and_(column.priority == priority, column.enqueued_at < enqueued_at),
+        sa.and_(
+            column.priority == priority,
+            column.enqueued_at == enqueued_at,
+            column.lease_id < lease_id,
+        ),
+    )
+
+
+class DatabaseTrainingSlots:
+    """A limit on how many jobs train at once across every process sharing one database.
+
+    Parameters
+    ----------
+    url : str, optional
+        The database (an SQLAlchemy URL); by default the class database's
+        (``CNNVIZ_DATABASE_URL``, else the SQLite file).
+    lease_ttl_s, heartbeat_s, poll_s : float
+        See the module docstring; tests shorten them.
+    clock : callable
+        Seconds since the epoch, the same for every process (``time.time``).
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        lease_ttl_s: float = LEASE_TTL_S,
+        heartbeat_s: float = HEARTBEAT_S,
+        poll_s: float = POLL_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not 0 < heartbeat_s < lease_ttl_s:
+            raise ValueError(
+                f"The heartbeat ({heartbeat_s} s) must be positive and shorter than the lease's "
+                f"lifetime ({lease_ttl_s} s), or live leases would expire."
+            )
+        self.url = url
+        self.lease_ttl_s = lease_ttl_s
+        self.heartbeat_s = heartbeat_s
+        self.poll_s = poll_s
+        self._clock = clock
+        # Who renews this process's leases: unique even if a pid is reused after a crash.
+        self.process = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._setup_lock = threading.Lock()
+        self._engine: Engine | None = None
+        self._condition = threading.Condition()
+        self._lease_ids: dict[int, int] = {}  # id(waiter) → its lease, this process's only
+        self._heartbeat: threading.Thread | None = None
+        self._closed = threading.Event()
+
+    # -- the database ------------------------------------------------------------------------
+
+    def _database(self) -> Engine:
+        """The engine, and the table, made on first use (not when the module is imported)."""
+        with self._setup_lock:
+            if self._engine is None:
+                engine = create_database_engine(self.url or default_database_url())
+                for attempt in range(3):  # several processes may create the table at once
+                    try:
+                        with engine.execution_options(cnnviz_write=True).begin() as connection:
+                            _metadata.create_all(connection, checkfirst=True)
+                        break
+                    except sa.exc.DBAPIError:
+                        if attempt == 2:
+                            raise
+                        time.sleep(0.1 * (attempt + 1))
+                self._engine = engine
+            return self._engine
+
+    def _writing(self) -> _SerialisedWrite:
+        """A write transaction that serialises with every other process's decisions."""
+        return _SerialisedWrite(self._database())
+
+    # -- the interface of cnnviz.training.queue.TrainingSlots ------------------------------------
+
+    def acquire(self, waiter: Waiter) -> bool:
+        """Wait for a slot; False if the waiter was asked to stop while it waited."""
+        now = self._clock()
+        with self._writing() as connection:
+            lease_id = connection.execute(
+                sa.insert(_leases).values(
+                    process=self.process,
+                    role=waiter.queue_role.value,
+                    priority=waiter.queue_role.priority,
+                    enqueued_at=now,
+                    heartbeat_at=now,
+                    granted_at=None,
+                )
+            ).inserted_primary_key[0]
+        with self._condition:
+            self._lease_ids[id(waiter)] = lease_id
+        self._start_heartbeat()
+        granted = False
+        try:
+            while not waiter.stop_event.is_set():
+                if self._try_to_grant(lease_id):
+                    granted = True
+                    return True
+                with self._condition:
+                    self._condition.wait(timeout=self.poll_s)
+            return False
+        finally:
+            if not granted:
+                self._forget(waiter)
+
+    def release(self, waiter: Waiter | None = None) -> None:
+        """Give ``waiter``'s slot back (once per successful :meth:`acquire`)."""
+        if waiter is None:
+            raise ValueError("The shared queue needs to know whose slot to release.")
+        self._forget(waiter)
+
+    def position(self, waiter: Waiter) -> int | None:
+        """1 for the next job to train, 2 for the one after it; None when not waiting."""
+        with self._condition:
+            lease_id = self._lease_ids.get(id(waiter))
+        if lease_id is None:
+            return None
+        with self._database().begin() as connection:
+            own = connection.execute(
+                sa.select(_leases).where(_leases.c.lease_id == lease_id)
+            ).first()
+            if own is None or own.granted_at is not None:
+                return None
+            ahead = connection.execute(
+                sa.select(sa.func.count())
+                .select_from(_leases)
+                .where(
+                    _leases.c.granted_at.is_(None),
+                    _leases.c.heartbeat_at >= self._clock() - self.lease_ttl_s,
+                    _in_line_before(own.priority, own.enqueued_at, own.lease_id),
+                )
+            ).scalar_one()
+        return int(ahead) + 1
+
+    def ahead(self, waiter: Waiter) -> tuple[QueueRole, ...]:
+        """The roles of the runs ahead of a waiter, in every process: those training now, then
+        those waiting before it (empty when it is not waiting)."""
+        with self._condition:
+            lease_id = self._lease_ids.get(id(waiter))
+        if lease_id is None:
+            return ()
+        alive = _leases.c.heartbeat_at >= self._clock() - self.lease_ttl_s
+        with self._database().begin() as connection:
+            own = connection.execute(
+                sa.select(_leases).where(_leases.c.lease_id == lease_id)
+            ).first()
+            if own is None or own.granted_at is not None:
+                return ()
+            training = connection.execute(
+                sa.select(_leases.c.role)
+                .where(_leases.c.granted_at.is_not(None), alive)
+                .order_by(_leases.c.granted_at, _leases.c.lease_id)
+            ).scalars()
+            roles = list(training)
+            roles += connection.execute(
+                sa.select(_leases.c.role)
+                .where(
+                    _leases.c.granted_at.is_(None),
+                    alive,
+                    _in_line_before(own.priority, own.enqueued_at, own.lease_id),
+                )
+                .order_by(_leases.c.priority.desc(), _leases.c.enqueued_at, _leases.c.lease_id)
+            ).scalars()
+        return tuple(QueueRole(role) for role in roles)
+
+    def wake(self) -> None:
+        """Make this process's waiters recheck at once (e.g. after one was asked to stop)."""
+        with self._condition:
+            self._condition.notify_all()
+
+    @property
+    def running(self) -> int:
+        """How many slots are taken now, by every process."""
+        with self._database().begin() as connection:
+            return int(
+                connection.execute(
+                    sa.select(sa.func.count())
+                    .select_from(_leases)
+                    .where(
+                        _leases.c.granted_at.is_not(None),
+                        _leases.c.heartbeat_at >= self._clock() - self.lease_ttl_s,
+                    )
+                ).scalar_one()
+            )
+
+    def close(self) -> None:
+        """Stop renewing this process's leases (they expire); for tests and shutdown."""
+        self._closed.set()
+        self.wake()
+        if self._heartbeat is not None:
+            self._heartbeat.join(timeout=5)
+        if self._engine is not None:
+            self._engine.dispose()
+
+    # -- inside ------------------------------------------------------------------------------
+
+    def _try_to_grant(self, lease_id: int) -> bool:
+        """Grant ``lease_id`` a slot if it is first in line and one is free (one transaction)."""
+        now = self._clock()
+        with self._writing() as connection:
+            # Leases of dead processes go first: they hold no slot and stand in no line.
+            connection.execute(
+                sa.delete(_leases).where(_leases.c.heartbeat_at < now - self.lease_ttl_s)
+            )
+            own = connection.execute(
+                sa.select(_leases).where(_leases.c.lease_id == lease_id)
+            ).first()
+            if own is None:  # expired while this process could not renew it: back in line
+                raise LeaseLostError(
+                    "This server's place in the training queue expired (its database did not "
+                    "answer for too long); start the training again."
+                )
+            granted = connection.execute(
+                sa.select(sa.func.count())
+                .select_from(_leases)
+                .where(_leases.c.granted_at.is_not(None))
+            ).scalar_one()
+            if granted >= max_concurrent_trainings():
+                return False
+            first = connection.execute(
+                sa.select(_leases.c.lease_id)
+                .where(_leases.c.granted_at.is_(None))
+                .order_by(_leases.c.priority.desc(), _leases.c.enqueued_at, _leases.c.lease_id)
+                .limit(1)
+            ).scalar_one()
+            if first != lease_id:
+                return False
+            connection.execute(
+                sa.update(_leases)
+                .where(_leases.c.lease_id == lease_id)
+                .values(granted_at=now, heartbeat_at=now)
+            )
+            return True
+
+    def _forget(self, waiter: Waiter) -> None:
+        with self._condition:
+            lease_id = self._lease_ids.pop(id(waiter), None)
+        if lease_id is not None:
+            with self._writing() as connection:
+                connection.execute(sa.delete(_leases).where(_leases.c.lease_id == lease_id))
+        self.wake()  # the next waiter of this process need not wait for its poll
+
+    def _start_heartbeat(self) -> None:
+        with self._setup_lock:
+            if self._heartbeat is None or not self._heartbeat.is_alive():
+                self._heartbeat = threading.Thread(
+                    target=self._renew_forever, name="training-lease-heartbeat", daemon=True
+                )
+                self._heartbeat.start()
+
+    def _renew_forever(self) -> None:
+        while not self._closed.wait(self.heartbeat_s):
+            with self._condition:
+                if not self._lease_ids:
+                    continue
+            try:
+                with self._writing() as connection:
+                    connection.execute(
+                        sa.update(_leases)
+                        .where(_leases.c.process == self.process)
+                        .values(heartbeat_at=self._clock())
+                    )
+            except sa.exc.DBAPIError:  # the next beat tries again; the TTL allows several misses
+                continue
+
+
+class LeaseLostError(RuntimeError):
+    """This process's lease vanished from the table while it waited (it could not renew it)."""
+
+
+class _SerialisedWrite:
+    """``with _SerialisedWrite(engine) as connection``: a write transaction that excludes every
+    other process's (SQLite: BEGIN IMMEDIATE through the store's ``cnnviz_write`` option;
+    PostgreSQL and others: a lock on the leases table until the commit)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._context: Any = None
+
+    def __enter__(self) -> Connection:
+        self._context = self._engine.execution_options(cnnviz_write=True).begin()
+        connection = self._context.__enter__()
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("LOCK TABLE training_leases IN SHARE ROW EXCLUSIVE MODE")
+        return connection
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._context.__exit__(*exc_info)
