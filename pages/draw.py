@@ -53,7 +53,10 @@ HIDE_CANVAS_TOOLBAR = """
 """
 INKS = {"White on black": ("#FFFFFF", "#000000"), "Black on white": ("#000000", "#FFFFFF")}
 MAX_COMPARED = len(draw_charts.SWEEP_COLORS)  # models side by side (the sweep has a colour each)
-SWEEP_CACHE_KEY = "break_last_sweep"  # (settings, Sweep): this session's last sweep
+SWEEP_CACHE_KEY = "break_sweeps"  # settings → Sweep: this session's latest sweeps, newest last
+# Sweeps a session keeps (a few KB each): a student wiggling a slider back and forth, or
+# returning a slider to 0, finds each setting already read.
+KEPT_SWEEPS = 32
 SWEEP_LABELS = {"shift_x": "Shift left–right", "shift_y": "Shift up–down", "rotation": "Rotation"}
 
 
@@ -365,20 +368,23 @@ def cached_sweep(
     """The sweep for these settings, reused while only the swept slider itself moves.
 
     Moving the swept setting changes no point of the sweep, only where the slider stands on it,
-    so such a move costs no model call; this session's last sweep is kept for that.
+    so such a move costs no model call; nor does going back to settings read a moment ago: this
+    session keeps its latest :data:`KEPT_SWEEPS` sweeps.
     """
     base = dataclasses.replace(distortion, **{axis: transforms.Distortion().as_dict()[axis]})
     key = (recipe_digit.tobytes(), digit, axis, base, tuple(compared))
-    kept = st.session_state.get(SWEEP_CACHE_KEY)
-    if kept is not None and kept[0] == key:
-        return kept[1]
+    kept = st.session_state.setdefault(SWEEP_CACHE_KEY, {})
+    if key in kept:
+        kept[key] = kept.pop(key)  # now the newest
+        return kept[key]
     predictors = {
         label: (lambda images, model=model: inference.predict_digits(model, images))
         for label, model in compared.items()
     }
-    result = transforms.sweep(predictors, recipe_digit, digit, axis, base)
-    st.session_state[SWEEP_CACHE_KEY] = (key, result)
-    return result
+    kept[key] = transforms.sweep(predictors, recipe_digit, digit, axis, base)
+    while len(kept) > KEPT_SWEEPS:
+        del kept[next(iter(kept))]  # the oldest
+    return kept[key]
 
 
 @st.fragment

@@ -1,8 +1,10 @@
 """The Draw a digit page's chart builders (cnnviz.charts.draw), checked without a browser."""
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
+from cnnviz.charts import base as charts_base
 from cnnviz.charts import draw as draw_charts
 
 
@@ -94,6 +96,27 @@ def test_the_sweep_chart_draws_one_line_per_model_with_the_slider_and_the_half_w
         draw_charts.sweep_chart(values, {"m": [0.1, 0.2]}, axis="rotation", digit=1)
     with pytest.raises(ValueError, match="Unknown sweep axis 'scale'"):
         draw_charts.sweep_chart(values, {"m": values}, axis="scale", digit=1)
+
+
+def test_the_break_the_model_charts_are_specs_plotly_itself_accepts():
+    # Both are built without plotly's validation (they redraw on every slider move): plotly's
+    # own validation (a figure made again from the spec) rejects any property it does not know.
+    sweep = draw_charts.sweep_chart(
+        [-1.0, 0.0, 1.0], {"LeNet-5": [0.2, 0.9, 0.3]}, axis="rotation", digit=3, current=0.0
+    )
+    bars = draw_charts.compared_probability_bars(
+        {"LeNet-5": np.full(10, 0.1), "AlexNet": np.eye(10)[4]}, title="Both", height=260
+    )
+    for figure in (sweep, bars):
+        assert go.Figure(figure.to_dict()).to_dict() == figure.to_dict()
+    assert [trace.name for trace in bars.data] == ["LeNet-5", "AlexNet"]
+    assert [trace.marker.color for trace in bars.data] == list(draw_charts.SWEEP_COLORS[:2])
+    np.testing.assert_allclose(bars.data[1].y, np.eye(10)[4])
+    assert bars.layout.barmode == "group" and bars.layout.height == 260
+    assert bars.layout.yaxis.tickformat == ".0%" and bars.layout.xaxis.type == "category"
+    misspelt = charts_base.figure_from_spec({"data": [], "layout": {"heigth": 1}})
+    with pytest.raises(ValueError, match="heigth"):
+        go.Figure(misspelt.to_dict())
 
 
 def test_snapshot_mosaics_keep_one_colour_range_when_asked():

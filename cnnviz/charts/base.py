@@ -253,6 +253,24 @@ def wrap_title(text: str, max_chars: int) -> list[str]:
     return lines
 
 
+def figure_from_spec(spec: Mapping[str, Any]) -> go.Figure:
+    """A figure from a plain ``{"data": [...], "layout": {...}}`` spec, built without plotly's
+    property-by-property validation.
+
+    For charts redrawn on every slider move: building one from ``go.Scatter``, ``add_hline``
+    and ``update_layout`` costs tens of milliseconds of validation (most of a move's server
+    time on the Draw page, bench/README.md), this a few. The spec must be one plotly accepts:
+    the tests run every figure built this way through plotly's validation
+    (``plotly.io.to_json(figure, validate=True)``), which rejects a misspelt property.
+
+    >>> spec = {"data": [{"type": "bar", "y": [1, 2]}], "layout": {"height": 200}}
+    >>> figure = figure_from_spec(spec)
+    >>> figure.data[0].type, figure.layout.height
+    ('bar', 200)
+    """
+    return go.Figure(dict(spec), _validate=False)
+
+
 def title_below_toolbar(text: str, **margin: int) -> dict[str, Any]:
     """Layout settings for a chart's title: wrapped to fit a phone's width, just above the plot
     (an image's y axis hugs the top), and below plotly's toolbar; ``margin`` sets the other

@@ -20,6 +20,7 @@ from cnnviz.charts.base import (
     RED,
     SIGNED_COLORSCALE,
     cell_box,
+    figure_from_spec,
     image_axes,
     image_row,
     title_below_toolbar,
@@ -93,31 +94,32 @@ def compared_probability_bars(
     """
     if not 1 <= len(probabilities) <= len(SWEEP_COLORS):
         raise ValueError(f"Draw one to {len(SWEEP_COLORS)} models, got {len(probabilities)}.")
-    figure = go.Figure()
+    traces = []
     for (label, values), color in zip(probabilities.items(), SWEEP_COLORS, strict=False):
         values = np.asarray(values, dtype=float)
         if values.ndim != 1 or values.size == 0:
             raise ValueError(f"'{label}' needs one probability per class, got {values.shape}.")
-        figure.add_trace(
-            go.Bar(
-                x=[str(k) for k in range(values.size)],
-                y=values,
-                name=label,
-                marker_color=color,
-                hovertemplate=f"{label}, digit %{{x}}: %{{y:.2%}}<extra></extra>",
-            )
+        traces.append(
+            {
+                "type": "bar",
+                "x": [str(k) for k in range(values.size)],
+                "y": values,
+                "name": label,
+                "marker": {"color": color},
+                "hovertemplate": f"{label}, digit %{{x}}: %{{y:.2%}}<extra></extra>",
+            }
         )
-    figure.update_layout(
+    # Redrawn on every slider move: built from a spec, without plotly's validation (the tests
+    # validate it).
+    layout = {
         **title_below_toolbar(title, l=50),
-        height=height,
-        barmode="group",
-        xaxis_title="digit",
-        xaxis_type="category",
-        yaxis_range=[0, 1.02],
-        yaxis_tickformat=".0%",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
-    )
-    return figure
+        "height": height,
+        "barmode": "group",
+        "xaxis": {"title": {"text": "digit"}, "type": "category"},
+        "yaxis": {"range": [0, 1.02], "tickformat": ".0%"},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+    }
+    return figure_from_spec({"data": traces, "layout": layout})
 
 
 def _mosaic(stack: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
@@ -320,32 +322,58 @@ def sweep_chart(
     if not 1 <= len(probabilities) <= len(SWEEP_COLORS):
         raise ValueError(f"Draw one to {len(SWEEP_COLORS)} models, got {len(probabilities)}.")
     x = np.asarray(values, dtype=float)
-    figure = go.Figure()
+    traces = []
     for (label, series), color in zip(probabilities.items(), SWEEP_COLORS, strict=False):
         y = np.asarray(series, dtype=float)
         if y.shape != x.shape:
             raise ValueError(f"'{label}' has {y.size} probabilities for {x.size} settings.")
-        figure.add_trace(
-            go.Scatter(
-                x=x,
-                y=y,
-                mode="lines+markers",
-                name=label,
-                line_color=color,
-                hovertemplate=f"{label}: %{{x:g}} → p({digit}) = %{{y:.1%}}<extra></extra>",
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": x,
+                "y": y,
+                "mode": "lines+markers",
+                "name": label,
+                "line": {"color": color},
+                "hovertemplate": f"{label}: %{{x:g}} → p({digit}) = %{{y:.1%}}<extra></extra>",
+            }
         )
-    figure.add_hline(y=0.5, line_dash="dot", line_color=GREY)
+    # The 50% line across the plot, and the slider's setting from bottom to top (what
+    # add_hline and add_vline draw, without their cost: this chart is redrawn on every move).
+    shapes = [
+        {
+            "type": "line",
+            "xref": "x domain",
+            "x0": 0,
+            "x1": 1,
+            "yref": "y",
+            "y0": 0.5,
+            "y1": 0.5,
+            "line": {"dash": "dot", "color": GREY},
+        }
+    ]
     if current is not None:
-        figure.add_vline(x=current, line_color=RED, line_width=2)
-    figure.update_layout(
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "x",
+                "x0": current,
+                "x1": current,
+                "yref": "y domain",
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": RED, "width": 2},
+            }
+        )
+    layout = {
         **title_below_toolbar(f"Probability of {digit} over the whole range"),
-        height=height,
-        legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
-    )
-    figure.update_xaxes(title_text=SWEEP_AXIS_TITLES[axis])
-    figure.update_yaxes(range=[0, 1.02], tickformat=".0%")
-    return figure
+        "height": height,
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
+        "xaxis": {"title": {"text": SWEEP_AXIS_TITLES[axis]}},
+        "yaxis": {"range": [0, 1.02], "tickformat": ".0%"},
+        "shapes": shapes,
+    }
+    return figure_from_spec({"data": traces, "layout": layout})
 
 
 def receptive_field_view(
