@@ -86,6 +86,15 @@ VALUE_WIDGETS = {
 TRIGGER_WIDGETS = frozenset({"button"})
 
 
+def cookie_header(cookies: dict[str, str]) -> str:
+    """A ``Cookie`` request header carrying ``cookies``.
+
+    >>> cookie_header({"a": "1", "b": "2"})
+    'a=1; b=2'
+    """
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
 class StreamlitClientError(RuntimeError):
     """The client cannot do what was asked (no such widget or page, not connected)."""
 
@@ -160,6 +169,9 @@ class StreamlitClient:
     name: str = "client"
     timeout_s: float = DEFAULT_TIMEOUT_S
     on_run: Callable[[RunResult], None] | None = None
+    # The browser's cookie jar: what it starts with (a tab reloaded keeps its cookies), then
+    # what the server set on connecting.
+    cookies: dict[str, str] = field(default_factory=dict)
     errors: list[ClientError] = field(default_factory=list)
     runs: list[RunResult] = field(default_factory=list)
     session_id: str = ""
@@ -204,11 +216,14 @@ class StreamlitClient:
     async def connect(self, path: str = "/") -> RunResult:
         """Open the app at `path` ("/" or a page's URL path) and wait for its first run."""
         self._path = "/" + path.strip("/")
-        xsrf_token = await asyncio.to_thread(self._fetch_xsrf_cookie)
+        cookies = self.cookies = await asyncio.to_thread(self._fetch_cookies)
+        xsrf_token = cookies.get(XSRF_COOKIE)
         parts = urlsplit(self.base_url)
         origin = f"{parts.scheme}://{parts.netloc}"
         ws_url = f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}/_stcore/stream"
-        headers = {"Cookie": f"{XSRF_COOKIE}={xsrf_token}"} if xsrf_token else {}
+        # Every cookie back, as a browser does: behind cnnviz.serve's proxy one names the
+        # Streamlit process that holds this session.
+        headers = {"Cookie": cookie_header(cookies)} if cookies else {}
         self._socket = await asyncio.wait_for(
             websockets.connect(
                 ws_url,
@@ -226,21 +241,21 @@ class StreamlitClient:
             action="first load", page_name=self._path.strip("/"), widget_states=[]
         )
 
-    def _fetch_xsrf_cookie(self) -> str | None:
-        """GET /_stcore/health and /_stcore/host-config as the frontend does; the XSRF cookie."""
-        token = None
+    def _fetch_cookies(self) -> dict[str, str]:
+        """GET /_stcore/health and /_stcore/host-config as the frontend does; the cookies set
+        (Streamlit's XSRF cookie, and a proxy's sticky-session cookie when there is one)."""
+        cookies = dict(self.cookies)
         for endpoint in ("/_stcore/health", "/_stcore/host-config"):
             request = urllib.request.Request(self.base_url.rstrip("/") + endpoint)
-            if token:
-                request.add_header("Cookie", f"{XSRF_COOKIE}={token}")
+            if cookies:
+                request.add_header("Cookie", cookie_header(cookies))
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
                 response.read()
                 for header in response.headers.get_all("Set-Cookie") or []:
                     cookie = SimpleCookie()
                     cookie.load(header)
-                    if XSRF_COOKIE in cookie:
-                        token = cookie[XSRF_COOKIE].value
-        return token
+                    cookies |= {name: morsel.value for name, morsel in cookie.items()}
+        return cookies
 
     async def close(self) -> None:
         """Close the websocket (the server then drops the session) and stop every timer."""
