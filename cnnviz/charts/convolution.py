@@ -7,6 +7,9 @@ with every value written in its cell.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -74,6 +77,29 @@ def kernel_map(weights: np.ndarray, title: str = "Kernel", *, height: int = 300)
 
 def _texts(values: np.ndarray) -> list[list[str]]:
     return [["" if np.isnan(value) else format_number(value) for value in row] for row in values]
+
+
+def cells_outline(
+    rows: Sequence[int], cols: Sequence[int], *, line: Mapping[str, Any]
+) -> dict[str, Any]:
+    """One plotly path shape outlining the cell at every (row, col) of ``rows`` × ``cols``.
+
+    One shape instead of one rectangle per cell: plotly validates every shape it is given, and
+    the 49 rectangles of a 7×7 kernel were a good part of the page's rerun (bench/README.md).
+
+    Examples
+    --------
+    >>> cells_outline([0], [0, 2], line={"width": 2})["path"]
+    'M-0.5,-0.5H0.5V0.5H-0.5Z M1.5,-0.5H2.5V0.5H1.5Z'
+    """
+    boxes = [
+        f"M{col - 0.5},{row - 0.5}H{col + 0.5}V{row + 0.5}H{col - 0.5}Z"
+        for row in map(int, rows)
+        for col in map(int, cols)
+    ]
+    if not boxes:
+        raise ValueError("An outline needs at least one row and one column.")
+    return {"type": "path", "xref": "x", "yref": "y", "path": " ".join(boxes), "line": dict(line)}
 
 
 def step_through(
@@ -169,11 +195,7 @@ def step_through(
                 line=HULL_LINE,
             )
         )
-    shapes += [
-        cell_box((int(r), int(r) + 1), (int(c), int(c) + 1), line=TAP_LINE)
-        for r in tap_rows
-        for c in tap_cols
-    ]
+    shapes.append(cells_outline(tap_rows, tap_cols, line=TAP_LINE))
     shapes.append(cell_box((row, row + 1), (col, col + 1), axes=("x3", "y3"), line=TAP_LINE))
     layout["shapes"] = shapes
     for axis in ("xaxis", "yaxis", "xaxis2", "yaxis2", "xaxis3", "yaxis3"):
