@@ -36,12 +36,18 @@ server's RSS sampled every 0.5 s (peak per wave, after each wave's sessions were
 its active sessions (``/_stcore/metrics``), and the CPU seconds of the server, of this process
 (the protocol clients) and of Chromium.
 
+With ``--serve N`` the app is served by ``python -m cnnviz.serve --processes N`` (N Streamlit
+processes behind HAProxy, sticky sessions) instead of one ``streamlit run``; the server's memory
+is then the sum over its Streamlit processes, and its CPU is told apart from the training
+workers' (the spawned children of a Streamlit process) and HAProxy's.
+
 Bounded: waves × (students × rounds actions, a time limit per wave after which everything left is
 cancelled) and an overall watchdog; the server is always stopped. Prints a table; writes JSON to
 bench/out/ (git-ignored); exits 1 on any error.
 
     python -m bench.load_test                               # 20 + trainer, 3 waves, 2 Chromium
     python -m bench.load_test --students 5 --rounds 1 --waves 1 --chromium 0 --time-limit 60
+    python -m bench.load_test --students 30 --chromium 2 --waves 2 --serve 2  # behind HAProxy
 """
 
 from __future__ import annotations
@@ -55,6 +61,9 @@ import math
 import os
 import platform
 import re
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -70,9 +79,11 @@ from bench.support.harness import (
     RERUN_MARK_JS,
     RUN_COUNTER_SCRIPT,
     AppServer,
+    app_environment,
     browser_unavailable_reason,
     console_error_text,
     context_options,
+    find_free_port,
     launch_options,
     start_app_server,
 )
@@ -106,6 +117,7 @@ MEMORY_SAMPLE_INTERVAL_S = 0.5
 SESSIONS_SAMPLE_INTERVAL_S = 2.0
 # After a wave's sessions were dropped, let the server settle this long before reading its RSS.
 SETTLE_S = 3.0
+SERVE_START_TIMEOUT_S = 240.0  # cnnviz.serve starts several Streamlit processes at once
 # The trainer's run: the LeNet-5 recipe on all of MNIST, which outlasts the students' browsing
 # (about 5 s an epoch on a quiet machine, more under this load); it is stopped when they leave.
 TRAIN_SUBSET = 60_000
@@ -199,51 +211,115 @@ def descendants(root_pid: int) -> list[int]:
     return found
 
 
-class MemorySampler(threading.Thread):
-    """Samples the server's resident memory (VmRSS) every MEMORY_SAMPLE_INTERVAL_S, its active
-    sessions every SESSIONS_SAMPLE_INTERVAL_S, and the CPU time of the server and of Chromium,
-    to tell where the two cores went."""
+def command_line(pid: int) -> str:
+    """A process's command line, spaces between the arguments ("" once it is gone)."""
+    try:
+        return (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
+    except OSError:
+        return ""
 
-    def __init__(self, pid: int, base_url: str) -> None:
+
+def server_role(pid: int) -> str:
+    """What a process of the server's tree is: "server" (a Streamlit process), "worker" (a
+    training worker it spawned), "proxy" (HAProxy, under cnnviz.serve) or "launcher"."""
+    command = command_line(pid)
+    if "multiprocessing" in command:  # spawn's children: the training workers
+        return "worker"
+    if "streamlit" in command and " run " in command:
+        return "server"
+    if "haproxy" in command:
+        return "proxy"
+    return "launcher"
+
+
+class MemorySampler(threading.Thread):
+    """Samples the server's resident memory (VmRSS, summed over its Streamlit processes) every
+    MEMORY_SAMPLE_INTERVAL_S, its active sessions every SESSIONS_SAMPLE_INTERVAL_S, and the CPU
+    time of every process, to tell where the cores went: the Streamlit processes, their training
+    workers, HAProxy (under cnnviz.serve), and Chromium (every other process below this one)."""
+
+    def __init__(self, root_pid: int, base_urls: list[str]) -> None:
         super().__init__(daemon=True)
-        self.pid = pid
-        self.base_url = base_url
+        self.root_pid = root_pid  # `streamlit run`, or `python -m cnnviz.serve`
+        self.base_urls = base_urls  # each Streamlit process's own address
         self.started_at = time.monotonic()
         self.samples: list[tuple[float, int]] = []  # (seconds since start, KiB)
         self.session_samples: list[tuple[float, int]] = []  # (seconds since start, sessions)
-        self.server_cpu_at_start = cpu_seconds(pid) or 0.0
-        self.server_cpu_s = 0.0
-        self.browser_cpu_by_pid: dict[int, float] = {}  # latest reading of each browser process
+        self.cpu_at_start: dict[int, float] = {}  # the server's processes alive at the start
+        # Latest reading of each process (an exited one keeps its last), by role.
+        self.cpu_by_role: dict[str, dict[int, float]] = defaultdict(dict)
+        self.peak_kib_by_pid: dict[int, int] = {}  # VmHWM of each Streamlit process
+        for pid in self.server_tree():
+            self.cpu_at_start[pid] = cpu_seconds(pid) or 0.0
         self._stop_event = threading.Event()
+
+    def server_tree(self) -> list[int]:
+        return [self.root_pid, *descendants(self.root_pid)]
+
+    def server_pids(self) -> list[int]:
+        """The Streamlit processes (one, or one per backend under cnnviz.serve)."""
+        return [pid for pid in self.server_tree() if server_role(pid) == "server"]
 
     def elapsed(self) -> float:
         """Seconds since the sampler started (the time axis of `samples`)."""
         return time.monotonic() - self.started_at
 
+    def rss_kib(self) -> int | None:
+        readings = [read_status_kib(pid, "VmRSS") for pid in self.server_pids()]
+        readings = [kib for kib in readings if kib is not None]
+        return sum(readings) if readings else None
+
     def run(self) -> None:
         while not self._stop_event.is_set():
-            rss_kib = read_status_kib(self.pid, "VmRSS")
+            rss_kib = self.rss_kib()
             if rss_kib is not None:
                 self.samples.append((time.monotonic() - self.started_at, rss_kib))
-            server_cpu = cpu_seconds(self.pid)
-            if server_cpu is not None:
-                self.server_cpu_s = server_cpu - self.server_cpu_at_start
+            tree = set(self.server_tree())
+            for pid in tree:
+                role = server_role(pid)
+                if (used := cpu_seconds(pid)) is not None:
+                    self.cpu_by_role[role][pid] = used - self.cpu_at_start.get(pid, 0.0)
+                if role == "server" and (peak := read_status_kib(pid, "VmHWM")) is not None:
+                    self.peak_kib_by_pid[pid] = peak
             for pid in descendants(os.getpid()):
-                if pid != self.pid and (used := cpu_seconds(pid)) is not None:
-                    self.browser_cpu_by_pid[pid] = used
+                if pid not in tree and (used := cpu_seconds(pid)) is not None:
+                    self.cpu_by_role["chromium"][pid] = used
             last_count = self.session_samples[-1][0] if self.session_samples else -math.inf
             if self.elapsed() - last_count >= SESSIONS_SAMPLE_INTERVAL_S:
-                count = active_sessions(self.base_url)
+                count = active_sessions(self.base_urls)
                 if count is not None:
                     self.session_samples.append((self.elapsed(), count))
             self._stop_event.wait(MEMORY_SAMPLE_INTERVAL_S)
+
+    def cpu_s(self, role: str) -> float:
+        """CPU seconds the processes of ``role`` used since the start."""
+        return sum(self.cpu_by_role.get(role, {}).values())
 
     def stop(self) -> None:
         self._stop_event.set()
         self.join(timeout=5)
 
 
-def active_sessions(base_url: str) -> int | None:
+def active_sessions(base_url: str | list[str]) -> int | None:
+    """The connected sessions of the Streamlit process at ``base_url``, or summed over a list
+    of them (cnnviz.serve's processes; the proxy would answer for one of them only)."""
+    if isinstance(base_url, list):
+        counts = [active_sessions(url) for url in base_url]
+        return None if any(count is None for count in counts) else sum(counts)
+    return _active_sessions_of(base_url)
+
+
+def backend_urls(server: AppServer) -> list[str]:
+    """The Streamlit processes' own addresses: cnnviz.serve's backends, or the one server."""
+    found = re.search(r"on 127\.0\.0\.1:([\d, ]+) behind HAProxy", server.log_text(100_000))
+    if found is None:
+        return [server.url]
+    return [f"http://127.0.0.1:{port.strip()}" for port in found[1].split(",")]
+
+
+def _active_sessions_of(base_url: str) -> int | None:
     """The server's count of sessions with a connected client (GET /_stcore/metrics)."""
     url = f"{base_url}/_stcore/metrics?families=active_sessions"
     try:
@@ -691,9 +767,11 @@ async def drive(server: AppServer, settings: dict[str, Any], sampler: MemorySamp
             wave.sessions_closed_s = sampler.elapsed()
             await wait_until_dropped(server.url, results, wave)
             wave.dropped_s = sampler.elapsed()
-            rss_kib = read_status_kib(server.process.pid, "VmRSS")
+            rss_kib = sampler.rss_kib()
             wave.rss_after_drop_mib = round(rss_kib / 1024, 1) if rss_kib else None
-            wave.active_sessions_after_drop = await asyncio.to_thread(active_sessions, server.url)
+            wave.active_sessions_after_drop = await asyncio.to_thread(
+                active_sessions, backend_urls(server)
+            )
             peaks = [kib for t, kib in sampler.samples if wave.started_s <= t <= wave.dropped_s]
             wave.peak_rss_mib = round(max(peaks) / 1024, 1) if peaks else None
             counts = [
@@ -701,6 +779,35 @@ async def drive(server: AppServer, settings: dict[str, Any], sampler: MemorySamp
             ]
             wave.peak_active_sessions = max(counts) if counts else None
     return results
+
+
+def start_served_app(processes: int, streamlit_args: list[str]) -> AppServer:
+    """``python -m cnnviz.serve --processes N`` on a free loopback port, once it serves."""
+    port = find_free_port()
+    log_file = tempfile.NamedTemporaryFile(
+        prefix=f"cnnviz-serve-{port}-", suffix=".log", delete=False
+    )
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "cnnviz.serve", "--processes", str(processes)),
+            *("--port", str(port), "--host", "127.0.0.1", "--"),
+            *("--server.fileWatcherType", "none", *streamlit_args),
+        ],
+        cwd=PROJECT_ROOT,
+        env=app_environment(),
+        stdin=subprocess.DEVNULL,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    server = AppServer(process=process, port=port, log_path=Path(log_file.name), _log_file=log_file)
+    deadline = time.monotonic() + SERVE_START_TIMEOUT_S
+    while "serving on" not in server.log_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError(f"cnnviz.serve did not start:\n{server.log_text()}")
+        time.sleep(0.5)
+    return server
 
 
 def summarise(
@@ -724,9 +831,8 @@ def summarise(
             "max_s": round(max(values), 3),
         }
     rss_values = [kib for _, kib in sampler.samples]
-    peak_kib = read_status_kib(server.process.pid, "VmHWM") or (
-        max(rss_values) if rss_values else 0
-    )
+    # One process: its VmHWM. Several: the sum of their peaks (not all at the same moment).
+    peak_kib = sum(sampler.peak_kib_by_pid.values()) or (max(rss_values) if rss_values else 0)
     return {
         "settings": settings,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
@@ -737,9 +843,12 @@ def summarise(
         "notes": results.notes,
         "rerun_seconds": per_action,
         "cpu_seconds": {
-            "server": round(sampler.server_cpu_s, 1),
+            "server": round(sampler.cpu_s("server"), 1),
+            "server_processes": len(sampler.peak_kib_by_pid),
+            "training_workers": round(sampler.cpu_s("worker"), 1),
+            "proxy": round(sampler.cpu_s("proxy"), 1),
             "protocol_clients": round(client_cpu_s, 1),
-            "chromium": round(sum(sampler.browser_cpu_by_pid.values()), 1),
+            "chromium": round(sampler.cpu_s("chromium"), 1),
             "available": round(wall_s * (os.cpu_count() or 1), 1),
             "load_average_1m_at_end": round(os.getloadavg()[0], 2),
         },
@@ -780,12 +889,17 @@ def print_summary(summary: dict[str, Any]) -> None:
             f"  wave {wave['wave']}: peak RSS {wave['peak_rss_mib']} MiB, after its sessions "
             f"were dropped {wave['rss_after_drop_mib']} MiB"
         )
-    print(f"  peak over the run (VmHWM) {memory['peak_rss_mib']} MiB")
+    print(
+        f"  peak over the run (VmHWM, summed over the Streamlit processes) "
+        f"{memory['peak_rss_mib']} MiB"
+    )
     cpu = summary["cpu_seconds"]
     print(
-        f"CPU seconds: server {cpu['server']}, protocol clients (this process) "
-        f"{cpu['protocol_clients']}, Chromium + Playwright driver {cpu['chromium']}, "
-        f"of {cpu['available']} available; load average at the end {cpu['load_average_1m_at_end']}"
+        f"CPU seconds: server {cpu['server']} ({cpu['server_processes']} Streamlit process(es)), "
+        f"training workers {cpu['training_workers']}, HAProxy {cpu['proxy']}, protocol clients "
+        f"(this process) {cpu['protocol_clients']}, Chromium + Playwright driver "
+        f"{cpu['chromium']}, of {cpu['available']} available; load average at the end "
+        f"{cpu['load_average_1m_at_end']}"
     )
     print(f"errors: {summary['errors']}")
     for error in summary["error_list"][:20]:
@@ -809,6 +923,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--train-subset", type=int, default=TRAIN_SUBSET, metavar="N")
     parser.add_argument("--train-epochs", type=int, default=TRAIN_EPOCHS, metavar="N")
+    parser.add_argument(
+        "--serve",
+        type=int,
+        default=0,
+        metavar="N",
+        help="serve the app with `python -m cnnviz.serve --processes N` (HAProxy in front)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="JSON path (default bench/out/)")
     args = parser.parse_args(argv)
     if not 0 <= args.students <= 50:
@@ -817,8 +938,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--chromium must be between 0 and 25")
     if not 1 <= args.rounds <= 10:
         parser.error("--rounds must be between 1 and 10")
-    if not 1 <= args.waves <= 5:
-        parser.error("--waves must be between 1 and 5")
+    if not 1 <= args.waves <= 10:
+        parser.error("--waves must be between 1 and 10")
+    if not 0 <= args.serve <= 8:
+        parser.error("--serve must be between 0 (one plain Streamlit process) and 8")
     if not 30 <= args.time_limit <= 900:
         parser.error("--time-limit must be between 30 and 900 s")
     if args.chromium:
@@ -837,12 +960,17 @@ def main(argv: list[str] | None = None) -> int:
         "train_epochs": args.train_epochs,
         "action_timeout_s": ACTION_TIMEOUT_S,
         "session_ttl_s": SESSION_TTL_S,
+        "serve_processes": args.serve,
     }
     # Everything ends by then even if a wave hangs in a way the per-wave limits do not catch.
     watchdog_s = args.waves * (args.time_limit + 2 * ACTION_TIMEOUT_S + 30) + 60
-    server = start_app_server(extra_args=["--server.disconnectedSessionTTL", str(SESSION_TTL_S)])
+    streamlit_args = ["--server.disconnectedSessionTTL", str(SESSION_TTL_S)]
+    if args.serve:
+        server = start_served_app(args.serve, streamlit_args)
+    else:
+        server = start_app_server(extra_args=streamlit_args)
     print(f"app on {server.url} (pid {server.process.pid}, log {server.log_path})")
-    sampler = MemorySampler(server.process.pid, server.url)
+    sampler = MemorySampler(server.process.pid, backend_urls(server))
     sampler.start()
     started, cpu_started = time.monotonic(), time.process_time()
     try:
