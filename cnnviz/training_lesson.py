@@ -9,16 +9,67 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from cnnviz import ops
+from cnnviz.models import MAX_EPOCHS, MAX_LEARNING_RATE, MAX_SEED, MNIST_TRAIN_SIZE
 
 INTRO = """
 Two classic networks learn to read handwritten digits while you watch. Pick a model (or both),
 press **Start training**, and see the loss fall and the accuracy climb batch by batch. Click
 around as much as you like: the training runs in the background and carries on when you move a
-widget or visit another page.
+widget or visit another page. "**(seed)**" in a model's name means it is built and trained
+exactly as in the *seed notebook*, the class assignment this dashboard grew from.
 """
+
+# The form's numbers: widget label, smallest and largest value Start accepts. The widgets take
+# any number (a browser refuses an out-of-range one silently, and Start then does nothing), and
+# form_problems says what is wrong.
+MIN_TRAINING_IMAGES = 64  # two batches of 32: fewer makes no curve worth watching
+MIN_LEARNING_RATE = 1e-5  # below it nothing visibly changes in a class period
+FORM_LIMITS: dict[str, tuple[str, float, float]] = {
+    "epochs": ("Epochs", 1, MAX_EPOCHS),
+    "subset": ("Training images", MIN_TRAINING_IMAGES, MNIST_TRAIN_SIZE),
+    "learning_rate": ("Learning rate", MIN_LEARNING_RATE, MAX_LEARNING_RATE),
+    "seed": ("Random seed", 0, MAX_SEED),
+}
+
+
+def _number(value: float) -> str:
+    """A number as a student types it: 60,000, 10, 0.00001 (never 1e-05).
+
+    >>> _number(60000), _number(10.0), _number(1e-5), _number(0.0015)
+    ('60,000', '10', '0.00001', '0.0015')
+    """
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return format(Decimal(repr(float(value))), "f")
+
+
+def form_problems(settings: dict[str, Any]) -> list[str]:
+    """Why Start cannot use these settings: one sentence per number out of its range.
+
+    ``settings`` maps ``TrainingConfig`` field names to the form's values (``None`` = as the
+    recipe, always fine).
+
+    Examples
+    --------
+    >>> form_problems({"epochs": 0, "subset": 60_000, "learning_rate": 0.001, "seed": 0})
+    ['**Epochs** must be from 1 to 100, not 0.']
+    >>> form_problems({"epochs": None, "learning_rate": 0.0})
+    ['**Learning rate** must be from 0.00001 to 10, not 0.']
+    """
+    problems = []
+    for name, (label, low, high) in FORM_LIMITS.items():
+        value = settings.get(name)
+        if value is None or low <= value <= high:
+            continue
+        problems.append(
+            f"**{label}** must be from {_number(low)} to {_number(high)}, not {_number(value)}."
+        )
+    return problems
+
 
 ONE_AT_A_TIME = """
 This server trains **one model at a time**, so each run gets every CPU core. With both models
@@ -351,12 +402,153 @@ def queue_message(queue_position: int | None, ahead: Sequence[str] = ()) -> str:
 def progress_text(snapshot: Any) -> str:
     """The line under a job's progress bar, e.g. "Running · epoch 2/5 · batch 900/9375 · ETA 41 s".
 
-    ``snapshot`` is a ``cnnviz.training.JobSnapshot``.
+    ``snapshot`` is a ``cnnviz.training.JobSnapshot``. A part whose numbers are not known yet
+    is left out rather than shown as zeros ("batch 0/0", "epoch 0/5").
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as Snap
+    >>> progress_text(Snap(status="running", epoch=2, total_epochs=5, batches_done=900,
+    ...                    total_batches=9375, eta_s=41))
+    'Running · epoch 2/5 · batch 900/9375 · ETA 41 s'
+    >>> progress_text(Snap(status="queued", epoch=0, total_epochs=5, batches_done=0,
+    ...                    total_batches=0, eta_s=None))
+    'Queued · 5 epochs'
     """
+    parts = [snapshot.status.capitalize()]
+    if snapshot.epoch > 0:
+        parts.append(f"epoch {snapshot.epoch}/{snapshot.total_epochs}")
+    else:
+        parts.append(f"{snapshot.total_epochs} epoch{'s' if snapshot.total_epochs != 1 else ''}")
+    if snapshot.total_batches > 0:
+        parts.append(f"batch {snapshot.batches_done}/{snapshot.total_batches}")
+    if snapshot.eta_s is not None and snapshot.status not in ("queued", *ENDED_STATUSES):
+        parts.append(f"ETA {format_duration(snapshot.eta_s)}")
+    return " · ".join(parts)
+
+
+ENDED_STATUSES = ("finished", "stopped", "failed")
+
+
+def stop_message(batches_done: int, total_batches: int, epoch: int, total_epochs: int) -> str:
+    """What a stopped run says: cut short, or stopped when its last batch was already done.
+
+    Examples
+    --------
+    >>> stop_message(37, 1024, 1, 2)
+    'Stopped after 37 of 1024 batches (in epoch 1 of 2): the run was cut short.'
+    >>> stop_message(1024, 1024, 2, 2)
+    'Stopped in its last batch: all 1024 batches of its 2 epochs were trained, the whole run.'
+    """
+    if total_batches > 0 and batches_done >= total_batches:
+        return (
+            f"Stopped in its last batch: all {total_batches} batches of its {total_epochs} "
+            f"epoch{'s' if total_epochs != 1 else ''} were trained, the whole run."
+        )
+    where = f" (in epoch {epoch} of {total_epochs})" if epoch > 0 else ""
+    return f"Stopped after {batches_done} of {total_batches} batches{where}: the run was cut short."
+
+
+# Cross-entropy of a network that spreads its bets evenly over the 10 digits: ln 10 ≈ 2.30, where
+# every run starts. A learning run's loss falls below it; a loss well above it means confident
+# wrong answers, which only weights thrown about by too large steps produce after a few batches.
+CHANCE_LOSS = math.log(10)
+DIVERGED_LOSS_FACTOR = 2.0  # "exploding": the latest loss above twice the loss of guessing
+DIVERGENCE_MIN_POINTS = 3  # the first points are a mean over a batch or two: let them settle
+
+
+def suggested_learning_rate(optimizer: str, learning_rate: float) -> float:
+    """A smaller rate to try after a divergence: the optimizer's Keras default, or a tenth.
+
+    >>> suggested_learning_rate("adam", 10.0), suggested_learning_rate("sgd", 0.01)
+    (0.001, 0.001)
+    """
+    default = KERAS_DEFAULT_LEARNING_RATES.get(optimizer, KERAS_DEFAULT_LEARNING_RATES["adam"])
+    return default if learning_rate > default else learning_rate / 10
+
+
+def divergence_message(
+    steps: Sequence[int], losses: Sequence[float], optimizer: str, learning_rate: float
+) -> str | None:
+    """Say so when a run's loss has become NaN or infinite or has exploded; None while it learns.
+
+    ``steps`` and ``losses`` are the live stream's per-batch points (running means over each
+    epoch, as Keras logs them).
+
+    Examples
+    --------
+    >>> divergence_message([16, 32, 48], [2.1, 1.2, 0.8], "adam", 0.001) is None
+    True
+    >>> print(divergence_message([16, 32, 48], [9.3, float("nan"), float("nan")], "adam", 10.0))
+    The training **diverged**: from batch 32 on the loss is not a number (NaN), the weights \
+overflowed. Learning rate 10 takes steps far too large: try 0.001, then Start again.
+    """
+    points = list(zip(steps, losses, strict=True))
+    broken = next(((step, loss) for step, loss in points if not math.isfinite(loss)), None)
+    suggestion = suggested_learning_rate(optimizer, learning_rate)
+    advice = (
+        f"Learning rate {learning_rate:g} takes steps far too large: try {suggestion:g}, then "
+        "Start again."
+    )
+    if broken is not None:
+        step, loss = broken
+        what = "not a number (NaN)" if math.isnan(loss) else "infinite"
+        return (
+            f"The training **diverged**: from batch {step} on the loss is {what}, the weights "
+            f"overflowed. {advice}"
+        )
+    if len(points) < DIVERGENCE_MIN_POINTS:
+        return None
+    step, loss = points[-1]
+    if loss > DIVERGED_LOSS_FACTOR * CHANCE_LOSS:
+        return (
+            f"The training **diverged**: at batch {step} the loss is {loss:.1f}, more than "
+            f"{DIVERGED_LOSS_FACTOR:g} × the {CHANCE_LOSS:.2f} of guessing at random, so the "
+            f"network is confidently wrong. {advice}"
+        )
+    return None
+
+
+# A linear classifier (one layer of weights on the pixels) makes 12% errors on MNIST (LeCun et
+# al. 1998, Fig. 9): a CNN below its 88% has not learned what it can.
+LINEAR_CLASSIFIER_ACCURACY = 0.88
+
+
+def undertrained_message(
+    model_label: str,
+    parameters: int,
+    test_accuracy: float,
+    images_per_epoch: int,
+    epochs: int,
+    full_images: int,
+) -> str | None:
+    """Why a run on a small subset scores low: too few examples for its weights (None when it
+    scored at least :data:`LINEAR_CLASSIFIER_ACCURACY` or saw the whole training set).
+
+    Examples
+    --------
+    >>> print(undertrained_message("AlexNet (MNIST)", 2_126_186, 0.25, 2048, 1, 60_000))
+    25.0% after 1 epoch of 2,048 images: AlexNet (MNIST) has 2,126,186 weights to set and \
+has seen 2,048 images in all, 1 for every 1,038 weights. It **needs more data or more \
+epochs**: a linear classifier already reaches 88% with all 60,000 images.
+    >>> undertrained_message("LeNet-5 (seed)", 82_826, 0.97, 2048, 1, 60_000) is None
+    True
+    """
+    seen = images_per_epoch * epochs
+    if test_accuracy >= LINEAR_CLASSIFIER_ACCURACY or images_per_epoch >= full_images or seen < 1:
+        return None
+    per_example = parameters / seen
+    ratio = (
+        f"1 for every {per_example:,.0f} weights"
+        if per_example >= 1
+        else f"{seen / parameters:,.1f} for every weight"
+    )
     return (
-        f"{snapshot.status.capitalize()} · epoch {snapshot.epoch}/{snapshot.total_epochs} · "
-        f"batch {snapshot.batches_done}/{snapshot.total_batches} · "
-        f"ETA {format_duration(snapshot.eta_s)}"
+        f"{test_accuracy:.1%} after {epochs} epoch{'s' if epochs != 1 else ''} of "
+        f"{images_per_epoch:,} images: {model_label} has {parameters:,} weights to set and has "
+        f"seen {seen:,} images in all, {ratio}. It **needs more data or more epochs**: "
+        f"a linear classifier already reaches {LINEAR_CLASSIFIER_ACCURACY:.0%} "
+        f"with all {full_images:,} images."
     )
 
 

@@ -32,6 +32,9 @@ from pages import class_queue_role, class_training_permission, is_teacher, throu
 through_the_router()  # a deep link on a fresh server ran this page past app.py
 
 POLL_SECONDS = 1.0  # how often the live charts redraw while a job is under way
+# The live per-batch chart: short enough that, with the title, Stop and the progress line above it,
+# it fits in a projector's 1280 × 720 (checked in tests/e2e/test_training_e2e.py).
+LIVE_CHART_HEIGHT = 320
 GALLERY_SIZE = 16  # misclassified digits shown at once
 RUNS = {"lenet": ("lenet",), "alexnet": ("alexnet",), "both": ("lenet", "alexnet")}
 RUN_LABELS = {"lenet": "LeNet-5", "alexnet": "AlexNet", "both": "Both, one after the other"}
@@ -152,7 +155,12 @@ def class_training_rules() -> None:
 def start_training(mnist) -> None:
     stop_training()
     state = st.session_state
-    settings = under_class_rules({field: state[f"train_{field}"] for field in SETTINGS})
+    settings = {field: state[f"train_{field}"] for field in SETTINGS}
+    problems = lesson.form_problems(settings)
+    if problems:
+        state.training_message = "Start did nothing: " + " ".join(problems)
+        return
+    settings = under_class_rules(settings)
     if settings is None:
         return
     try:
@@ -191,17 +199,30 @@ def live_job(model_key: str, polling: bool) -> None:
     if job is None:  # reset while this fragment was waiting
         return
     snap = job.snapshot()
-    st.subheader(snap.config.label)
     if snap.status == "queued":
         st.info(lesson.queue_message(snap.queue_position, snap.queue_ahead))
     elif snap.status == "failed":
         st.error(f"Training failed: {snap.error}")
     elif snap.status == "stopped":
-        st.warning(f"Stopped after {snap.batches_done} of {snap.total_batches} batches.")
-    st.progress(min(max(snap.progress, 0.0), 1.0), text=lesson.progress_text(snap))
-    speed, elapsed = st.columns(2)
-    speed.metric("Images per second", f"{snap.images_per_second:,.0f}")
-    elapsed.metric("Elapsed", lesson.format_duration(snap.elapsed_s))
+        st.warning(
+            lesson.stop_message(
+                snap.batches_done, snap.total_batches, snap.epoch, snap.total_epochs
+            )
+        )
+    diverged = lesson.divergence_message(
+        snap.batch_steps, snap.batch_loss, snap.config.optimizer, snap.config.learning_rate
+    )
+    if diverged:
+        st.error(diverged)
+    st.progress(
+        min(max(snap.progress, 0.0), 1.0),
+        text=f"{snap.config.label} · {lesson.progress_text(snap)}",
+    )
+    if snap.images_per_second > 0:
+        st.caption(
+            f"{snap.images_per_second:,.0f} images per second · "
+            f"{lesson.format_duration(snap.elapsed_s)} of training"
+        )
     if snap.batch_steps:
         figure = training_charts.batch_curves(
             snap.batch_steps,
@@ -209,6 +230,7 @@ def live_job(model_key: str, polling: bool) -> None:
             snap.batch_accuracy,
             title="Per batch",
             batches_per_epoch=snap.total_batches // snap.total_epochs or None,
+            height=LIVE_CHART_HEIGHT,
         )
         st.plotly_chart(figure, key=f"batch_chart_{model_key}")
     if snap.filter_snapshots and polling:
@@ -341,6 +363,19 @@ def results(model_key: str, job, mnist) -> None:
         f"Test loss {result.test_loss:.4f} on {len(mnist.y_test):,} test digits. "
         + lesson.paper_comparison(model_key, result.test_accuracy)
     )
+    diverged = lesson.divergence_message(
+        snap.batch_steps, snap.batch_loss, job.config.optimizer, job.config.learning_rate
+    )
+    undertrained = lesson.undertrained_message(
+        snap.config.label,
+        result.model.count_params(),
+        result.test_accuracy,
+        job.images_per_epoch,
+        max(len(snap.epochs), 1),
+        MNIST_TRAIN_SIZE,
+    )
+    if undertrained and not diverged:
+        st.warning(undertrained)
     st.plotly_chart(
         training_charts.confusion_matrix(result.confusion), key=f"confusion_{model_key}"
     )
@@ -536,43 +571,31 @@ def compare_runs(mnist) -> None:
     )
 
 
-if "training_jobs" not in st.session_state:
-    st.session_state.training_jobs = session_jobs()  # the same dict: released with the session
-    st.session_state.training_message = None
-
-# The form shows the settings a student chose before visiting another page (and Start uses them).
-keep_settings(st.session_state, ["train_models", *(f"train_{field}" for field in SETTINGS)])
-st.title("Live training")
-st.markdown(lesson.INTRO)
-train_tab, lenet_tab, alexnet_tab, replay_tab = st.tabs(
-    ["Train live", "LeNet-5", "AlexNet", "Replay the shipped models"]
-)
-
-with train_tab:
-    try:
-        mnist = load_dataset()
-    except MnistNotFoundError as error:
-        mnist = None
-        mnist_missing(error)
-    if mnist is not None and st.session_state.pop("mnist_downloaded", None):
-        st.success("MNIST was downloaded and checked: ready to train.")
-    jobs = st.session_state.training_jobs
-    busy = any(not job.done for job in jobs.values())
+def settings_form(mnist, busy: bool) -> None:
+    """The run's settings and Start. The number inputs take any number: a browser refuses an
+    out-of-range one without a word (and Start would do nothing), so Start says what is wrong."""
     with st.form("training_settings"):
-        st.radio("Model", RUNS, format_func=RUN_LABELS.get, key="train_models", horizontal=True)
+        # Start beside the model choice: at 1280 × 720 it is on screen without scrolling, so the
+        # live view that replaces the form after Start is too (a rerun keeps the scroll).
+        model_column, start_column = st.columns([3, 1], vertical_alignment="bottom")
+        model_column.radio(
+            "Model", RUNS, format_func=RUN_LABELS.get, key="train_models", horizontal=True
+        )
+        start_column.form_submit_button(
+            "Start training",
+            type="primary",
+            on_click=start_training,
+            args=(mnist,),
+            disabled=mnist is None or busy,
+            key="train_start",
+            width="stretch",
+        )
         left, middle, right = st.columns(3)
         left.number_input(
-            "Epochs", 1, models.MAX_EPOCHS, None, key="train_epochs", placeholder="as the recipe"
+            "Epochs", value=None, step=1, key="train_epochs", placeholder="as the recipe"
         )
         left.selectbox("Batch size", [8, 16, 32, 64, 128, 256], index=2, key="train_batch_size")
-        left.number_input(
-            "Training images",
-            64,
-            MNIST_TRAIN_SIZE,
-            MNIST_TRAIN_SIZE,
-            step=512,
-            key="train_subset",
-        )
+        left.number_input("Training images", value=MNIST_TRAIN_SIZE, step=512, key="train_subset")
         left.selectbox(
             "Arithmetic",
             models.PRECISIONS,
@@ -595,40 +618,83 @@ with train_tab:
         right.selectbox("Optimizer", models.OPTIMIZERS, key="train_optimizer")
         right.number_input(
             "Learning rate",
-            1e-5,
-            models.MAX_LEARNING_RATE,
-            1e-3,
+            value=1e-3,
             step=1e-4,
-            format="%.4f",
+            format="%g",  # significant digits: the smallest rate reads 0.00001, not 0.0000
             key="train_learning_rate",
             help=lesson.LEARNING_RATE_HELP,
         )
-        right.number_input("Random seed", 0, models.MAX_SEED, 0, key="train_seed")
-        st.form_submit_button(
-            "Start training",
-            type="primary",
-            on_click=start_training,
-            args=(mnist,),
-            disabled=mnist is None or busy,
-            key="train_start",
-        )
+        right.number_input("Random seed", value=0, step=1, key="train_seed")
+    if st.session_state.training_message:
+        st.error(st.session_state.training_message)
+
+
+def training_buttons(jobs: dict, busy: bool) -> None:
     stop_column, reset_column, _ = st.columns([1, 1, 4])
     stop_column.button("Stop training", on_click=stop_training, disabled=not busy, key="train_stop")
     reset_column.button("Reset", on_click=reset_training, disabled=not jobs, key="train_reset")
-    if st.session_state.training_message:
-        st.error(st.session_state.training_message)
-    class_training_rules()
-    st.caption(lesson.ONE_AT_A_TIME)
-    for column, (model_key, job) in zip(st.columns(2), jobs.items(), strict=False):
+
+
+def watch(jobs: dict, mnist) -> None:
+    """Each job's live view, then its results; one job uses the whole width."""
+    for column, (model_key, job) in zip(st.columns(len(jobs)), jobs.items(), strict=True):
         with column:
             polling = not job.done
             st.fragment(live_job, run_every=POLL_SECONDS if polling else None)(model_key, polling)
             if job.done and job.result is not None and mnist is not None:
                 results(model_key, job, mnist)
+
+
+def train_live(mnist) -> None:
+    """Before a run: the settings. Once a run exists, the live view comes first, where a class
+    watching a projector (1280 × 720) sees it without scrolling; the settings fold away."""
+    jobs = st.session_state.training_jobs
+    busy = any(not job.done for job in jobs.values())
+    if jobs:
+        training_buttons(jobs, busy)
+        watch(jobs, mnist)
+        class_training_rules()
+        with st.expander("Settings: change them and start a new run"):
+            st.markdown(lesson.INTRO)
+            settings_form(mnist, busy)
+    else:
+        class_training_rules()
+        settings_form(mnist, busy)
+        training_buttons(jobs, busy)
+    st.caption(lesson.ONE_AT_A_TIME)
     st.markdown(lesson.READING_THE_CHARTS)
     st.markdown(lesson.VALIDATION_IS_TEST)
     if mnist is not None:
         compare_runs(mnist)
+
+
+def dataset():
+    """MNIST, or None after offering to download it."""
+    try:
+        mnist = load_dataset()
+    except MnistNotFoundError as error:
+        mnist_missing(error)
+        return None
+    if st.session_state.pop("mnist_downloaded", None):
+        st.success("MNIST was downloaded and checked: ready to train.")
+    return mnist
+
+
+if "training_jobs" not in st.session_state:
+    st.session_state.training_jobs = session_jobs()  # the same dict: released with the session
+    st.session_state.training_message = None
+
+# The form shows the settings a student chose before visiting another page (and Start uses them).
+keep_settings(st.session_state, ["train_models", *(f"train_{field}" for field in SETTINGS)])
+st.title("Live training")
+if not st.session_state.training_jobs:  # with a run, it folds away with the settings
+    st.markdown(lesson.INTRO)
+train_tab, lenet_tab, alexnet_tab, replay_tab = st.tabs(
+    ["Train live", "LeNet-5", "AlexNet", "Replay the shipped models"]
+)
+
+with train_tab:
+    train_live(dataset())
 
 with lenet_tab:
     st.markdown(lesson.LENET_OVERVIEW)

@@ -209,3 +209,27 @@ def test_the_disagreement_gallery_captions_the_truth_and_both_answers():
         np.zeros((0, 28, 28)), np.zeros(0), np.zeros((0, 10)), np.zeros((0, 10))
     )
     assert empty.layout.annotations[0].text == "They agree on every digit."
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: training_charts.batch_curves([1, 2], [2.3, 1.0], [0.1, 0.5], title="Per batch"),
+        lambda: training_charts.epoch_curves([Epoch(1, 0.5, 0.8, 0.4, 0.9)], title="Per epoch"),
+        lambda: training_charts.compare_epoch_curves(
+            {"A": [Epoch(1, 0.5, 0.8, 0.4, 0.9)], "B": [Epoch(1, 0.6, 0.7, 0.5, 0.8)]},
+            title="Both",
+        ),
+    ],
+)
+def test_learning_curves_are_readable_on_a_projector_and_accuracy_spans_0_to_100(build):
+    figure = build()
+    assert figure.layout.font.size == training_charts.CURVE_FONT_SIZE > 12  # plotly's default
+    assert figure.layout.title.font.size == training_charts.CURVE_TITLE_SIZE
+    panel_titles = {
+        annotation.text: annotation.font.size for annotation in figure.layout.annotations
+    }
+    assert panel_titles == {"Loss": 17, "Accuracy": 17}
+    # The accuracy panel (bottom) is fixed to 0–100%, whatever the values; loss scales itself.
+    assert tuple(figure.layout.yaxis2.range) == (0.0, 1.0)
+    assert figure.layout.yaxis.range is None

@@ -188,7 +188,9 @@ def test_both_models_run_one_after_the_other(started_jobs, monkeypatch):
     assert set(jobs(app)) == {"lenet", "alexnet"}
     assert jobs(app)["alexnet"].snapshot().status == "queued"
     assert any("Busy, you are next" in message.value for message in app.info)
-    assert [header.value for header in app.subheader][:2] == ["LeNet-5 (seed)", "AlexNet (MNIST)"]
+    # The live views come first, side by side, each progress line led by its model's name.
+    lines = [element.proto.text for element in app.get("progress")]
+    assert [line.split(" · ")[0] for line in lines] == ["LeNet-5 (seed)", "AlexNet (MNIST)"]
     button(app, "Reset").click().run()
     assert jobs(app) == {}
 

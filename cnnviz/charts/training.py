@@ -28,6 +28,31 @@ GALLERY_GAP = 3  # empty pixel columns between gallery digits
 MARKER_COLOR = RED  # the moment on a curve that the snapshot beside it shows
 RUN_COLORS = (BLUE, GREEN)  # two runs compared: one colour each (dash tells train from validation)
 RUN_LETTERS = ("A", "B")  # the two runs' names inside the small gallery captions
+# Learning curves are read from the back of a classroom on a projector: larger type than
+# plotly's 12 px, and an accuracy axis that always spans 0–100%, so a run that sits at 10% looks
+# as bad as it is and two charts compare at a glance.
+CURVE_FONT_SIZE = 15  # px: tick labels, axis titles, legend
+CURVE_TITLE_SIZE = 19  # px: the chart's title
+CURVE_PANEL_TITLE_SIZE = 17  # px: "Loss" and "Accuracy" above the two panels
+ACCURACY_RANGE = (0.0, 1.0)
+
+
+def readable_curves(figure: go.Figure, accuracy_row: int = 2) -> go.Figure:
+    """Projector-sized type, and the accuracy panel fixed to 0–100% (returns ``figure``).
+
+    Every font is set on its element: Streamlit's chart theme sets the tick and legend fonts
+    itself, which a layout-wide font size would not override.
+    """
+    figure.update_layout(
+        font={"size": CURVE_FONT_SIZE},
+        title_font={"size": CURVE_TITLE_SIZE},
+        legend_font={"size": CURVE_FONT_SIZE},
+    )
+    figure.update_xaxes(tickfont_size=CURVE_FONT_SIZE, title_font_size=CURVE_FONT_SIZE)
+    figure.update_yaxes(tickfont_size=CURVE_FONT_SIZE, title_font_size=CURVE_FONT_SIZE)
+    figure.update_annotations(font_size=CURVE_PANEL_TITLE_SIZE)  # the subplot titles
+    figure.update_yaxes(range=list(ACCURACY_RANGE), row=accuracy_row, col=1)
+    return figure
 
 
 def _as_series(name: str, values: Sequence[float | None]) -> np.ndarray:
@@ -107,7 +132,7 @@ def batch_curves(
     )
     figure.update_xaxes(title_text="batch", row=2, col=1)
     figure.update_yaxes(tickformat=".0%", row=2, col=1)
-    return figure
+    return readable_curves(figure)
 
 
 def epoch_curves(records: Sequence[Any], *, title: str = "", height: int = 420) -> go.Figure:
@@ -157,7 +182,7 @@ def epoch_curves(records: Sequence[Any], *, title: str = "", height: int = 420) 
     )
     figure.update_xaxes(title_text="epoch", dtick=1, row=2, col=1)
     figure.update_yaxes(tickformat=".0%", row=2, col=1)
-    return figure
+    return readable_curves(figure)
 
 
 def confusion_matrix(
@@ -401,4 +426,4 @@ def compare_epoch_curves(
     )
     figure.update_xaxes(title_text="epoch", dtick=1, row=2, col=1)
     figure.update_yaxes(tickformat=".0%", row=2, col=1)
-    return figure
+    return readable_curves(figure)

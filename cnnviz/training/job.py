@@ -277,6 +277,7 @@ class TrainingJob:
         if config.holdout:
             images -= held_out_count(images)
         self._state.steps_per_epoch = math.ceil(images / config.batch_size)
+        self.images_per_epoch = images  # the training images one epoch goes through
         self._extra_callbacks = tuple(extra_callbacks)
         self._on_finish = on_finish
         self._thread: threading.Thread | None = None

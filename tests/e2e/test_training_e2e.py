@@ -1,7 +1,9 @@
 """Live training in Chromium: start a small job, watch the chart grow, stop it, keep working.
 
 The job would train LeNet-5 on 16,384 images for 2 epochs (1,024 batches); it is stopped long
-before, after the chart has been read twice, so it never trains on full MNIST.
+before, after the chart has been read twice, so it never trains on full MNIST. It runs at a
+projector's 1280 × 720: after Start, the progress line and the live chart must be on screen
+without scrolling.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ expect = playwright_expect()
 # The first job imports TensorFlow, resizes the images and traces the model; on a shared 2-core
 # machine under load that has taken over a minute before the first point.
 TRAINING_TIMEOUT_MS = 240_000
+PROJECTOR = {"width": 1280, "height": 720}
 PROGRESS = "[data-testid='stProgress']"
 # Points in the first line chart of the first tab ("Train live"): the per-batch loss of the
 # running job (the filters shown beside it are pictures, without x values; the replay tab
@@ -48,6 +51,15 @@ def batches_done(page) -> int:
     return int(match.group(1)) if match else 0
 
 
+def assert_above_the_fold(page, locator, what: str) -> None:
+    box = locator.bounding_box()
+    assert box is not None, f"{what} is not shown"
+    assert box["y"] >= 0 and box["y"] + box["height"] <= PROJECTOR["height"], (
+        f"{what} spans y = {box['y']:.0f} to {box['y'] + box['height']:.0f} px, not within the "
+        f"first {PROJECTOR['height']} px of a {PROJECTOR['width']} × {PROJECTOR['height']} screen"
+    )
+
+
 def plotted_points(page) -> int:
     return int(page.evaluate(PLOTTED_POINTS_JS))
 
@@ -62,6 +74,7 @@ def wait_until(condition, timeout_ms: float, message: str) -> None:
 
 @pytest.mark.full_mnist  # 1024 batches of 16,384 images
 def test_start_watch_the_chart_grow_stop_and_keep_working(page, app_url):
+    page.set_viewport_size(PROJECTOR)
     open_app_page(page, app_url, "/training")
     main = page.locator("[data-testid='stMain']")
     main.get_by_label("Training images", exact=True).fill("16384")
@@ -76,6 +89,11 @@ def test_start_watch_the_chart_grow_stop_and_keep_working(page, app_url):
         "no per-batch point was plotted after starting training",
     )
     first_points, first_batches = plotted_points(page), batches_done(page)
+    # Where a class watching the projector sees it: the live view replaced the form on top.
+    assert_above_the_fold(page, main.locator(PROGRESS).first, "the progress line")
+    live_chart = main.locator("[role='tabpanel'] [data-testid='stPlotlyChart']").first
+    assert_above_the_fold(page, live_chart, "the live per-batch chart")
+    save_screenshot(page, "training_live_1280x720")
     wait_until(
         lambda: plotted_points(page) > first_points and batches_done(page) > first_batches,
         60_000,
@@ -89,7 +107,9 @@ def test_start_watch_the_chart_grow_stop_and_keep_working(page, app_url):
     )
     save_screenshot(page, "training_stopped")
 
-    # Still usable: another model can be chosen and another tab read, without an exception.
+    # Still usable: the settings unfold, another model can be chosen and another tab read,
+    # without an exception.
+    main.get_by_text("Settings: change them and start a new run", exact=True).click()
     main.locator("[data-testid='stRadio']").get_by_text("AlexNet", exact=True).click()
     expect(main.get_by_role("button", name="Start training", exact=True)).to_be_enabled()
     main.get_by_role("tab", name="LeNet-5").click()
