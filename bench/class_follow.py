@@ -1,11 +1,13 @@
 """Class mode's costs: server CPU per following student, teacher → student latency, a class of 40.
 
-    python -m bench.class_follow [--students 3] [--idle-s 20] [--changes 6]
+    python -m bench.class_follow [--students 3] [--idle-s 20] [--changes 6] [--poll-s 1.0]
 
 1. A real server on a database file of its own; ``--students`` Chromium tabs join the class by
    its link and follow. The server process's CPU time is read from /proc over ``--idle-s``
    seconds while they follow (each polls the class's version once a second), then again while
    they explore on their own (no poll): the difference per student is the cost of following.
+   ``--poll-s`` runs the server with that follow poll (``CNNVIZ_FOLLOW_POLL_S``): comparing two
+   periods splits the latency into the poll's wait (about half a period) and the rest.
 2. The teacher's change is published straight into the database (what the teacher's click
    does), ``--changes`` times, switching the pooling page's padding; each student's tab is
    watched until its Padding radio shows the new value: publish → screen, per student.
@@ -34,6 +36,7 @@ from bench.support.harness import (
     wait_for_app_idle,
 )
 from bench.support.stats import percentile
+from cnnviz.classmode import FOLLOW_POLL_ENV_VAR, follow_poll_s
 from cnnviz.classroom import ClassroomStore
 
 CLASS_OF = 40
@@ -54,14 +57,18 @@ def padding_is(page, value: str) -> bool:
     return option.count() == 1 and option.is_checked()
 
 
-def measure_server(students: int, idle_s: float, changes: int) -> None:
+def measure_server(students: int, idle_s: float, changes: int, poll_s: float | None) -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'class.sqlite'}"
         store = ClassroomStore(url)
         code, secret = store.create_class("Bench")
-        with running_app(extra_env={"CNNVIZ_DATABASE_URL": url}) as server:
+        env = {"CNNVIZ_DATABASE_URL": url}
+        if poll_s is not None:
+            env[FOLLOW_POLL_ENV_VAR] = str(poll_s)
+        poll = follow_poll_s(env)
+        with running_app(extra_env=env) as server:
             playwright = sync_playwright().start()
             browser = playwright.chromium.launch(**launch_options())
             pages = []
@@ -91,7 +98,8 @@ def measure_server(students: int, idle_s: float, changes: int) -> None:
             exploring = idle_cpu()
             per_student = (following - exploring) / students
             print(
-                f"server CPU while {students} students follow: {following * 100:.2f}% of a core; "
+                f"[poll {poll:g} s] server CPU while {students} students follow: "
+                f"{following * 100:.2f}% of a core; "
                 f"while they explore: {exploring * 100:.2f}%; following costs "
                 f"{per_student * 100:.3f}% of a core per student "
                 f"({per_student * 1000:.2f} ms of CPU per second)"
@@ -116,7 +124,7 @@ def measure_server(students: int, idle_s: float, changes: int) -> None:
                 for page in pages:
                     wait_for_app_idle(page)
             print(
-                f"publish → student's screen, {len(latencies)} views: median "
+                f"[poll {poll:g} s] publish → student's screen, {len(latencies)} views: median "
                 f"{statistics.median(latencies):.2f} s, p95 {percentile(latencies, 0.95):.2f} s, "
                 f"max {max(latencies):.2f} s"
             )
@@ -169,11 +177,12 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=3)
     parser.add_argument("--idle-s", type=float, default=20.0)
     parser.add_argument("--changes", type=int, default=6)
+    parser.add_argument("--poll-s", type=float, default=None, help="the server's follow poll")
     parser.add_argument("--store-only", action="store_true", help="skip the browser part")
     arguments = parser.parse_args()
     measure_class_of_40()
     if not arguments.store_only:
-        measure_server(arguments.students, arguments.idle_s, arguments.changes)
+        measure_server(arguments.students, arguments.idle_s, arguments.changes, arguments.poll_s)
 
 
 if __name__ == "__main__":

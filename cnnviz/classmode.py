@@ -9,6 +9,7 @@ accuracy and confusion matrix for its drawings. Nothing here imports streamlit.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -42,8 +43,16 @@ __all__ = [
 POOLING_MODE_NAMES = {"max": "Max", "min": "Min", "avg": "Average"}
 # Class mode's URL parameter: a link ".../pooling?class=K7RW3M" joins class K7RW3M on that page.
 CLASS_QUERY_PARAMETER = "class"
-# Following students poll the class's version this often (seconds): "within about 2 s".
+# A student's id rides in their own address (".../pooling?class=K7RW3M&student=…"), so a reload
+# keeps them the same student. It is a random 144-bit token the store checks against the class.
+STUDENT_QUERY_PARAMETER = "student"
+# Following students poll the class's version this often (seconds): "within about 2 s". A poll
+# waits half of it on average before the student's rerun starts; the cost per following student
+# is in bench/README.md. CNNVIZ_FOLLOW_POLL_S changes it for a server (e.g. a slower poll for a
+# big class on a small machine).
 FOLLOW_POLL_S = 1.0
+FOLLOW_POLL_ENV_VAR = "CNNVIZ_FOLLOW_POLL_S"
+FOLLOW_POLL_RANGE_S = (0.1, 10.0)  # faster only burns CPU; slower is no longer "following"
 # In a class with training "small subsets only", a student's run uses at most this many images:
 # LeNet-5 trains an epoch of them in seconds, so a queue of thirty students stays short.
 STUDENT_SUBSET_MAX = 2000
@@ -63,6 +72,21 @@ def _pooling_settings() -> dict[str, tuple[Any, ...]]:
 
 # Page name (the script's stem) → the widget keys the teacher publishes and their allowed values.
 FOLLOWED_SETTINGS: dict[str, dict[str, tuple[Any, ...]]] = {"pooling": _pooling_settings()}
+
+
+def follow_poll_s(environ: Mapping[str, str] | None = None) -> float:
+    """The follow poll's period: ``CNNVIZ_FOLLOW_POLL_S`` if set and in range, else the default.
+
+    >>> follow_poll_s({"CNNVIZ_FOLLOW_POLL_S": "0.25"}), follow_poll_s({}) == FOLLOW_POLL_S
+    (0.25, True)
+    """
+    raw = (os.environ if environ is None else environ).get(FOLLOW_POLL_ENV_VAR, "")
+    try:
+        value = float(raw)
+    except ValueError:
+        return FOLLOW_POLL_S
+    low, high = FOLLOW_POLL_RANGE_S
+    return value if low <= value <= high else FOLLOW_POLL_S
 
 
 def page_name(path: str) -> str:

@@ -17,7 +17,9 @@ calls :func:`through_the_router` first.
 - **The class panel** (in the sidebar of every page): join a class from a ``?class=CODE`` link,
   follow the teacher or explore alone, and the poll that brings the teacher's changes. The
   poll is a fragment that reads only the class's version number (one integer from the
-  database) and reruns the whole app only when it changed.
+  database) and reruns the whole app only when it changed. A student's id is kept in their
+  address (``&student=ID``) as well as in the session, so a reload (F5), which starts a new
+  session, finds the same student; the store checks that the id belongs to that class first.
 - **Publishing** (the teacher's browser): after each page run, the page and its followed
   settings (``cnnviz.classmode.FOLLOWED_SETTINGS``) go to the database, only when they changed.
 - **Shared figures and results** (:func:`shared_figure`, :func:`shared_result`): a class on the
@@ -139,6 +141,40 @@ def leave_class() -> None:
     for key in (CLASS_CODE_KEY, STUDENT_ID_KEY, TEACHER_SECRET_KEY, APPLIED_VERSION_KEY):
         st.session_state.pop(key, None)
     st.session_state.pop(PUBLISHED_KEY, None)
+    st.query_params.pop(classmode.STUDENT_QUERY_PARAMETER, None)  # a reload must not rejoin
+
+
+def membership_in_url() -> dict[str, str]:
+    """This student's class code and id as query parameters (empty for anyone else)."""
+    if not is_student():
+        return {}
+    return {
+        classmode.CLASS_QUERY_PARAMETER: st.session_state[CLASS_CODE_KEY],
+        classmode.STUDENT_QUERY_PARAMETER: st.session_state[STUDENT_ID_KEY],
+    }
+
+
+def _keep_in_url() -> None:
+    """Put the student's membership in the address bar (a page switch drops query params)."""
+    wanted = membership_in_url()
+    if any(st.query_params.get(key) != value for key, value in wanted.items()):
+        st.query_params.update(wanted)
+
+
+def _rejoin_from_link(code: str, student_id: str) -> bool:
+    """A reloaded student's tab: back in as the same student if the store knows the id in that
+    class; otherwise the id is dropped from the address and the join form shows."""
+    try:
+        student = class_store().student(code, student_id)
+        state = class_store().state(code)
+    except ClassroomError:
+        st.query_params.pop(classmode.STUDENT_QUERY_PARAMETER, None)
+        st.sidebar.warning("This link's student is not in that class: join it again below.")
+        return False
+    st.session_state[CLASS_CODE_KEY] = state.code
+    st.session_state[STUDENT_ID_KEY] = student.student_id
+    st.session_state.setdefault(FOLLOW_KEY, True)
+    return True
 
 
 def is_teacher() -> bool:
@@ -213,10 +249,10 @@ def _apply_teacher(state: ClassState, current_page: str) -> None:
     st.session_state[APPLIED_VERSION_KEY] = state.version
     target = page_path(state.page) if state.page else None
     if target is not None and state.page != current_page:
-        st.switch_page(target)
+        st.switch_page(target, query_params=membership_in_url())
 
 
-@st.fragment(run_every=classmode.FOLLOW_POLL_S)
+@st.fragment(run_every=classmode.follow_poll_s())
 def _poll(code: str, rerun_on_change: bool) -> None:
     """Read the class's version only; a full rerun only when the teacher changed something."""
     try:
@@ -230,10 +266,13 @@ def _poll(code: str, rerun_on_change: bool) -> None:
 def class_panel(current_page: str) -> None:
     """The sidebar's class panel; a following student is taken to the teacher's page here."""
     link_code = st.query_params.get(classmode.CLASS_QUERY_PARAMETER)
+    link_student = st.query_params.get(classmode.STUDENT_QUERY_PARAMETER)
     if not (is_student() or is_teacher()):
-        if link_code:
-            _join_from_link(link_code)
-        return
+        rejoined = bool(link_code and link_student) and _rejoin_from_link(link_code, link_student)
+        if not rejoined:
+            if link_code:
+                _join_from_link(link_code)
+            return
     store = class_store()
     code = st.session_state[CLASS_CODE_KEY]
     try:
@@ -249,6 +288,7 @@ def class_panel(current_page: str) -> None:
             st.caption(f"{state.title} · you lead it · students follow your page and settings.")
             st.page_link(CLASS_PAGE, label="Class page", icon="🎓")
             return
+        _keep_in_url()
         st.caption(f"{state.title} · you are student #{student.number}")
         if state.closed:
             st.info("The teacher has closed the class.")

@@ -163,3 +163,56 @@ def test_a_class_drawing_is_stored_with_each_models_reading_and_counted(database
     metrics = {m.label: m.value for m in teacher.metric}
     assert metrics["AlexNet (MNIST) on the class's drawings"] == "0.0%"
     no_exception(teacher)
+
+
+def test_a_reloaded_students_tab_is_the_same_student_and_their_answer_counts_once(database_url):
+    teacher, code = start_class()
+    student = open_app("pages/pooling.py", query={"class": code})
+    labelled(student.sidebar.button, "Join the class").click().run()
+    no_exception(student)
+    store = ClassroomStore(database_url)
+    (joined,) = store.students(code)
+    assert student.query_params == {"class": code, "student": joined.student_id}
+    teacher.button(key="class_ask").click().run()
+    question = store.questions(code)[-1]
+    student.switch_page(CLASS_PAGE).run()
+    assert student.query_params["student"] == joined.student_id  # kept across page switches
+    student.radio(key=f"class_answer_{question.question_id}").set_value(0).run()
+
+    # F5: a new session on the same address.
+    reloaded = open_app(CLASS_PAGE, query=dict(student.query_params))
+    assert reloaded.session_state["class_student_id"] == joined.student_id
+    assert any(f"you are student #{joined.number}" in c.value for c in reloaded.sidebar.caption)
+    assert reloaded.radio(key=f"class_answer_{question.question_id}").value == 0
+    reloaded.radio(key=f"class_answer_{question.question_id}").set_value(1).run()
+    no_exception(reloaded)
+    assert [s.student_id for s in store.students(code)] == [joined.student_id]
+    assert sum(store.answer_counts(code, question.question_id)) == 1
+    assert store.answer_counts(code, question.question_id)[1] == 1
+
+
+def test_a_forged_or_foreign_student_id_in_the_link_is_refused_and_joins_nobody(database_url):
+    _, code = start_class()
+    _, other_code = start_class("Period 4")
+    foreign = ClassroomStore(database_url).join(other_code)
+    for forged in ("not-a-student", foreign):
+        visitor = open_app(query={"class": code, "student": forged})
+        assert "class_student_id" not in visitor.session_state
+        warnings = [w.value for w in visitor.sidebar.warning]
+        assert warnings == ["This link's student is not in that class: join it again below."]
+        assert "student" not in visitor.query_params
+        assert labelled(visitor.sidebar.button, "Join the class")
+    assert ClassroomStore(database_url).students(code) == []
+
+
+def test_leaving_the_class_takes_the_student_out_of_the_address(database_url):
+    _, code = start_class()
+    student = open_app(query={"class": code})
+    labelled(student.sidebar.button, "Join the class").click().run()
+    student.run()
+    assert "student" in student.query_params
+    student.sidebar.button(key="class_leave").click().run()
+    no_exception(student)
+    assert "student" not in student.query_params
+    reloaded = open_app(query=dict(student.query_params))
+    assert "class_student_id" not in reloaded.session_state

@@ -345,8 +345,18 @@ def prepare_page(page: Any) -> None:
 
 
 def wait_for_app_idle(page: Any, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> None:
-    """Wait until the websocket is connected and no script run is in progress."""
-    page.wait_for_selector(APP_IDLE_SELECTOR, state="attached", timeout=timeout_ms)
+    """Wait until the websocket is connected and no script run is in progress.
+
+    Polled on a timer, not with Playwright's ``wait_for_selector``: that one checks on animation
+    frames, and Chromium stops giving those to a tab that is not in front, so with a teacher
+    and three students open it waited out its timeout on a page that had long been idle.
+    """
+    page.wait_for_function(
+        "(selector) => document.querySelector(selector) !== null",
+        arg=APP_IDLE_SELECTOR,
+        polling=50,
+        timeout=timeout_ms,
+    )
 
 
 def open_app_page(page: Any, app_url: str, path: str = "/") -> None:

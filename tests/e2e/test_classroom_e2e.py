@@ -1,7 +1,8 @@
 """A whole lesson in Chromium: a teacher and three students, each in a browser context of their own.
 
 They join by the link, follow a setting the teacher changes, answer a question (the teacher's
-histogram counts them), draw a round (the teacher's confusion matrix shows it), and after the
+histogram counts them; a student who reloads the tab is still the same student, counted once),
+draw a round (the teacher's confusion matrix shows it), and after the
 server restarts the class and its drawings are still there. The test runs its own server on a
 database file of its own. It prints the time from the teacher's click to each student's screen.
 """
@@ -134,7 +135,26 @@ def test_a_teacher_and_three_students_run_a_lesson_that_survives_a_restart(brows
                 "label", has_text=question.choices[question.correct_index]
             )
             rerun_after(student, answer.click)
+        # F5 on Ada's tab: a new session, the same student (the id is in her address).
+        ada = students[0]
+        ada_id = ClassroomStore(env["CNNVIZ_DATABASE_URL"]).students(code)[0].student_id
+        assert f"student={ada_id}" in ada.url, ada.url
+        ada.reload(wait_until="domcontentloaded")
+        wait_for_app_idle(ada)
+        expect(
+            ada.locator("[data-testid='stSidebar']").get_by_text("you are student #1")
+        ).to_be_visible()
+        chosen = ada.locator("[data-testid='stRadio']", has_text="Your answer").locator(
+            "label", has_text=question.choices[question.correct_index]
+        )
+        expect(chosen.locator("input")).to_be_checked()
+        assert len(ClassroomStore(env["CNNVIZ_DATABASE_URL"]).students(code)) == STUDENTS
+        save_screenshot(ada, "classroom-student-reloaded")
         expect(teacher.get_by_text(f"{STUDENTS} answers")).to_be_visible(timeout=10_000)
+        counts = ClassroomStore(env["CNNVIZ_DATABASE_URL"]).answer_counts(
+            code, question.question_id
+        )
+        assert sum(counts) == STUDENTS
         save_screenshot(teacher, "classroom-teacher-histogram")
         rerun_after(
             teacher, lambda: teacher.get_by_role("button", name="Reveal the answer").click()
