@@ -14,7 +14,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import comparison, data
-from cnnviz.training import EpochRecord
+from cnnviz.training import EpochRecord, load_shipped_history
+from cnnviz.training.snapshots import MAX_SNAPSHOTS
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGE = "pages/training.py"
@@ -79,10 +80,13 @@ def test_a_run_of_this_session_compares_with_a_shipped_model(app):
 
 
 def test_the_replay_scrubs_through_the_shipped_snapshots(app):
-    sliders = [slider for slider in app.select_slider if slider.key.startswith("scrub_replay")]
-    if not sliders:
-        pytest.skip("the shipped histories have no snapshots yet")
-    lenet = next(slider for slider in sliders if slider.key == "scrub_replay_lenet")
-    lenet.set_value(0).run()
+    # The shipped LeNet-5 was trained with snapshots on: its replay scrubs through them.
+    sliders = {slider.key: slider for slider in app.select_slider}
+    saved = load_shipped_history("lenet")["filter_snapshots"]
+    assert 2 <= len(saved) <= MAX_SNAPSHOTS
+    slider = sliders["scrub_replay_lenet"]
+    assert slider.value == len(saved) - 1  # the end of the run first
+    assert slider.options == [f"batch {item['step']:,}" for item in saved]
+    sliders["scrub_replay_lenet"].set_value(0).run()
     assert not app.exception, [error.value for error in app.exception]
     assert any("after 0 batches" in caption.value for caption in app.caption)
