@@ -14,6 +14,11 @@ trains ours in mixed bfloat16; the seed always runs in float32, as the notebook 
     python -m bench.train_speed                     # both models, the recipes' epochs
     python -m bench.train_speed --model lenet --epochs 1 --subset 12000   # a quick check
     python -m bench.train_speed --model alexnet --precision mixed_bfloat16   # ours in bfloat16
+    python -m bench.train_speed --compare snapshots --model lenet --rounds 3   # what snapshots cost
+
+``--compare snapshots`` pits ours against ours with the filter snapshots turned off (the page
+always takes them; only this bench turns them off), in the same ABBA order, and prints the
+ratio of their median epochs: the snapshots' share of the training time.
 
 Needs MNIST (``CNNVIZ_MNIST``). Timings exclude loading MNIST and resizing it, for both.
 """
@@ -21,6 +26,7 @@ Needs MNIST (``CNNVIZ_MNIST``). Timings exclude loading MNIST and resizing it, f
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -87,12 +93,22 @@ def run_seed(model_name: str, epochs: int, subset: int | None, precision: str) -
     }
 
 
-def run_ours(model_name: str, epochs: int, subset: int | None, precision: str) -> dict:
-    """cnnviz's engine as the page uses it: a TrainingJob polled for snapshots."""
+def run_ours(
+    model_name: str, epochs: int, subset: int | None, precision: str, snapshots: bool = True
+) -> dict:
+    """cnnviz's engine as the page uses it: a TrainingJob polled for snapshots.
+
+    ``snapshots=False`` trains without the first layer's filter snapshots (the A side of
+    ``--compare snapshots``); the page never does.
+    """
     from cnnviz.data import load_mnist
     from cnnviz.models import TrainingConfig
-    from cnnviz.training import TrainingJob
+    from cnnviz.training import TrainingJob, fitting
     from cnnviz.training.fitting import training_arrays
+
+    if not snapshots:
+        # The job calls fitting.fit through the module: this worker process's fit takes none.
+        fitting.fit = functools.partial(fitting.fit, snapshot_seconds=None)
 
     mnist = load_mnist(allow_download=False)
     config = TrainingConfig(model=model_name, epochs=epochs, subset=subset, precision=precision)
@@ -116,7 +132,15 @@ def run_ours(model_name: str, epochs: int, subset: int | None, precision: str) -
         "test_accuracy": job.result.test_accuracy,
         "live_points": len(snapshot.batch_steps),
         "points_seen_while_polling": points,
+        "filter_snapshots": len(snapshot.filter_snapshots),
     }
+
+
+WORKERS = {
+    "seed": run_seed,
+    "ours": run_ours,
+    "ours_no_snapshots": functools.partial(run_ours, snapshots=False),
+}
 
 
 def run_in_subprocess(
@@ -145,6 +169,26 @@ def run_in_subprocess(
         return json.loads(out.read_text())
 
 
+def snapshot_cost_line(model_name: str, epochs: int, off: list[dict], on: list[dict]) -> str:
+    """What the snapshots cost: the ratio of the median epochs with and without them, and of
+    the runs' median CPU time (which a busy neighbour stretches less than the wall time)."""
+    off_epochs = [s for run in off for s in run["epoch_seconds"]]
+    on_epochs = [s for run in on for s in run["epoch_seconds"]]
+    off_median, on_median = statistics.median(off_epochs), statistics.median(on_epochs)
+    ratio = on_median / off_median
+    cpu_ratio = statistics.median(run["cpu_seconds"] for run in on) / statistics.median(
+        run["cpu_seconds"] for run in off
+    )
+    without = " ".join(f"{seconds:.1f}" for seconds in off_epochs)
+    with_them = " ".join(f"{seconds:.1f}" for seconds in on_epochs)
+    return (
+        f"{model_name}: {epochs} epoch(s) x {len(on)} run(s) each; median epoch without "
+        f"snapshots {off_median:.2f} s, with {on_median:.2f} s: with/without = {ratio:.3f} "
+        f"({ratio - 1:+.1%}; target under +3%), CPU time with/without {cpu_ratio:.3f}; "
+        f"per-epoch s without {without}, with {with_them}"
+    )
+
+
 def describe(name: str, runs: list[dict]) -> str:
     epochs = [" ".join(f"{s:6.1f}" for s in run["epoch_seconds"]) for run in runs]
     accuracies = ", ".join(f"{run['test_accuracy']:.2%}" for run in runs)
@@ -167,13 +211,19 @@ def main() -> int:
         default="float32",
         help="our arithmetic (the seed's is always float32); default float32",
     )
-    parser.add_argument("--worker", choices=["seed", "ours"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--compare",
+        choices=["seed", "snapshots"],
+        default="seed",
+        help="seed: the seed's model.fit vs ours (default); snapshots: ours without the filter "
+        "snapshots vs ours with them",
+    )
+    parser.add_argument("--worker", choices=[*WORKERS], help=argparse.SUPPRESS)
     parser.add_argument("--worker-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.worker:
-        runner = run_seed if args.worker == "seed" else run_ours
-        result = runner(args.model, args.epochs, args.subset, args.precision)
+        result = WORKERS[args.worker](args.model, args.epochs, args.subset, args.precision)
         args.worker_out.write_text(json.dumps(result))
         return 0
 
@@ -184,13 +234,14 @@ def main() -> int:
         f"ours in {args.precision}",
         flush=True,
     )
+    baseline = "seed" if args.compare == "seed" else "ours_no_snapshots"
     for model_name in models:
         epochs = args.epochs or DEFAULT_EPOCHS[model_name]
-        runs: dict[str, list[dict]] = {"seed": [], "ours": []}
+        runs: dict[str, list[dict]] = {baseline: [], "ours": []}
         # ABBA order: seed, ours, ours, seed, ... so a trend in the load hits both equally.
         order = []
         for round_index in range(args.rounds):
-            order += ["seed", "ours"] if round_index % 2 == 0 else ["ours", "seed"]
+            order += [baseline, "ours"] if round_index % 2 == 0 else ["ours", baseline]
         for kind in order:
             result = run_in_subprocess(kind, model_name, epochs, args.subset, args.precision)
             runs[kind].append(result)
@@ -199,9 +250,13 @@ def main() -> int:
                 + " ".join(f"{s:.1f}" for s in result["epoch_seconds"])
                 + f", total {result['total_seconds']:.1f} s"
                 + f" (CPU {result['cpu_seconds']:.1f} s)"
-                + f", test acc {result['test_accuracy']:.4f}",
+                + f", test acc {result['test_accuracy']:.4f}"
+                + (f", {result['filter_snapshots']} snapshots" if kind == "ours" else ""),
                 flush=True,
             )
+        if args.compare == "snapshots":
+            print(snapshot_cost_line(model_name, epochs, runs[baseline], runs["ours"]))
+            continue
         seed_epochs = [s for run in runs["seed"] for s in run["epoch_seconds"]]
         ours_epochs = [s for run in runs["ours"] for s in run["epoch_seconds"]]
         seed_epoch, ours_epoch = statistics.mean(seed_epochs), statistics.mean(ours_epochs)
