@@ -27,7 +27,13 @@ from cnnviz.data import (
 )
 from cnnviz.parallel import native_bfloat16
 from cnnviz.site import SESSION_MODELS_KEY, keep_settings
-from pages import class_queue_role, class_training_permission, is_teacher, through_the_router
+from pages import (
+    class_queue_role,
+    class_training_permission,
+    is_teacher,
+    shared_figure,
+    through_the_router,
+)
 
 through_the_router()  # a deep link on a fresh server ran this page past app.py
 
@@ -245,12 +251,15 @@ def live_job(model_key: str, polling: bool) -> None:
 def latest_filters(snapshot: training.FilterSnapshot, model_key: str) -> None:
     """The first layer as training has it now: its filters and what they make of a probe 7."""
     filters_column, maps_column = st.columns([1, 2])
+    # A snapshot comes every few seconds, the charts redraw every second: build each once.
     filters_column.plotly_chart(
-        draw_charts.filter_grid(snapshot.kernels, "Filters now", columns=6),
+        shared_figure(draw_charts.filter_grid, snapshot.kernels, "Filters now", columns=6),
         key=f"live_filters_{model_key}",
     )
     maps_column.plotly_chart(
-        draw_charts.feature_maps(snapshot.maps, "What they see in a test 7", columns=6),
+        shared_figure(
+            draw_charts.feature_maps, snapshot.maps, "What they see in a test 7", columns=6
+        ),
         key=f"live_maps_{model_key}",
     )
     st.caption(lesson_snapshot_caption(snapshot))
