@@ -13,6 +13,10 @@
    watched until its Padding radio shows the new value: publish → screen, per student.
 3. A class of 40 in the store alone: 40 students join, each sends 10 drawings and answers 5
    questions; the SQLite file's size, the CPU time of those writes, and of one version poll.
+4. What one following student's rerun costs the server after a change of the teacher (AppTest,
+   no browser: the pooling page taking over the teacher's new padding, CPU time of this
+   process): a change costs the server about a class's size times this, all in one Python
+   process, so it also bounds how soon the last of 40 students can see it.
 """
 
 from __future__ import annotations
@@ -107,9 +111,11 @@ def measure_server(students: int, idle_s: float, changes: int, poll_s: float | N
             for page in pages:
                 toggle = page.locator("[data-testid='stSidebar']").get_by_text("Follow the teacher")
                 rerun_after(page, toggle.click)
-            latencies = []
+            latencies, to_rerun, rerun_s = [], [], []
             for change in range(changes):
                 value = "same" if change % 2 == 0 else "valid"
+                # Each tab's own clock at the publish (performance.now(), read just before it).
+                clocks = [page.evaluate("performance.now()") for page in pages]
                 started = time.monotonic()
                 store.publish(code, secret, "pooling", {"padding": value})
                 waiting = set(range(students))
@@ -121,13 +127,37 @@ def measure_server(students: int, idle_s: float, changes: int, poll_s: float | N
                     if time.monotonic() - started > 60:
                         raise RuntimeError("a student did not follow within 60 s")
                     time.sleep(0.02)
-                for page in pages:
+                for page, clock in zip(pages, clocks, strict=True):
                     wait_for_app_idle(page)
+                    # The full rerun the poll started: the longest run since the publish (the
+                    # poll's own fragment runs take a few tens of ms).
+                    log = page.evaluate("window.__cnnvizRunLog")
+                    runs, begun = [], None
+                    for at, _before, after in log:
+                        if at < clock:
+                            continue
+                        if after == "running":
+                            begun = at
+                        elif after == "notRunning" and begun is not None:
+                            runs.append((at - begun, begun))
+                            begun = None
+                    if runs:
+                        length, begun = max(runs)
+                        to_rerun.append((begun - clock) / 1000)
+                        rerun_s.append(length / 1000)
             print(
                 f"[poll {poll:g} s] publish → student's screen, {len(latencies)} views: median "
                 f"{statistics.median(latencies):.2f} s, p95 {percentile(latencies, 0.95):.2f} s, "
                 f"max {max(latencies):.2f} s"
             )
+            if to_rerun:
+                print(
+                    f"[poll {poll:g} s] of which publish → the student's full rerun starts: "
+                    f"median {statistics.median(to_rerun):.2f} s, p95 "
+                    f"{percentile(to_rerun, 0.95):.2f} s; the rerun itself (as the tab sees "
+                    f"it): median {statistics.median(rerun_s):.2f} s, p95 "
+                    f"{percentile(rerun_s, 0.95):.2f} s ({len(rerun_s)} views)"
+                )
             browser.close()
             playwright.stop()
 
@@ -172,6 +202,41 @@ def measure_class_of_40() -> None:
         )
 
 
+def measure_follower_rerun(runs: int) -> None:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from cnnviz import PROJECT_ROOT
+
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'class.sqlite'}"
+        os.environ["CNNVIZ_DATABASE_URL"] = url
+        st.cache_resource.clear()
+        store = ClassroomStore(url)
+        code, secret = store.create_class("Rerun")
+        student = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
+        student.session_state["class_code"] = code
+        student.session_state["class_student_id"] = store.join(code)
+        store.publish(code, secret, "pooling", {"padding": "valid"})
+        student.run()
+        student.run()  # now on the pooling page, its figures built once (a class shares them)
+        cpu = []
+        for run in range(runs):
+            value = "same" if run % 2 == 0 else "valid"
+            store.publish(code, secret, "pooling", {"padding": value})
+            before = time.process_time()
+            student.run()
+            cpu.append(time.process_time() - before)
+            if student.radio(key="padding").value != value or student.exception:
+                raise RuntimeError("the student did not take over the teacher's padding")
+        median = statistics.median(cpu)
+        print(
+            f"one following student's rerun after a change (pooling page, AppTest, {runs} runs): "
+            f"median {median * 1000:.0f} ms of CPU, p95 {percentile(cpu, 0.95) * 1000:.0f} ms; "
+            f"a class of {CLASS_OF}: {CLASS_OF * median:.1f} s of server CPU per change"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=3)
@@ -179,8 +244,11 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=6)
     parser.add_argument("--poll-s", type=float, default=None, help="the server's follow poll")
     parser.add_argument("--store-only", action="store_true", help="skip the browser part")
+    parser.add_argument("--reruns", type=int, default=10, help="follower reruns to time")
     arguments = parser.parse_args()
     measure_class_of_40()
+    if arguments.reruns > 0:
+        measure_follower_rerun(arguments.reruns)
     if not arguments.store_only:
         measure_server(arguments.students, arguments.idle_s, arguments.changes, arguments.poll_s)
 

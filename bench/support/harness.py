@@ -82,13 +82,13 @@ RUN_COUNTER_SCRIPT = """
       });
     }
   };
-  window.__cnnvizRunLog = [];  // the last transitions, [ms since load, from, to], for debugging
+  window.__cnnvizRunLog = [];  // the last transitions, [ms since load, from, to]
   const observer = new MutationObserver((mutations) => {
     for (const mutation of mutations) {
       const state = mutation.target.getAttribute("data-test-script-state");
       if (state === mutation.oldValue) continue;
       window.__cnnvizRunLog.push([Math.round(performance.now()), mutation.oldValue, state]);
-      if (window.__cnnvizRunLog.length > 12) window.__cnnvizRunLog.shift();
+      if (window.__cnnvizRunLog.length > 400) window.__cnnvizRunLog.shift();
     }
   });
   observer.observe(document, {
