@@ -90,3 +90,26 @@ def test_the_sweep_axis_and_the_digit_can_be_chosen(app):
     digit_box.set_value(1).run()
     assert not app.exception, app.exception
     assert any("reads a 1" in text.value or "read a 1" in text.value for text in app.markdown)
+
+
+def test_a_slider_moved_back_finds_its_sweep_kept_and_calls_no_model(app, monkeypatch):
+    from cnnviz import inference
+
+    swept = []  # batch sizes of the models' calls over a sweep (a single reading is 1 digit)
+    real = inference.predict_digits
+
+    def counted(model, images):
+        if len(images) > 1:
+            swept.append(len(images))
+        return real(model, images)
+
+    monkeypatch.setattr(inference, "predict_digits", counted)
+    app.slider(key="break_shift_y").set_value(-8).run()
+    assert not app.exception, app.exception
+    assert swept == [17, 17]  # a new setting: each model reads the 17 shifts of the new sweep
+    swept.clear()
+    app.slider(key="break_shift_y").set_value(0).run()
+    assert not app.exception, app.exception
+    assert swept == []  # back where it was: the sweep read a moment ago is kept
+    assert model_metrics(app)["LeNet-5 (seed)"] == "7"
+    assert len(app.session_state["break_sweeps"]) == 2  # the settings at 0, and at −8

@@ -166,12 +166,20 @@ def test_the_replay_lesson_states_what_the_shipped_histories_show():
     assert f"in every one of its {len(lenet)} epochs" in text
     assert f"{lenet[0]['accuracy']:.1%} training, {lenet[0]['val_accuracy']:.1%} validation" in text
     above = sum(epoch["val_accuracy"] > epoch["accuracy"] for epoch in alexnet)
-    assert above < len(alexnet) and f"in {above} of its {len(alexnet)} epochs" in text
-    # AlexNet's one-epoch dip, and its recovery, with the recorded numbers.
+    if above == len(alexnet):
+        assert f"AlexNet's in every one of its {len(alexnet)} epochs" in text
+    else:
+        assert f"AlexNet's in {above} of its {len(alexnet)} epochs" in text
+    # A one-epoch dip in AlexNet's validation accuracy that the next epoch undoes is called the
+    # noise of one epoch's weights, with the recorded numbers; without one, the trend is.
     values = [epoch["val_accuracy"] for epoch in alexnet]
-    assert values[1] < values[0] < values[2]
-    assert f"falls from {values[0]:.2%} to {values[1]:.2%} in epoch 2" in text
-    assert f"recovers to {values[2]:.2%}" in text
+    dips = [i for i in range(1, len(values) - 1) if values[i] < values[i - 1] < values[i + 1]]
+    if dips:
+        dip = dips[0]
+        assert f"falls from {values[dip - 1]:.2%} to {values[dip]:.2%} in epoch {dip + 1}" in text
+        assert f"recovers to {values[dip + 1]:.2%}" in text
+    else:
+        assert "judge the trend, not one point" in text and "falls from" not in text
     # The reasons name what the shipped models really do.
     assert histories["lenet"]["config"]["augment"] is True and "Augmentation" in text
     assert histories["alexnet"]["config"]["augment"] is False
