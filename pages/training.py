@@ -27,6 +27,7 @@ from cnnviz.data import (
 )
 from cnnviz.parallel import native_bfloat16
 from cnnviz.site import SESSION_MODELS_KEY, keep_settings
+from cnnviz.training.registry import TabClaim
 from pages import (
     class_queue_role,
     class_training_permission,
@@ -50,6 +51,7 @@ SETTINGS = tuple(
     field.name for field in dataclasses.fields(models.TrainingConfig) if field.name != "model"
 )
 ANY_DIGIT = "any"
+RUN_PARAMETER = "run"  # ?run=<token>: the tab's jobs, found again after a reload
 CLASS_NOTICE_KEY = "training_class_notice"  # what the class's rules did to the last Start
 FINISHED_RUNS_KEY = "finished_runs"  # label → comparison.RunSummary, this session's ended runs
 MAX_FINISHED_RUNS = 4  # each keeps its 10,000 × 10 test probabilities (400 KB)
@@ -112,20 +114,39 @@ def recipe_or(name: str | None) -> str:
     return "as the recipe" if name is None else name
 
 
-def stop_and_forget(jobs: dict[str, training.TrainingJob]) -> None:
-    """End a session's trainings and let go of them (their models are then freed)."""
-    for job in jobs.values():
-        job.abandon()  # the tab is gone: free the slot now, don't evaluate for nobody
-    jobs.clear()
-
-
 # Session-scoped, so Streamlit calls `on_release` when the session ends: a job must not keep
-# training (and holding the server's training slot) for a tab that is gone. Python's garbage
-# collector would find it too, but only whenever it next runs a full collection.
-@st.cache_resource(scope="session", on_release=stop_and_forget)
-def session_jobs() -> dict[str, training.TrainingJob]:
-    """This session's jobs, model key → TrainingJob (running or finished)."""
-    return {}
+# training (and holding the server's training slot) for a tab that is gone, unless a reload of
+# that tab took it over (cnnviz.training.registry). Python's garbage collector would find the
+# jobs too, but only whenever it next runs a full collection.
+@st.cache_resource(scope="session", on_release=TabClaim.release)
+def session_claim() -> TabClaim:
+    """This session's hold on its jobs, model key → TrainingJob (running or finished)."""
+    return TabClaim()
+
+
+def session_ttl_s() -> float:
+    """How long Streamlit keeps a closed tab's session (and so its runs) before releasing it."""
+    return float(st.get_option("server.disconnectedSessionTTL"))
+
+
+def find_jobs_again() -> None:
+    """A new session: its own jobs, or, after a reload, the ones its address names."""
+    claim = session_claim()
+    token = st.query_params.get(RUN_PARAMETER)
+    if token is not None and claim.token is None:
+        if claim.claim(token) is not None:
+            st.toast(lesson.FOUND_AGAIN)
+        else:
+            st.session_state.training_notice = lesson.run_gone(session_ttl_s())
+            del st.query_params[RUN_PARAMETER]
+    st.session_state.training_jobs = claim.jobs
+
+
+def keep_address() -> None:
+    """The tab's address names its jobs (Start files them; another page's link drops it)."""
+    claim = session_claim()
+    if claim.token is not None and st.query_params.get(RUN_PARAMETER) != claim.token:
+        st.query_params[RUN_PARAMETER] = claim.token
 
 
 def under_class_rules(settings: dict) -> dict | None:
@@ -175,6 +196,7 @@ def start_training(mnist) -> None:
         st.session_state.training_message = str(error)
         return
     st.session_state.training_message = None
+    session_claim().file()  # from now on a reload of this tab finds these jobs again
     jobs = st.session_state.training_jobs
     jobs.clear()
     role = class_queue_role()
@@ -662,11 +684,14 @@ def train_live(mnist) -> None:
     if jobs:
         training_buttons(jobs, busy)
         watch(jobs, mnist)
+        st.caption(lesson.reload_note(session_ttl_s()))
         class_training_rules()
         with st.expander("Settings: change them and start a new run"):
             st.markdown(lesson.INTRO)
             settings_form(mnist, busy)
     else:
+        if notice := st.session_state.pop("training_notice", None):
+            st.info(notice)
         class_training_rules()
         settings_form(mnist, busy)
         training_buttons(jobs, busy)
@@ -690,8 +715,9 @@ def dataset():
 
 
 if "training_jobs" not in st.session_state:
-    st.session_state.training_jobs = session_jobs()  # the same dict: released with the session
+    find_jobs_again()  # the same dict as the session's claim: released with the session
     st.session_state.training_message = None
+keep_address()
 
 # The form shows the settings a student chose before visiting another page (and Start uses them).
 keep_settings(st.session_state, ["train_models", *(f"train_{field}" for field in SETTINGS)])

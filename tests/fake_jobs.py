@@ -56,6 +56,9 @@ class FakeJob:
     def done(self) -> bool:
         return self.status.ended
 
+    def start(self) -> FakeJob:
+        return self
+
     def request_stop(self) -> None:
         self.stop_requests.append("stop")
 

@@ -1,0 +1,118 @@
+"""AppTest: a reload (a new session with the tab's address) finds the training again.
+
+The jobs are fakes (nothing trains); tests/e2e/test_training_e2e.py reloads a real run in
+Chromium.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.runtime.caching import cache_resource_api
+from streamlit.testing.v1 import AppTest
+
+from cnnviz import training_lesson as lesson
+from tests.fake_jobs import FakeJob
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+PAGE = "pages/training.py"
+APP_TIMEOUT_S = 120  # the first run imports TensorFlow and builds three models for the tables
+
+
+@pytest.fixture
+def fake_jobs(monkeypatch) -> list[FakeJob]:
+    """Start makes fake jobs (running forever, as far as the page can tell)."""
+    made: list[FakeJob] = []
+
+    def fake_job(config, mnist, **options) -> FakeJob:
+        made.append(FakeJob(config))
+        return made[-1]
+
+    monkeypatch.setattr("cnnviz.training.TrainingJob", fake_job)
+    return made
+
+
+class Sessions:
+    """AppTest gives every app one session id, so session-scoped resources would be shared;
+    here each tab is a session of its own, and a session can end as Streamlit ends it."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.current = "tab 1"
+        monkeypatch.setattr(cache_resource_api, "get_session_id_or_throw", lambda: self.current)
+
+    def open(self, name: str, query: dict[str, str] | None = None) -> AppTest:
+        self.current = name
+        app = AppTest.from_file(str(APP), default_timeout=APP_TIMEOUT_S)
+        app.query_params.update(query or {})
+        app.run()
+        app.switch_page(PAGE).run()
+        assert not app.exception, [error.value for error in app.exception]
+        return app
+
+    def run(self, name: str, app: AppTest) -> None:
+        self.current = name
+        app.run()
+        assert not app.exception, [error.value for error in app.exception]
+
+    @staticmethod
+    def end(name: str) -> None:
+        """What Streamlit does server.disconnectedSessionTTL after a tab disconnects."""
+        cache_resource_api._resource_caches.clear_session(name)
+
+
+@pytest.fixture
+def sessions(monkeypatch) -> Sessions:
+    return Sessions(monkeypatch)
+
+
+def test_the_address_names_the_run_and_a_reload_finds_it_again(fake_jobs, sessions):
+    tab = sessions.open("tab 1")
+    assert "run" not in tab.query_params  # nothing to find yet
+    tab.number_input(key="train_subset").set_value(512)
+    next(button for button in tab.button if button.label == "Start training").click()
+    sessions.run("tab 1", tab)
+    token = tab.query_params["run"]
+    assert len(token) >= 20 and len(fake_jobs) == 1
+    assert any("Reloading this page keeps your training" in c.value for c in tab.caption)
+
+    reloaded = sessions.open("tab 1, reloaded", {"run": token})  # F5: a new session
+    assert reloaded.session_state["training_jobs"] is tab.session_state["training_jobs"]
+    assert reloaded.session_state["training_jobs"]["lenet"] is fake_jobs[0]
+    assert [toast.value for toast in reloaded.toast] == [lesson.FOUND_AGAIN]
+    progress = [element.proto.text for element in reloaded.get("progress")]
+    assert progress == ["LeNet-5 (seed) · Running · epoch 1/5 · batch 3/80"]  # 512 images, 5 epochs
+    assert reloaded.query_params["run"] == token
+    # Another page drops the parameter from the address; coming back puts it there again.
+    reloaded.switch_page("pages/home.py")
+    sessions.run("tab 1, reloaded", reloaded)
+    reloaded.switch_page(PAGE)
+    sessions.run("tab 1, reloaded", reloaded)
+    assert reloaded.query_params["run"] == token
+
+    sessions.end("tab 1")  # the old session expires: the reloaded tab still holds the run
+    assert fake_jobs[0].stop_requests == []
+    sessions.run("tab 1, reloaded", reloaded)
+    assert reloaded.session_state["training_jobs"]["lenet"] is fake_jobs[0]
+    sessions.end("tab 1, reloaded")  # its tab is closed too: the run is abandoned
+    assert fake_jobs[0].stop_requests == ["abandon"]
+    assert "gone" in sessions.open("tab 2", {"run": token}).info[0].value
+
+
+def test_a_closed_tab_nobody_reloads_still_abandons_its_run(fake_jobs, sessions):
+    tab = sessions.open("tab A")
+    tab.number_input(key="train_subset").set_value(512)
+    next(button for button in tab.button if button.label == "Start training").click()
+    sessions.run("tab A", tab)
+    sessions.end("tab A")
+    assert fake_jobs[0].stop_requests[-1] == "abandon"
+
+
+def test_an_address_whose_run_is_gone_says_so_and_forgets_it(sessions):
+    app = sessions.open("tab B", {"run": "a-token-nobody-filed"})
+    assert app.session_state["training_jobs"] == {}
+    infos = " ".join(info.value for info in app.info)
+    assert (
+        infos.startswith("The training this address pointed to is gone") and "2 min 00 s" in infos
+    )
+    assert "run" not in app.query_params
