@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import data, models
+from cnnviz import data, models, training
 from cnnviz import training_lesson as lesson
 from cnnviz.training import JobStatus
 from tests.fake_jobs import FakeJob, fake_result
@@ -143,3 +143,19 @@ def test_the_intro_explains_seed_before_any_model_name_uses_it():
     assert '"**(seed)**" in a model\'s name' in lesson.INTRO and "seed notebook" in lesson.INTRO
     app = page_with({})
     assert app.markdown[0].value == lesson.INTRO.strip()
+
+
+@pytest.mark.slow
+def test_a_real_run_at_learning_rate_10_is_called_diverged():
+    # A real tiny run (256 images, 8 batches, in this process): the sentence holds for what
+    # Keras really reports at that rate, not only for made-up numbers.
+    mnist = data.load_mnist(allow_download=False)
+    config = models.TrainingConfig(learning_rate=10.0, subset=256, epochs=1)
+    job = training.TrainingJob(config, mnist, in_process=True).start()
+    assert job.wait(300), "a 256-image run should end within minutes"
+    snapshot = job.snapshot()
+    assert snapshot.status == "finished", snapshot.error
+    message = lesson.divergence_message(
+        snapshot.batch_steps, snapshot.batch_loss, config.optimizer, config.learning_rate
+    )
+    assert message is not None and "try 0.001" in message, snapshot.batch_loss
