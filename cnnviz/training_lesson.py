@@ -462,6 +462,17 @@ def progress_text(snapshot: Any) -> str:
 ENDED_STATUSES = ("finished", "stopped", "failed")
 
 
+def format_loss(loss: float) -> str:
+    """A loss to four decimals, or what a diverged run's loss is instead of "nan".
+
+    >>> format_loss(0.04321), format_loss(float("nan")), format_loss(float("inf"))
+    ('0.0432', 'not a number (NaN)', 'infinite')
+    """
+    if math.isnan(loss):
+        return "not a number (NaN)"
+    return f"{loss:.4f}" if math.isfinite(loss) else "infinite"
+
+
 def stop_message(batches_done: int, total_batches: int, epoch: int, total_epochs: int) -> str:
     """What a stopped run says: cut short, or stopped when its last batch was already done.
 

@@ -391,7 +391,7 @@ def results(model_key: str, job, mnist) -> None:
     mean_epoch = sum(result.seconds_per_epoch) / max(len(result.seconds_per_epoch), 1)
     epoch_time.metric("Time per epoch", lesson.format_duration(mean_epoch))
     st.caption(
-        f"Test loss {result.test_loss:.4f} on {len(mnist.y_test):,} test digits. "
+        f"Test loss {lesson.format_loss(result.test_loss)} on {len(mnist.y_test):,} test digits. "
         + lesson.paper_comparison(model_key, result.test_accuracy)
     )
     diverged = lesson.divergence_message(

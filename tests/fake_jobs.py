@@ -21,7 +21,9 @@ def model_file(model_key: str) -> bytes:
     return keras_file_bytes(models.MODEL_BUILDERS[model_key]())
 
 
-def fake_result(model_key: str, test_accuracy: float, test_count: int) -> TrainingResult:
+def fake_result(
+    model_key: str, test_accuracy: float, test_count: int, test_loss: float = 1.5
+) -> TrainingResult:
     """A result with ``test_accuracy`` and made-up test answers for ``test_count`` digits."""
     probabilities = np.random.default_rng(0).dirichlet(np.ones(10), size=test_count)
     confusion = np.zeros((10, 10), dtype=np.int64)
@@ -29,7 +31,7 @@ def fake_result(model_key: str, test_accuracy: float, test_count: int) -> Traini
     return TrainingResult(
         model_file=model_file(model_key),
         test_accuracy=test_accuracy,
-        test_loss=1.5,
+        test_loss=test_loss,
         confusion=confusion,
         test_probabilities=probabilities.astype(np.float32),
         seconds_per_epoch=(3.0,),

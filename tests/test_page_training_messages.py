@@ -79,6 +79,21 @@ def test_alexnet_on_2048_images_says_it_needs_more_data_or_epochs():
     assert "needs more data" not in texts(app.warning)
 
 
+def test_a_diverged_run_that_ended_says_so_and_not_that_it_needs_more_data():
+    test_count = len(data.load_mnist(allow_download=False).y_test)
+    config = models.TrainingConfig(model="lenet", learning_rate=10.0, subset=512, epochs=1)
+    diverged = FakeJob(
+        config,
+        status=JobStatus.FINISHED,
+        losses=(2.3, math.nan, math.nan),
+        result=fake_result("lenet", 0.098, test_count, test_loss=math.nan),
+    )
+    app = page_with({"lenet": diverged})
+    assert "The training **diverged**" in texts(app.error)
+    assert any("Test loss not a number (NaN) on" in caption.value for caption in app.caption)
+    assert "needs more data" not in texts(app.warning)  # the rate is the problem, not the data
+
+
 @pytest.mark.parametrize(
     ("key", "value", "sentence"),
     [
