@@ -15,7 +15,7 @@ from cnnviz import charts, convolution, images, ops
 from cnnviz.charts import convolution as conv_charts
 from cnnviz.data import MnistNotFoundError, how_to_get_mnist
 from cnnviz.site import keep_settings
-from pages import through_the_router
+from pages import shared_figure, through_the_router
 
 through_the_router()  # a deep link on a fresh server ran this page past app.py
 
@@ -211,7 +211,10 @@ def input_and_output(name: str, image: np.ndarray, weights: np.ndarray, choice: 
         output = None
         st.warning(f"{error} (The image is {image.shape[0]} × {image.shape[1]} pixels.)")
     left, right = st.columns(2)
-    left.plotly_chart(input_figure(name, image), key="conv_input")
+    # Built once per image for the server: it does not change with the kernel or the controls.
+    left.plotly_chart(
+        shared_figure(charts.heatmap, image, f"Input: {name}", zmin=0, zmax=1), key="conv_input"
+    )
     rows, cols = weights.shape
     if output is not None:
         title = (
@@ -240,13 +243,6 @@ def input_and_output(name: str, image: np.ndarray, weights: np.ndarray, choice: 
         st.markdown(
             convolution.size_sentence(image.shape, output.shape, choice.padding, choice.stride)
         )
-
-
-@st.cache_resource(max_entries=8)
-def input_figure(name: str, image: np.ndarray):
-    """The input picture, built once per image for the whole server (read-only): it does not
-    change with the kernel or the controls, and building it costs a fifth of a rerun."""
-    return charts.heatmap(image, f"Input: {name}", zmin=0, zmax=1)
 
 
 @st.fragment

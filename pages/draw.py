@@ -1,6 +1,7 @@
 """Draw a digit: the trained network reads it, and every step on the way is on screen."""
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -242,11 +243,15 @@ def preprocessing(reading: Reading) -> None:
     )
 
 
-def layer_views(reading: Reading) -> None:
-    """The feature maps of every convolution and pooling layer, and the first layer's filters."""
+def layer_views(reading: Reading) -> dict[str, np.ndarray]:
+    """The feature maps of every convolution and pooling layer, and the first layer's filters.
+
+    Returns each layer's maps by name, (H, W, C), for the receptive-field section.
+    """
     st.subheader("What each layer sees")
     st.markdown(draw_lesson.layers_text(reading.model))
-    for index, layer in enumerate(inference.activation_maps(reading.model, reading.steps.centred)):
+    layers = inference.activation_maps(reading.model, reading.steps.centred)
+    for index, layer in enumerate(layers):
         st.plotly_chart(
             shared_figure(
                 draw_charts.feature_maps, layer.maps, f"{layer.name} — {layer.layer_type}"
@@ -267,12 +272,22 @@ def layer_views(reading: Reading) -> None:
         "Blue weights add brightness under them, red ones subtract it: each filter responds "
         "most to strokes shaped like its blue part."
     )
+    return {layer.name: layer.maps for layer in layers}
+
+
+def pick_clicked_unit(chart_key: str, shape: tuple[int, int]) -> None:
+    """A click on the layer's map (the chart's selection): the row and column sliders go there."""
+    state = st.session_state
+    unit = draw_charts.clicked_unit(state[chart_key].selection.points, shape)
+    if unit is not None:
+        state["draw_rf_row"], state["draw_rf_col"] = unit
 
 
 # A fragment: the layer and unit controls redraw only this section, not the layer maps above.
 @st.fragment
-def receptive_field_view(reading: Reading) -> None:
-    """Pick a unit of a layer and see which part of the drawing it sees."""
+def receptive_field_view(reading: Reading, layer_maps: dict[str, np.ndarray]) -> None:
+    """Pick a unit of a layer (a click on its map, or the sliders) and see which part of the
+    drawing it sees."""
     # The page-level copy was taken before this section's controls moved (see keep_settings).
     keep_settings(st.session_state, RECEPTIVE_FIELD_SETTINGS)
     st.subheader("What one unit sees: its receptive field")
@@ -280,7 +295,8 @@ def receptive_field_view(reading: Reading) -> None:
         "Each cell of a layer's map is one **unit**: a number computed from a small window of "
         "the layer below, which came from a window of the layer below that, and so on back to "
         "the pixels. The pixels a unit can see are its **receptive field**; it grows with "
-        "every convolution and pooling. Pick a layer and a unit:"
+        "every convolution and pooling. Pick a layer, then a unit: click it on the layer's "
+        "map or move the sliders."
     )
     try:
         fields = {field.layer: field for field in receptive_field.receptive_fields(reading.model)}
@@ -306,6 +322,25 @@ def receptive_field_view(reading: Reading) -> None:
         if cols > 1
         else 0
     )
+    if field.layer in layer_maps:
+        # A new key for each unit: the chart starts with nothing selected, so a click on any
+        # unit, the one picked before a slider moved included, is a change that moves the sliders.
+        chart_key = f"draw_rf_map_{field.layer}_{row}_{col}"
+        st.plotly_chart(
+            shared_figure(
+                draw_charts.unit_picker,
+                layer_maps[field.layer],
+                f"{field.layer}: click a unit",
+                (row, col),
+            ),
+            key=chart_key,
+            on_select=functools.partial(pick_clicked_unit, chart_key, (rows, cols)),
+            selection_mode="points",
+        )
+        st.caption(
+            "Each cell is one position of the layer, shaded by the strongest of its maps "
+            "there; the red square is the unit picked."
+        )
     digit = reading.steps.centred
     network_input = draw_lesson.first_layer_input(
         reading.model, inference.model_input(reading.model, digit)
@@ -459,5 +494,5 @@ if reading is not None:
     preprocessing(reading)
     compared = dict(list(choices.items())[:MAX_COMPARED])
     break_the_model(compared, reading.steps.centred, reading.digit)
-    layer_views(reading)
-    receptive_field_view(reading)
+    maps_by_layer = layer_views(reading)
+    receptive_field_view(reading, maps_by_layer)

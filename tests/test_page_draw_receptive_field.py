@@ -3,6 +3,7 @@
 No JavaScript runs here, so the canvas component is replaced by one that returns a drawn "1".
 """
 
+import base64
 import json
 import sys
 from pathlib import Path
@@ -90,3 +91,79 @@ def test_alexnet_fields_are_in_its_64_by_64_input_and_mapped_to_the_digit(drawn_
     assert "rows 24–58 and columns 24–58 of the 64 × 64 input" in sentence
     assert "of its 51 × 51 field" in sentence
     assert "digit is resized to 64 × 64 first, so on your digit that is rows 10–26" in sentence
+
+
+def unit_picker_chart(app: AppTest):
+    """The chart of the chosen layer's units (its title starts with the layer and "click")."""
+    for chart in app.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        title = spec["layout"].get("title", {})
+        text = title.get("text", "") if isinstance(title, dict) else str(title)
+        annotations = [note.get("text", "") for note in spec["layout"].get("annotations", [])]
+        if any("click a unit" in each for each in [text, *annotations]):
+            return chart, spec
+    raise AssertionError("no unit-picker chart on the page")
+
+
+def plotly_array(values) -> list:
+    """A trace's array as plotly sends it: a list, or its bytes in base64 ("bdata")."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), values["dtype"]).tolist()
+    return list(values)
+
+
+def click_unit(app: AppTest, row: int, col: int) -> AppTest:
+    """What the browser sends when a student clicks the marker of unit (row, col): the chart's
+    selection, as Streamlit's frontend sends it (a JSON string value) for the chart's widget id."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetStates
+
+    chart, _ = unit_picker_chart(app)
+    states = WidgetStates()
+    states.CopyFrom(app._tree.get_widget_states())
+    selection = {
+        "selection": {
+            "points": [{"curve_number": 1, "point_number": 0, "x": col, "y": row}],
+            "point_indices": [0],
+            "box": [],
+            "lasso": [],
+        }
+    }
+    states.widgets.add(id=chart.proto.id, string_value=json.dumps(selection))
+    return app._run(states)
+
+
+def test_the_layer_map_outlines_the_unit_the_sliders_pick(drawn_page):
+    app = drawn_page
+    app.selectbox(key="draw_rf_layer").set_value("C3").run()
+    app.slider(key="draw_rf_row").set_value(1).run()
+    app.slider(key="draw_rf_col").set_value(4).run()
+    assert not app.exception, app.exception
+    _, spec = unit_picker_chart(app)
+    lenet = inference.load_registry()["lenet"].model
+    rows, cols = {field.layer: field for field in receptive_field.receptive_fields(lenet)}[
+        "C3"
+    ].output_shape
+    markers = next(trace for trace in spec["data"] if trace["type"] == "scatter")
+    marker_cells = set(zip(plotly_array(markers["y"]), plotly_array(markers["x"]), strict=True))
+    # One clickable marker on every unit, at the unit's own (row, col).
+    assert marker_cells == {(row, col) for row in range(rows) for col in range(cols)}
+    (outline,) = spec["layout"]["shapes"]
+    assert (outline["x0"], outline["y0"], outline["x1"], outline["y1"]) == (3.5, 0.5, 4.5, 1.5)
+
+
+def test_a_click_on_the_layer_map_moves_the_sliders_and_the_region(drawn_page):
+    app = drawn_page
+    app.selectbox(key="draw_rf_layer").set_value("S4").run()
+    click_unit(app, 3, 2)
+    assert not app.exception, app.exception
+    assert (app.slider(key="draw_rf_row").value, app.slider(key="draw_rf_col").value) == (3, 2)
+    lenet = inference.load_registry()["lenet"].model
+    fields = {field.layer: field for field in receptive_field.receptive_fields(lenet)}
+    sentence = receptive_field.region_sentence(fields["S4"], 3, 2, (28, 28))
+    assert sentence in [text.value for text in app.markdown]
+    top, left, bottom, right = fields["S4"].region(3, 2)
+    assert outlined_boxes(app)[0] == (left - 0.5, top - 0.5, right - 0.5, bottom - 0.5)
+    # The slider moves on, and a click on the unit picked before still picks it again.
+    app.slider(key="draw_rf_row").set_value(0).run()
+    click_unit(app, 3, 2)
+    assert (app.slider(key="draw_rf_row").value, app.slider(key="draw_rf_col").value) == (3, 2)

@@ -403,3 +403,93 @@ def receptive_field_view(
             )
         )
     return figure
+
+
+def unit_picker(
+    maps: np.ndarray, title: str, unit: tuple[int, int], *, height: int = 300
+) -> go.Figure:
+    """One layer's units to click on: at each position the largest of the layer's maps there,
+    the chosen unit outlined, and an invisible marker on every cell that a click selects.
+
+    A heatmap cannot be selected in plotly (only scatter-like traces can), so the clicks land on
+    a transparent square marker per cell; :func:`clicked_unit` reads the unit back from the
+    selection Streamlit returns.
+
+    Parameters
+    ----------
+    maps : ndarray, shape (H, W, C)
+        The layer's output for one image, channels last.
+    title : str
+        Followed by the map's shape.
+    unit : (int, int)
+        The (row, col) of the chosen unit, outlined.
+    """
+    maps = np.asarray(maps, dtype=float)
+    if maps.ndim != 3 or min(maps.shape) < 1:
+        raise ValueError(f"Expected feature maps of shape (H, W, C), got {maps.shape}.")
+    rows, cols = maps.shape[:2]
+    if not (0 <= unit[0] < rows and 0 <= unit[1] < cols):
+        raise ValueError(f"Unit {unit} is outside the {rows} × {cols} map.")
+    strongest = maps.max(axis=-1)  # (H, W): how strongly any of the layer's filters responds
+    low, high = feature_map_range(strongest)
+    row_index, col_index = np.mgrid[0:rows, 0:cols]
+    # About one cell wide (the map is height − margins ≈ 240 px tall): a click anywhere on a
+    # cell is nearest its own marker.
+    marker_size = int(np.clip(240 / max(rows, cols), 6, 40))
+    figure = go.Figure(
+        [
+            go.Heatmap(
+                z=strongest,
+                zmin=low,
+                zmax=high,
+                colorscale=IMAGE_COLORSCALE,
+                showscale=False,
+                hoverinfo="skip",  # the markers above answer the hover and the click
+            ),
+            go.Scatter(
+                x=col_index.ravel(),
+                y=row_index.ravel(),
+                customdata=strongest.ravel(),
+                mode="markers",
+                marker={"symbol": "square", "size": marker_size, "opacity": 0},
+                selected={"marker": {"opacity": 0}},
+                unselected={"marker": {"opacity": 0}},
+                hovertemplate="unit (row %{y}, col %{x}): %{customdata:.2f}<extra></extra>",
+                showlegend=False,
+            ),
+        ]
+    )
+    figure.update_layout(
+        **title_below_toolbar(f"{title} ({rows} × {cols})"),
+        height=height,
+        hovermode="closest",
+        shapes=[
+            cell_box((unit[0], unit[0] + 1), (unit[1], unit[1] + 1), line=FIELD_LINE),
+        ],
+    )
+    image_axes(figure)
+    return figure
+
+
+def clicked_unit(points: Sequence[Mapping], shape: tuple[int, int]) -> tuple[int, int] | None:
+    """The (row, col) of the unit clicked on a :func:`unit_picker` chart, or None.
+
+    ``points`` is Streamlit's ``selection.points`` for that chart: each a mapping with the
+    marker's ``x`` (column) and ``y`` (row). An empty selection (a click that deselected) or a
+    point outside ``shape`` picks nothing.
+
+    Examples
+    --------
+    >>> clicked_unit([{"x": 3, "y": 1, "curve_number": 1}], (5, 5))
+    (1, 3)
+    >>> clicked_unit([], (5, 5)) is None
+    True
+    """
+    for point in points:
+        x, y = point.get("x"), point.get("y")
+        if x is None or y is None:
+            continue
+        row, col = round(float(y)), round(float(x))
+        if 0 <= row < shape[0] and 0 <= col < shape[1]:
+            return row, col
+    return None
