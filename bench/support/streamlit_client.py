@@ -771,7 +771,10 @@ class StreamlitClient:
                 return
         elif kind == "slider":
             values = proto.value if proto.set_value else proto.default
-            state.double_array_value.data.extend(values)
+            if proto.type == proto.SELECT_SLIDER:  # the frontend sends its options' labels
+                state.string_array_value.data.extend(proto.options[int(v)] for v in values)
+            else:
+                state.double_array_value.data.extend(values)
         elif kind == "number_input":
             if proto.set_value and proto.HasField("value"):
                 state.double_value = proto.value
