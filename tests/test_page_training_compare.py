@@ -80,13 +80,14 @@ def test_a_run_of_this_session_compares_with_a_shipped_model(app):
 
 
 def test_the_replay_scrubs_through_the_shipped_snapshots(app):
-    # The shipped LeNet-5 was trained with snapshots on: its replay scrubs through them.
+    # The shipped models were trained with snapshots on: each replay scrubs through its own.
     sliders = {slider.key: slider for slider in app.select_slider}
-    saved = load_shipped_history("lenet")["filter_snapshots"]
-    assert 2 <= len(saved) <= MAX_SNAPSHOTS
-    slider = sliders["scrub_replay_lenet"]
-    assert slider.value == len(saved) - 1  # the end of the run first
-    assert slider.options == [f"batch {item['step']:,}" for item in saved]
+    for name in ("lenet", "alexnet"):
+        saved = load_shipped_history(name)["filter_snapshots"]
+        assert 2 <= len(saved) <= MAX_SNAPSHOTS, name
+        slider = sliders[f"scrub_replay_{name}"]
+        assert slider.value == len(saved) - 1  # the end of the run first
+        assert slider.options == [f"batch {item['step']:,}" for item in saved]
     sliders["scrub_replay_lenet"].set_value(0).run()
     assert not app.exception, [error.value for error in app.exception]
     assert any("after 0 batches" in caption.value for caption in app.caption)
