@@ -23,35 +23,22 @@ widget or visit another page. "**(seed)**" in a model's name means it is built a
 exactly as in the *seed notebook*, the class assignment this dashboard grew from.
 """
 
-# A reload keeps a training (cnnviz.training.registry): why the address changes, and what a tab
-# reads when it comes back. ``session_ttl_s`` is Streamlit's server.disconnectedSessionTTL.
+# A tab's address names its runs (cnnviz.training.registry): what a tab that comes back reads.
+# ``session_ttl_s`` is Streamlit's server.disconnectedSessionTTL.
 FOUND_AGAIN = "Your training was found again after the reload."
-
-
-def reload_note(session_ttl_s: float) -> str:
-    """Why the address ends in ``?run=…``, and how long the server keeps a run nobody shows.
-
-    >>> "about 2 min 00 s after the last tab" in reload_note(120)
-    True
-    """
-    return (
-        "Reloading this page keeps your training: the address now ends in `?run=…`, a random "
-        "key only this tab knows, and the page finds the run again by it. (A key rather than a "
-        "warning before leaving: a reload is usually an accident, and the run it would lose may "
-        "have waited its turn in the queue.) The server lets go of the run about "
-        f"{format_duration(session_ttl_s)} after the last tab showing it is closed."
-    )
 
 
 def run_gone(session_ttl_s: float) -> str:
     """What a tab whose ``?run=…`` names no run any more reads.
 
-    >>> run_gone(120).startswith("The training this address pointed to is gone")
+    >>> run_gone(120).startswith("The training this address pointed to is no longer")
     True
     """
     return (
-        "The training this address pointed to is gone: no tab showed it for more than "
-        f"{format_duration(session_ttl_s)}, or the server restarted. Start a new one below."
+        "The training this address pointed to is no longer on the server: the session that "
+        "held it has ended (Streamlit keeps a closed tab's session for "
+        f"{format_duration(session_ttl_s)} at most), or the server restarted. Start a new one "
+        "below."
     )
 
 

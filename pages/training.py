@@ -684,7 +684,6 @@ def train_live(mnist) -> None:
     if jobs:
         training_buttons(jobs, busy)
         watch(jobs, mnist)
-        st.caption(lesson.reload_note(session_ttl_s()))
         class_training_rules()
         with st.expander("Settings: change them and start a new run"):
             st.markdown(lesson.INTRO)

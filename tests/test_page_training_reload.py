@@ -1,7 +1,9 @@
-"""AppTest: a reload (a new session with the tab's address) finds the training again.
+"""AppTest: a second session with the tab's address (?run=…) finds the training again, and
+the run is abandoned only when the last session holding it ends.
 
-The jobs are fakes (nothing trains); tests/e2e/test_training_e2e.py reloads a real run in
-Chromium.
+The jobs are fakes (nothing trains). This models a reload whose old session lives on for
+server.disconnectedSessionTTL; in Chromium a real F5 did not find the run (the old session's
+entry was already gone), so a real reload is not yet covered (see the README).
 """
 
 from __future__ import annotations
@@ -74,7 +76,6 @@ def test_the_address_names_the_run_and_a_reload_finds_it_again(fake_jobs, sessio
     sessions.run("tab 1", tab)
     token = tab.query_params["run"]
     assert len(token) >= 20 and len(fake_jobs) == 1
-    assert any("Reloading this page keeps your training" in c.value for c in tab.caption)
 
     reloaded = sessions.open("tab 1, reloaded", {"run": token})  # F5: a new session
     assert reloaded.session_state["training_jobs"] is tab.session_state["training_jobs"]
@@ -96,7 +97,7 @@ def test_the_address_names_the_run_and_a_reload_finds_it_again(fake_jobs, sessio
     assert reloaded.session_state["training_jobs"]["lenet"] is fake_jobs[0]
     sessions.end("tab 1, reloaded")  # its tab is closed too: the run is abandoned
     assert fake_jobs[0].stop_requests == ["abandon"]
-    assert "gone" in sessions.open("tab 2", {"run": token}).info[0].value
+    assert "no longer on the server" in sessions.open("tab 2", {"run": token}).info[0].value
 
 
 def test_a_closed_tab_nobody_reloads_still_abandons_its_run(fake_jobs, sessions):
@@ -113,6 +114,7 @@ def test_an_address_whose_run_is_gone_says_so_and_forgets_it(sessions):
     assert app.session_state["training_jobs"] == {}
     infos = " ".join(info.value for info in app.info)
     assert (
-        infos.startswith("The training this address pointed to is gone") and "2 min 00 s" in infos
+        infos.startswith("The training this address pointed to is no longer on the server")
+        and "2 min 00 s" in infos
     )
     assert "run" not in app.query_params

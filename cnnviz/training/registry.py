@@ -1,11 +1,12 @@
-"""A reload keeps a student's training: the jobs a browser tab may find again (no TensorFlow).
+"""The jobs a browser tab's address names, so another session with it finds them (no TensorFlow).
 
 A reload (F5) starts a new Streamlit session, and the tab's old session state, with the jobs
 in it, is gone for it; the old session itself lives on for ``server.disconnectedSessionTTL``
 (120 s by default) before Streamlit releases it and its jobs are abandoned. So a session that
 starts a training files its jobs here under an unguessable token, which the page writes into
 the tab's address (``?run=…``); the reloaded tab, a new session with the same address, claims
-the same jobs with it within that window.
+the same jobs with it within that window. (In Chromium a real F5 did not find them: the old
+session had already let go; see the README.)
 
 Every session holding a token counts. When the last one is released the entry is dropped and
 its jobs are abandoned: a closed tab still frees the training slot once Streamlit drops its

@@ -1,4 +1,4 @@
-"""Live training in Chromium: start a small job, watch the chart grow, reload, stop, keep working.
+"""Live training in Chromium: start a small job, watch the chart grow, stop it, keep working.
 
 The job would train LeNet-5 on 16,384 images for 2 epochs (1,024 batches); it is stopped long
 before, after the chart has been read twice, so it never trains on full MNIST. It runs at a
@@ -94,25 +94,13 @@ def test_start_watch_the_chart_grow_stop_and_keep_working(page, app_url):
     first_points, first_batches = plotted_points(page), batches_done(page)
     # Where a class watching the projector sees it: the live view replaced the form on top.
     assert_above_the_fold(page, main.locator(PROGRESS).first, "the progress line")
-    live_chart = main.locator("[role='tabpanel'] [data-testid='stPlotlyChart']:visible").first
+    # The plot itself: the chart's wrapper may be laid out as `display: contents` (no box).
+    live_chart = main.locator(
+        "[role='tabpanel'] [data-testid='stPlotlyChart'] .js-plotly-plot:visible"
+    ).first
     expect(live_chart).to_be_visible()
     assert_above_the_fold(page, live_chart, "the live per-batch chart")
     save_screenshot(page, "training_live_1280x720")
-
-    # F5 during the run: the tab's address names the run, so the new session finds it again,
-    # still training, and shows it where it was.
-    assert re.search(r"[?&]run=[\w-]{20,}", page.url), page.url
-    before_reload = batches_done(page)
-    page.reload(wait_until="domcontentloaded")
-    expect(main.locator(PROGRESS).first).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
-    wait_until(
-        lambda: batches_done(page) > before_reload,
-        60_000,
-        f"after the reload the run did not go on from batch {before_reload}",
-    )
-    expect(main.get_by_text("Your training was found again after the reload.")).to_be_visible()
-    assert_above_the_fold(page, main.locator(PROGRESS).first, "the progress line after a reload")
-    save_screenshot(page, "training_after_reload")
     wait_until(
         lambda: plotted_points(page) > first_points and batches_done(page) > first_batches,
         60_000,
