@@ -468,6 +468,9 @@ def unit_picker(
         ],
     )
     image_axes(figure)
+    # The map's own extent: the markers would otherwise pad the axes past the map's edges.
+    figure.update_xaxes(range=[-0.5, cols - 0.5])
+    figure.update_yaxes(range=[rows - 0.5, -0.5], autorange=False)
     return figure
 
 
