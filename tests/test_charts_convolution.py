@@ -3,6 +3,7 @@
 import re
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
 from cnnviz import convolution, ops
@@ -47,3 +48,20 @@ def test_the_taps_outlined_are_the_dilated_window_in_the_padded_grid(side, dilat
 def test_an_outline_needs_cells():
     with pytest.raises(ValueError, match="at least one row and one column"):
         conv_charts.cells_outline([], [1], line={"width": 1})
+
+
+def test_the_step_through_is_a_spec_plotly_itself_accepts():
+    # Built without plotly's validation (it redraws on every move of the cell slider): made
+    # again with validation, which raises on any property plotly does not know, it keeps every
+    # property (validation only spells out the named colour scales).
+    grid = np.arange(16, dtype=float).reshape(4, 4)
+    weights = np.array([[1.0, -1.0], [0.5, 0.0]])
+    output = ops.conv2d(grid, weights, padding="same")
+    step = ops.conv_step(grid, weights, 3, 3, 1, "same", 1)
+    figure = conv_charts.step_through(grid, step, output, (3, 3))
+    validated = go.Figure(figure.to_dict()).to_dict()
+    assert validated["layout"] == figure.to_dict()["layout"]
+    for spec, checked in zip(figure.to_dict()["data"], validated["data"], strict=True):
+        assert spec.keys() == checked.keys()
+    assert [trace.type for trace in figure.data] == ["heatmap"] * 3
+    np.testing.assert_array_equal(figure.data[2].z, output)  # the last cell: all computed
