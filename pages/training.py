@@ -451,6 +451,15 @@ def results(model_key: str, job, mnist) -> None:
         st.page_link("pages/draw.py", label="Draw a digit", icon="✏️")
 
 
+@st.cache_data(show_spinner=False)
+def shipped_lenet_accuracy() -> float | None:
+    """The shipped LeNet-5's test accuracy (None if its history file is missing)."""
+    try:
+        return float(training.load_shipped_history("lenet")["test_accuracy"])
+    except (FileNotFoundError, KeyError, ValueError):
+        return None
+
+
 @st.cache_resource(show_spinner=False)
 def shipped_replay(model_key: str):
     """The shipped model's history and its two figures, built once per server: they never change,
@@ -738,7 +747,7 @@ with lenet_tab:
         st.markdown(f"**{models.MODEL_LABELS[model_key]}**")
         show_layer_table(model_key)
     st.markdown(lesson.PADDING_LESSON)
-    st.markdown(lesson.LENET_PAPER)
+    st.markdown(lesson.paper_lesson(shipped_lenet_accuracy()))
 
 with alexnet_tab:
     st.markdown(lesson.ALEXNET_OVERVIEW)
