@@ -34,8 +34,10 @@ expect = playwright_expect()
 STUDENTS = 3
 CANVAS = "[data-testid='stBidiComponentIsolated'] canvas.upper-canvas"
 NAV_LINK = "[data-testid='stSidebarNav'] [data-testid='stSidebarNavLink']"
-# The issue asks for "within about 2 s"; the shared 2-core machine running four browsers gets slack.
-FOLLOW_WITHIN_S = 10.0
+# The issue asks for "within about 2 s" (measured by bench.class_follow, bench/README.md). Here the
+# server and four Chromiums share 2 cores, and three students' full reruns come one after another:
+# 7-9 s was seen under load, so this checks that the class follows, not how fast.
+FOLLOW_WITHIN_S = 25.0
 
 
 def new_page(browser):
