@@ -20,13 +20,14 @@ def test_the_caption_says_probability_and_quotes_the_winner():
 
 
 def test_the_letter_a_is_read_as_a_digit_with_a_high_probability(shipped):
-    # The example: both shipped networks put almost all of the softmax on one digit.
+    # The example: a letter is no digit, yet each shipped network puts most of the
+    # softmax on one digit (the retrained AlexNet 80%, LeNet-5 more); the sentence quotes it.
     letter = preprocess.canvas_to_mnist(draw_lesson.letter_a_canvas())
     readings = {label: inference.predict_digit(model, letter) for label, model in shipped.items()}
     sentence = draw_lesson.letter_sentence(readings)
     for label, probabilities in readings.items():
         digit = int(probabilities.argmax())
-        assert probabilities[digit] > 0.9, (label, probabilities)
+        assert probabilities[digit] > 0.5, (label, probabilities)
         assert f"{label} reads it as a {digit} with probability {probabilities[digit]:.1%}" in (
             sentence
         )
