@@ -285,6 +285,8 @@ def test_alexnet_regions_in_the_resized_input_against_gradients(shipped):
     for field in receptive_fields(model):
         for row, col in _units(field):
             support = _gradient_support(resized_input, outputs[field.layer], row, col, images)
+            if not support.any():
+                continue  # a ReLU unit dead on all eight images: no gradient anywhere to check
             context = f"{field.layer} {row, col}"
             _check_region_against_gradient(
                 support, field.region(row, col), context, _slack(model, field)
