@@ -35,10 +35,9 @@ def run_gone(session_ttl_s: float) -> str:
     True
     """
     return (
-        "The training this address pointed to is no longer on the server: the session that "
-        "held it has ended (Streamlit keeps a closed tab's session for "
-        f"{format_duration(session_ttl_s)} at most), or the server restarted. Start a new one "
-        "below."
+        "The training this address pointed to is no longer on the server: its tab was gone "
+        f"for more than {format_duration(session_ttl_s)} (a closed tab's training waits that "
+        "long for the tab to come back), or the server restarted. Start a new one below."
     )
 
 

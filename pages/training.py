@@ -2,8 +2,9 @@
 
 Training runs in a worker process looked after by a ``TrainingJob`` kept in
 ``st.session_state``; this script only reads snapshots, so clicks and page switches never
-interrupt it. When the session ends (its tab closed, then ``server.disconnectedSessionTTL``),
-Streamlit releases the session's resources, and its jobs (and their workers) are stopped.
+interrupt it. When the tab disconnects, Streamlit releases the session's resources; its jobs
+wait ``server.disconnectedSessionTTL`` for a reload of the tab (whose address names them) to
+claim them, and are then stopped with their workers.
 """
 
 from __future__ import annotations
@@ -114,18 +115,19 @@ def recipe_or(name: str | None) -> str:
     return "as the recipe" if name is None else name
 
 
-# Session-scoped, so Streamlit calls `on_release` when the session ends: a job must not keep
-# training (and holding the server's training slot) for a tab that is gone, unless a reload of
-# that tab took it over (cnnviz.training.registry). Python's garbage collector would find the
-# jobs too, but only whenever it next runs a full collection.
+# Session-scoped, so Streamlit calls `on_release` when the browser disconnects: a job must not
+# keep training (and holding the server's training slot) for a tab that is gone, unless a reload
+# of that tab claims it within the grace period (cnnviz.training.registry). Python's garbage
+# collector would find the jobs too, but only whenever it next runs a full collection.
 @st.cache_resource(scope="session", on_release=TabClaim.release)
 def session_claim() -> TabClaim:
     """This session's hold on its jobs, model key → TrainingJob (running or finished)."""
-    return TabClaim()
+    return TabClaim(grace_s=session_ttl_s())
 
 
 def session_ttl_s() -> float:
-    """How long Streamlit keeps a closed tab's session (and so its runs) before releasing it."""
+    """How long a closed tab's runs wait for the tab to come back: as long as Streamlit keeps
+    a disconnected session for its browser (``server.disconnectedSessionTTL``)."""
     return float(st.get_option("server.disconnectedSessionTTL"))
 
 

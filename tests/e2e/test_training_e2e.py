@@ -1,4 +1,5 @@
-"""Live training in Chromium: start a small job, watch the chart grow, stop it, keep working.
+"""Live training in Chromium: start a small job, watch the chart grow, reload the tab (F5) and
+find the same run going on, stop it, keep working.
 
 The job would train LeNet-5 on 16,384 images for 2 epochs (1,024 batches); it is stopped long
 before, after the chart has been read twice, so it never trains on full MNIST. It runs at a
@@ -14,12 +15,14 @@ import time
 import pytest
 
 from bench.support.harness import (
+    APP_ROOT_SELECTOR,
     exception_texts,
     open_app_page,
     playwright_expect,
     rerun_after,
     save_screenshot,
 )
+from cnnviz import training_lesson as lesson
 
 pytestmark = pytest.mark.e2e
 expect = playwright_expect()
@@ -118,6 +121,19 @@ def test_start_watch_the_chart_grow_stop_and_keep_working(page, app_url):
         60_000,
         f"the chart stayed at {first_points} points and batch {first_batches}",
     )
+
+    # F5 during the run: the reloaded tab is a new session, and its address finds the training.
+    assert "run=" in page.url
+    before_reload = batches_done(page)
+    page.reload(wait_until="domcontentloaded")
+    page.wait_for_selector(APP_ROOT_SELECTOR, state="attached")
+    expect(page.get_by_text(lesson.FOUND_AGAIN)).to_be_visible(timeout=60_000)
+    wait_until(
+        lambda: batches_done(page) > before_reload and plotted_points(page) > 0,
+        60_000,
+        f"after the reload the run did not go on from batch {before_reload}",
+    )
+    save_screenshot(page, "training_found_after_reload")
     assert batches_done(page) < 1024, "the job finished before it could be stopped"
 
     main.get_by_role("button", name="Stop training", exact=True).click()
