@@ -19,7 +19,7 @@ from cnnviz.data import Mnist, load_mnist, to_model_input
 from cnnviz.models import TrainingConfig
 from cnnviz.training import TRAINING_SLOTS, TrainingJob
 from cnnviz.training.worker import WORKERS, death_message
-from tests.training_faults import RaiseAtFirstPoint
+from tests.training_faults import RaiseAtFirstPoint, SegfaultAtFirstPoint
 
 pytestmark = pytest.mark.slow
 
@@ -109,6 +109,22 @@ def test_a_killed_worker_fails_its_job_and_the_next_job_gets_a_fresh_one(mnist):
     assert shared_memory() <= shm_before  # nothing left behind in /dev/shm
     children = {child.pid for child in multiprocessing.active_children()}
     assert pid not in children and after.worker_pid not in children
+
+
+def test_a_segfault_inside_the_worker_fails_its_job_and_the_server_lives_on(mnist):
+    job = TrainingJob(
+        TrainingConfig(subset=256, epochs=1), mnist, extra_callbacks=[SegfaultAtFirstPoint()]
+    ).start()
+    assert job.wait(JOB_TIMEOUT_S), "a crashed worker must fail its job"
+    snapshot = job.snapshot()
+    assert snapshot.status == "failed"
+    assert snapshot.error == death_message(-signal.SIGSEGV)
+    assert "crashed inside TensorFlow" in snapshot.error and "Traceback" not in snapshot.error
+    assert job.result is None and TRAINING_SLOTS.running == 0
+    assert wait_for(lambda: process_gone(job.worker_pid), CRASH_REPORT_S)  # reaped: no zombie
+    # This process (the server's stand-in) is untouched: the next job trains.
+    after = TrainingJob(TrainingConfig(subset=256, epochs=1), mnist).start()
+    assert after.wait(JOB_TIMEOUT_S) and after.snapshot().status == "finished"
 
 
 def test_an_exception_inside_the_worker_is_reported_with_its_message(mnist):

@@ -24,3 +24,15 @@ class RaiseAtTrainBegin(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         raise RuntimeError(self.message)
+
+
+class SegfaultAtFirstPoint(keras.callbacks.Callback):
+    """Reads address 0 at the first live point: a real segmentation fault in the process that
+    trains, as a bug in a native kernel (oneDNN's, say) would cause."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        import ctypes
+        import faulthandler
+
+        faulthandler.disable()  # die by the signal itself, as native code would, not a dump
+        ctypes.string_at(0)
