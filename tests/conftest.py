@@ -10,6 +10,8 @@ Tests marked ``full_mnist`` need all 60,000 training images and are skipped with
 import os
 import shutil
 import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -92,3 +94,26 @@ def postgres_url() -> str:
     if os.environ.get(REQUIRE_POSTGRES_ENV) == "1":
         pytest.fail(f"PostgreSQL tests are required ({REQUIRE_POSTGRES_ENV}=1) but {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database no other test sees, once on each engine: a new SQLite file, then a new schema
+    in the PostgreSQL of ``postgres_url`` (skipped locally without one, required in CI)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite'}"
+        return
+    import sqlalchemy as sa  # only the database tests pay for it
+
+    base_url = request.getfixturevalue("postgres_url")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base_url)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    url = sa.make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()

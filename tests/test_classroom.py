@@ -1,7 +1,8 @@
 """The class store (cnnviz.classroom) on SQLite and, with the same tests, on PostgreSQL.
 
-Every test takes a `store_url`: a fresh SQLite file, or a fresh schema of the PostgreSQL that the
-`postgres_url` fixture provides (skipped when there is none, required in CI).
+Every test takes a `fresh_database_url` (tests/conftest.py): a fresh SQLite file, or a fresh
+schema of the PostgreSQL that the `postgres_url` fixture provides (skipped when there is none,
+required in CI).
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -41,29 +40,9 @@ from cnnviz.classroom import (
 CLASS_SIZE = 40
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database no other test sees: a new SQLite file, or a new PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'classroom.sqlite'}"
-        return
-    base_url = request.getfixturevalue("postgres_url")
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base_url)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = sa.make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
-
-
 @pytest.fixture
-def store(store_url: str) -> Iterator[ClassroomStore]:
-    classroom = ClassroomStore(store_url)
+def store(fresh_database_url: str) -> Iterator[ClassroomStore]:
+    classroom = ClassroomStore(fresh_database_url)
     yield classroom
     classroom.dispose()
 
@@ -127,11 +106,11 @@ def test_join_codes_are_short_unambiguous_and_typed_in_any_case(store):
     assert store.student(code, student).number == 1
 
 
-def test_the_teacher_secret_is_stored_only_as_a_salted_hash(store, store_url):
+def test_the_teacher_secret_is_stored_only_as_a_salted_hash(store, fresh_database_url):
     code, secret = store.create_class("A")
     _, other_secret = store.create_class("B")
     assert len(secret) >= 20 and secret != other_secret
-    engine = sa.create_engine(store_url)
+    engine = sa.create_engine(fresh_database_url)
     with engine.connect() as connection:
         hashes = connection.execute(sa.text("SELECT secret_hash FROM cnnviz_classes")).scalars()
         hashes = list(hashes)
@@ -142,13 +121,13 @@ def test_the_teacher_secret_is_stored_only_as_a_salted_hash(store, store_url):
     store.check_teacher(code, secret)  # the right secret passes
 
 
-def test_every_teacher_power_refuses_a_wrong_secret_and_changes_nothing(store, store_url):
+def test_every_teacher_power_refuses_a_wrong_secret_and_changes_nothing(store, fresh_database_url):
     code, secret = store.create_class("A")
     _, other_secret = store.create_class("B")
     student = store.join(code)
     question = store.ask(code, secret, "Which?", ["a", "b"], 0)
     store.add_drawing(code, student, 1, digit_image(0))
-    before_counts, before_state = table_counts(store_url), store.state(code)
+    before_counts, before_state = table_counts(fresh_database_url), store.state(code)
     powers = [
         lambda s: store.close_class(code, s),
         lambda s: store.publish(code, s, "pooling", {"pool_size": 3}),
@@ -168,7 +147,7 @@ def test_every_teacher_power_refuses_a_wrong_secret_and_changes_nothing(store, s
         for wrong in (other_secret, student, "", None, secret + "x", secret[:-1]):
             with pytest.raises(PermissionError):
                 power(wrong)
-    assert table_counts(store_url) == before_counts
+    assert table_counts(fresh_database_url) == before_counts
     assert store.state(code) == before_state
 
 
@@ -260,12 +239,12 @@ def test_a_float64_drawing_in_range_is_stored_as_float32(store):
     np.testing.assert_array_equal(store.drawings(code)[0].image28, image.astype(np.float32))
 
 
-def test_unknown_codes_and_students_are_refused_with_a_clear_message(store, store_url):
+def test_unknown_codes_and_students_are_refused_with_a_clear_message(store, fresh_database_url):
     code, secret = store.create_class("A")
     other_code, _ = store.create_class("B")
     student = store.join(code)
     stranger = store.join(other_code)
-    before = table_counts(store_url)
+    before = table_counts(fresh_database_url)
     for bad_code in ("", "ABC", "AAAAAAA", "00OO11", None, 123):
         with pytest.raises(UnknownClassError, match="class code"):
             store.join(bad_code)
@@ -288,16 +267,16 @@ def test_unknown_codes_and_students_are_refused_with_a_clear_message(store, stor
         store.answer(code, stranger, question, 0)
     with pytest.raises(InvalidInputError, match="no such question"):
         store.answer(code, student, question + 1000, 0)
-    after = table_counts(store_url)
+    after = table_counts(fresh_database_url)
     assert after["cnnviz_drawings"] == before["cnnviz_drawings"] == 0
     assert after["cnnviz_students"] == before["cnnviz_students"]
     assert after["cnnviz_answers"] == 0
 
 
-def test_texts_too_long_empty_or_with_control_characters_are_refused(store, store_url):
+def test_texts_too_long_empty_or_with_control_characters_are_refused(store, fresh_database_url):
     limits = store.limits
     code, secret = store.create_class("A")
-    before = table_counts(store_url)
+    before = table_counts(fresh_database_url)
     with pytest.raises(InvalidInputError, match="nickname is too long"):
         store.join(code, nickname="n" * (limits.max_nickname_length + 1))
     with pytest.raises(InvalidInputError, match="nickname must be text"):
@@ -312,7 +291,7 @@ def test_texts_too_long_empty_or_with_control_characters_are_refused(store, stor
         store.create_class("t" * (limits.max_title_length + 1))
     with pytest.raises(InvalidInputError, match="class title is empty"):
         store.create_class("")
-    assert table_counts(store_url) == before
+    assert table_counts(fresh_database_url) == before
     # At the limit is fine; an empty nickname means none.
     assert store.student(code, store.join(code, "n" * limits.max_nickname_length)).nickname
     assert store.student(code, store.join(code, "  ")).nickname is None
@@ -552,9 +531,11 @@ def test_clear_removes_the_work_and_keeps_the_students(store):
     assert len(store.drawings(code)) == 1
 
 
-def test_classes_older_than_the_retention_are_removed_with_all_their_rows(store_url):
+def test_classes_older_than_the_retention_are_removed_with_all_their_rows(fresh_database_url):
     now = [1_000_000.0]
-    store = ClassroomStore(store_url, limits=ClassLimits(retention_days=2), clock=lambda: now[0])
+    store = ClassroomStore(
+        fresh_database_url, limits=ClassLimits(retention_days=2), clock=lambda: now[0]
+    )
     old_code, old_secret = store.create_class("Old")
     student = store.join(old_code)
     store.add_drawing(old_code, student, 1, digit_image(0))
@@ -570,26 +551,26 @@ def test_classes_older_than_the_retention_are_removed_with_all_their_rows(store_
     with pytest.raises(UnknownClassError):
         store.state(old_code)
     assert store.state(young_code).title == "Young"
-    counts = table_counts(store_url)
+    counts = table_counts(fresh_database_url)
     assert counts["cnnviz_classes"] == 1 and counts["cnnviz_students"] == 1
     assert counts["cnnviz_drawings"] == counts["cnnviz_answers"] == counts["cnnviz_rounds"] == 0
     store.dispose()
 
 
-def test_the_retention_reads_its_environment_variable(store_url, monkeypatch):
+def test_the_retention_reads_its_environment_variable(fresh_database_url, monkeypatch):
     monkeypatch.setenv("CNNVIZ_CLASS_RETENTION_DAYS", "7.5")
-    store = ClassroomStore(store_url)
+    store = ClassroomStore(fresh_database_url)
     assert store.limits.retention_days == 7.5
     store.dispose()
     for bad in ("soon", "0", "-1", "nan"):
         monkeypatch.setenv("CNNVIZ_CLASS_RETENTION_DAYS", bad)
         with pytest.raises(ValueError, match="CNNVIZ_CLASS_RETENTION_DAYS"):
-            ClassroomStore(store_url)
+            ClassroomStore(fresh_database_url)
 
 
-def test_the_caps_on_students_and_drawings_hold(store_url):
+def test_the_caps_on_students_and_drawings_hold(fresh_database_url):
     store = ClassroomStore(
-        store_url, limits=ClassLimits(max_students=3, max_drawings_per_student=2)
+        fresh_database_url, limits=ClassLimits(max_students=3, max_drawings_per_student=2)
     )
     code, _ = store.create_class("A")
     students = [store.join(code) for _ in range(3)]
@@ -637,8 +618,8 @@ def test_the_data_folder_is_ignored_by_git():
 # -- a whole class at once, and durability ---------------------------------------------------
 
 
-def test_a_whole_class_writing_at_once_from_threads_loses_nothing(store_url):
-    store = ClassroomStore(store_url)
+def test_a_whole_class_writing_at_once_from_threads_loses_nothing(fresh_database_url):
+    store = ClassroomStore(fresh_database_url)
     code, secret = store.create_class("Forty")
     question = store.ask(code, secret, "Q?", ["a", "b", "c"], 0)
     drawings_each = 3
@@ -706,10 +687,10 @@ def writer_process(url: str, code: str, count: int, tag: str) -> subprocess.Pope
     )
 
 
-def test_several_processes_writing_to_one_database_lose_nothing(store_url):
-    store = ClassroomStore(store_url)
+def test_several_processes_writing_to_one_database_lose_nothing(fresh_database_url):
+    store = ClassroomStore(fresh_database_url)
     code, _ = store.create_class("Two servers")
-    processes = [writer_process(store_url, code, 10, f"p{i}") for i in range(4)]
+    processes = [writer_process(fresh_database_url, code, 10, f"p{i}") for i in range(4)]
     printed = []
     for process in processes:
         out, err = process.communicate(timeout=180)
@@ -721,8 +702,8 @@ def test_several_processes_writing_to_one_database_lose_nothing(store_url):
     store.dispose()
 
 
-def test_a_new_store_on_the_same_database_sees_everything(store_url):
-    store = ClassroomStore(store_url)
+def test_a_new_store_on_the_same_database_sees_everything(fresh_database_url):
+    store = ClassroomStore(fresh_database_url)
     code, secret = store.create_class("A")
     student = store.join(code, "Ada")
     image = digit_image(5)
@@ -734,7 +715,7 @@ def test_a_new_store_on_the_same_database_sees_everything(store_url):
     store.dispose()
     del store
 
-    reopened = ClassroomStore(store_url)
+    reopened = ClassroomStore(fresh_database_url)
     assert reopened.state(code) == state
     (drawing,) = reopened.drawings(code)
     np.testing.assert_array_equal(drawing.image28, image)
@@ -744,10 +725,10 @@ def test_a_new_store_on_the_same_database_sees_everything(store_url):
     reopened.dispose()
 
 
-def test_a_writer_killed_midway_loses_nothing_it_committed(store_url):
-    store = ClassroomStore(store_url)
+def test_a_writer_killed_midway_loses_nothing_it_committed(fresh_database_url):
+    store = ClassroomStore(fresh_database_url)
     code, _ = store.create_class("A")
-    process = writer_process(store_url, code, 10_000, "killed")
+    process = writer_process(fresh_database_url, code, 10_000, "killed")
     committed = []
     for line in process.stdout:
         committed.append(int(line))
@@ -756,13 +737,13 @@ def test_a_writer_killed_midway_loses_nothing_it_committed(store_url):
             break
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
-    reopened = ClassroomStore(store_url)
+    reopened = ClassroomStore(fresh_database_url)
     stored = {d.drawing_id for d in reopened.drawings(code)}
     assert set(committed) <= stored
     # At most the one write in flight when it was killed may have landed besides.
     assert len(stored - set(committed)) <= 1
     if reopened.dialect == "sqlite":
-        database = sa.make_url(store_url).database
+        database = sa.make_url(fresh_database_url).database
         with sqlite3.connect(database) as connection:
             assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     reopened.dispose()

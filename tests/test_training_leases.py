@@ -11,13 +11,10 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from cnnviz.training import queue
 from cnnviz.training.leases import DatabaseTrainingSlots
@@ -35,32 +32,12 @@ class Waiter:
     stop_event: threading.Event = field(default_factory=threading.Event)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database no other test sees: a new SQLite file, or a new PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'leases.sqlite'}"
-        return
-    base_url = request.getfixturevalue("postgres_url")
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base_url)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = sa.make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
-
-
 @pytest.fixture
-def processes(database_url: str) -> Iterator[list[DatabaseTrainingSlots]]:
+def processes(fresh_database_url: str) -> Iterator[list[DatabaseTrainingSlots]]:
     """Two "server processes" sharing the database."""
     made = [
         DatabaseTrainingSlots(
-            database_url, lease_ttl_s=TTL_S, heartbeat_s=HEARTBEAT_S, poll_s=POLL_S
+            fresh_database_url, lease_ttl_s=TTL_S, heartbeat_s=HEARTBEAT_S, poll_s=POLL_S
         )
         for _ in range(2)
     ]
@@ -181,11 +158,11 @@ time.sleep(120)
 """
 
 
-def test_a_killed_process_lease_expires_and_the_next_job_trains(processes, database_url):
+def test_a_killed_process_lease_expires_and_the_next_job_trains(processes, fresh_database_url):
     _, survivor = processes
     script = HOLDER_SCRIPT.format(ttl=TTL_S, beat=HEARTBEAT_S)
     holder = subprocess.Popen(
-        [sys.executable, "-c", script, database_url], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", script, fresh_database_url], stdout=subprocess.PIPE, text=True
     )
     try:
         assert holder.stdout.readline().strip() == "held"
