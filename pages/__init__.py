@@ -103,8 +103,8 @@ def shared_figure(builder: Callable[..., Result], *args: Any, **kwargs: Any) -> 
     """``builder(*args, **kwargs)``, built once for the whole server on these arguments.
 
     ``builder`` is a pure chart builder of :mod:`cnnviz.charts` (same arguments, same figure).
-    Building a figure costs 10–35 ms of plotly's validation, sending a built one 3–5 ms, and a
-    class on the same settings asks for the same figures (bench/README.md, "Serving a class").
+    Building a figure costs far more (plotly's validation) than sending a built one, and a class
+    on the same settings asks for the same figures (the figures: bench/README.md).
     The figure is one object for every session (``st.cache_resource``): pages hand it to
     ``st.plotly_chart``, which only reads it, and never change it. Streamlit hashes the
     arguments (arrays by their bytes); a session building a figure another is building waits
@@ -116,7 +116,7 @@ def shared_figure(builder: Callable[..., Result], *args: Any, **kwargs: Any) -> 
 def shared_result(function: Callable[..., Result], *args: Any, **kwargs: Any) -> Result:
     """``function(*args, **kwargs)`` computed once for the whole server on these arguments; each
     caller gets its own copy (``st.cache_data``). For pure cnnviz computations worth caching
-    (the translation measure: ~100 ms on a photo)."""
+    (the translation measure on a photo, say)."""
     return _computed_result(_name(function), args, kwargs)
 
 

@@ -232,7 +232,7 @@ def preprocessing(reading: Reading) -> None:
     naive_digit = int(naive_probabilities.argmax())
     st.plotly_chart(
         charts.image_row(
-            {"Naive 28 × 28": naive, "Recipe 28 × 28": steps.centred}, zmin=0, zmax=1, height=260
+            {"Naive resize": naive, "The recipe": steps.centred}, zmin=0, zmax=1, height=260
         ),
         key="draw_naive_steps",
     )
@@ -351,12 +351,12 @@ def receptive_field_view(reading: Reading, layer_maps: dict[str, np.ndarray]) ->
         if field.input_shape != digit.shape
         else region
     )
-    input_title = f"The network's input, {field.input_shape[0]} × {field.input_shape[1]}"
+    # image_row titles each panel with its shape: "The network's input (32 × 32)".
     st.plotly_chart(
         shared_figure(
             draw_charts.receptive_field_view,
-            {input_title: network_input, "Your digit, 28 × 28": digit},
-            {input_title: region, "Your digit, 28 × 28": digit_region},
+            {"The network's input": network_input, "Your digit": digit},
+            {"The network's input": region, "Your digit": digit_region},
         ),
         key="draw_receptive_field",
     )

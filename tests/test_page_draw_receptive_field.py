@@ -43,7 +43,7 @@ def outlined_boxes(app: AppTest) -> list[tuple[float, ...]]:
     for chart in app.get("plotly_chart"):
         spec = json.loads(chart.proto.spec)
         titles = [note.get("text", "") for note in spec["layout"].get("annotations", [])]
-        if any(title.startswith("Your digit, 28 × 28") for title in titles):
+        if "Your digit (28 × 28)" in titles:  # the shape once, not "28 × 28 (28 × 28)"
             return [
                 (shape["x0"], shape["y0"], shape["x1"], shape["y1"])
                 for shape in spec["layout"]["shapes"]
