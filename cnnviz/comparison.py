@@ -62,6 +62,10 @@ class RunSummary:
         On the 10,000 MNIST test digits; None when the run ended before any evaluation.
     test_probabilities : ndarray of shape (10000, 10), optional
         Every test digit's probabilities, for the digits two runs disagree on.
+    timed_here : bool
+        True when the epoch times were measured on this server (a run of this session); a
+        shipped model's times come from whatever machine trained it, under whatever load, so
+        its speed is shown but never compared with another run's.
     """
 
     label: str
@@ -70,6 +74,7 @@ class RunSummary:
     training_images: int
     test_accuracy: float | None
     test_probabilities: np.ndarray | None = None
+    timed_here: bool = True
 
     @property
     def complete_epochs(self) -> tuple[Any, ...]:
@@ -159,11 +164,25 @@ def run_from_history(
         training_images=config.get("subset") or MNIST_TRAIN_SIZE,
         test_accuracy=None if accuracy is None else float(accuracy),
         test_probabilities=test_probabilities,
+        timed_here=False,
     )
 
 
-def _seconds(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.1f} s"
+SHIPPED_TIMING = "when it was trained"  # a shipped run's times: another machine, another load
+
+
+def _seconds(run: RunSummary) -> str:
+    value = run.seconds_per_epoch
+    if value is None:
+        return "—"
+    return f"{value:,.1f} s" if run.timed_here else f"{value:,.1f} s ({SHIPPED_TIMING})"
+
+
+def _images_per_second(run: RunSummary) -> str:
+    value = run.images_per_second
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if run.timed_here else f"{value:,.0f} ({SHIPPED_TIMING})"
 
 
 def comparison_rows(first: RunSummary, second: RunSummary) -> list[dict[str, str]]:
@@ -188,11 +207,8 @@ def comparison_rows(first: RunSummary, second: RunSummary) -> list[dict[str, str
         raise ValueError(f"Both runs are called '{first.label}': give them different labels.")
     measures = (
         ("Parameters", lambda run: f"{run.parameters:,}"),
-        ("Time per epoch", lambda run: _seconds(run.seconds_per_epoch)),
-        (
-            "Images per second",
-            lambda run: "—" if run.images_per_second is None else f"{run.images_per_second:,.0f}",
-        ),
+        ("Time per epoch", _seconds),
+        ("Images per second", _images_per_second),
         (
             "Test accuracy",
             lambda run: "—" if run.test_accuracy is None else f"{run.test_accuracy:.2%}",
@@ -228,7 +244,8 @@ def comparison_sentence(first: RunSummary, second: RunSummary) -> str:
 
     The run with more parameters is the subject (``first`` when they have as many); speed is
     compared per training image (images per second), so runs on different subsets still
-    compare fairly; accuracy differences are in percentage points.
+    compare fairly, and only between runs timed on this server; accuracy differences are in
+    percentage points.
     """
     same_size = first.parameters == second.parameters
     subject, other = (first, second) if first.parameters >= second.parameters else (second, first)
@@ -241,7 +258,9 @@ def comparison_sentence(first: RunSummary, second: RunSummary) -> str:
         times = subject.parameters / other.parameters
         opening = f"{subject.label} has {times:.1f}× the parameters of {other.label} and"
     clauses = []
-    if subject.images_per_second and other.images_per_second:
+    # Speeds measured on different machines (a shipped model's) say nothing about the models.
+    timed_alike = subject.timed_here and other.timed_here
+    if timed_alike and subject.images_per_second and other.images_per_second:
         speed = _speed(subject.images_per_second / other.images_per_second)
         if same_size:  # the other run is not named yet
             speed += f" as {other.label}" if "about" in speed else f" than {other.label}"

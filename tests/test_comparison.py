@@ -1,5 +1,6 @@
 """Two runs compared: the table's numbers by hand, and sentences that hold for them."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -111,3 +112,24 @@ def test_a_shipped_history_becomes_a_run_with_its_own_numbers():
     assert shipped.training_images == 60_000
     assert shipped.seconds_per_epoch == pytest.approx(np.mean(history["seconds_per_epoch"]))
     assert shipped.test_probabilities is probabilities
+    assert not shipped.timed_here  # its times are the training machine's
+
+
+def test_a_shipped_models_speed_is_shown_as_measured_elsewhere_and_never_compared():
+    here = run("Here", 1_000, [2.0], images=600, accuracy=0.98)  # 300 images/s on this server
+    shipped = dataclasses.replace(
+        run("Shipped", 4_000, [8.0], images=600, accuracy=0.99), timed_here=False
+    )
+    rows = {row["Measure"]: row for row in comparison.comparison_rows(here, shipped)}
+    assert rows["Time per epoch"] == {
+        "Measure": "Time per epoch",
+        "Here": "2.0 s",
+        "Shipped": "8.0 s (when it was trained)",
+    }
+    assert rows["Images per second"]["Shipped"] == "75 (when it was trained)"
+    sentence = comparison.comparison_sentence(here, shipped)
+    assert sentence == (
+        "Shipped has 4.0× the parameters of Here and is 1.00 points more accurate on the test "
+        "set (99.00% vs 98.00%)."
+    )
+    assert "slower" not in sentence and "faster" not in sentence
