@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import streamlit as st
 
 from cnnviz import classmode, comparison, evaluation, layer_table, models, training
@@ -316,9 +317,13 @@ def scrub_filters(
         key=f"scrub_{key}",
     )
     snapshot = snapshots[index]
-    steps, loss, accuracy = curves
+    # Arrays, which Streamlit hashes by their bytes (a list of floats it hashes one by one).
+    steps, loss, accuracy = (np.asarray(series) for series in curves)
+    # Built once per server for each moment: every student replaying the shipped models asks
+    # for the same figures (the replay was most of this page's rerun before).
     st.plotly_chart(
-        training_charts.batch_curves(
+        shared_figure(
+            training_charts.batch_curves,
             steps,
             loss,
             accuracy,
@@ -335,12 +340,16 @@ def scrub_filters(
     high = max(float(item.maps.max()) for item in snapshots)
     filters_column, maps_column = st.columns([1, 2])
     filters_column.plotly_chart(
-        draw_charts.filter_grid(snapshot.kernels, "Filters", columns=6, limit=limit),
+        shared_figure(draw_charts.filter_grid, snapshot.kernels, "Filters", columns=6, limit=limit),
         key=f"scrub_filters_{key}",
     )
     maps_column.plotly_chart(
-        draw_charts.feature_maps(
-            snapshot.maps, "What they see in a test 7", columns=6, value_range=(low, high)
+        shared_figure(
+            draw_charts.feature_maps,
+            snapshot.maps,
+            "What they see in a test 7",
+            columns=6,
+            value_range=(low, high),
         ),
         key=f"scrub_maps_{key}",
     )
