@@ -147,10 +147,10 @@ def worker_main(commands: Connection, events: Connection) -> None:
     os.nice(WORKER_NICENESS)  # before TensorFlow starts its threads: they inherit it
     from cnnviz.training import fitting  # the import a warm worker has already paid
 
-    events.send(READY)
     try:
+        events.send(READY)
         request = commands.recv()
-    except (EOFError, OSError):  # the server went away before giving us a job
+    except (EOFError, OSError):  # the server went away (or shut down) before giving us a job
         os._exit(0)
     stop = threading.Event()
     try:
