@@ -1,6 +1,7 @@
 """Class mode's costs: server CPU per following student, teacher → student latency, a class of 40.
 
     python -m bench.class_follow [--students 3] [--idle-s 20] [--changes 6] [--poll-s 1.0]
+                                 [--protocol-class [--serve N]] [--store-only] [--reruns 10]
 
 1. A real server on a database file of its own; ``--students`` Chromium tabs join the class by
    its link and follow. The server process's CPU time is read from /proc over ``--idle-s``
@@ -17,11 +18,17 @@
    no browser: the pooling page taking over the teacher's new padding, CPU time of this
    process): a change costs the server about a class's size times this, all in one Python
    process, so it also bounds how soon the last of 40 students can see it.
+5. With ``--protocol-class``: a whole class of 40 following, as Streamlit-protocol clients
+   (``bench/support/streamlit_client.py``, no browsers) joined by the link: the server's CPU
+   for their polls alone, then publish → each student's screen and → the last of the 40, and
+   the server CPU per change; ``--serve N`` serves them from ``python -m cnnviz.serve``.
+   ``--store-only`` skips the Chromium part (1 and 2).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import statistics
 import tempfile
@@ -36,14 +43,18 @@ from bench.support.harness import (
     open_app_page,
     prepare_page,
     rerun_after,
+    run_coroutine,
     running_app,
+    start_app_server,
     wait_for_app_idle,
 )
 from bench.support.stats import percentile
+from bench.support.streamlit_client import StreamlitClient, StreamlitClientError
 from cnnviz.classmode import FOLLOW_POLL_ENV_VAR, follow_poll_s
 from cnnviz.classroom import ClassroomStore
 
 CLASS_OF = 40
+FOLLOW_IDLE_S = 10.0  # the protocol class's polls alone are timed this long
 DRAWINGS_EACH = 10
 QUESTIONS = 5
 
@@ -162,6 +173,120 @@ def measure_server(students: int, idle_s: float, changes: int, poll_s: float | N
             playwright.stop()
 
 
+def padding_shown(client: StreamlitClient) -> str | None:
+    """The Padding radio's value on this protocol student's screen; None when it has none."""
+    try:
+        return client.choice("Padding")
+    except StreamlitClientError:  # not on the pooling page (yet)
+        return None
+
+
+async def follow_with_protocol_students(
+    url: str, server_pid: int, store: ClassroomStore, code: str, secret: str, changes: int
+) -> tuple[list[float], list[float], list[float]]:
+    """A class of protocol students joins by the link and follows; the teacher changes the
+    padding ``changes`` times. Returns publish → each student's screen (s), publish → the last
+    student's screen (s), and the server's CPU seconds per change."""
+    students = []
+    for index in range(CLASS_OF):
+        client = StreamlitClient(url, name=f"student {index}", query_string=f"class={code}")
+        await client.connect()
+        joined = await client.click("Join the class")
+        if not joined.ok:
+            raise RuntimeError(f"student {index} could not join: {joined.status}")
+        students.append(client)
+    try:
+        value = "valid"
+        store.publish(code, secret, "pooling", {"padding": value})
+        await wait_for_padding(students, value, time.monotonic())
+        await asyncio.sleep(3)  # the pooling page's first runs are done
+        idle_before = streamlit_cpu_s(server_pid)
+        await asyncio.sleep(FOLLOW_IDLE_S)  # nothing changes: only the polls run
+        polling = (streamlit_cpu_s(server_pid) - idle_before) / FOLLOW_IDLE_S
+        print(
+            f"{CLASS_OF} protocol students following, nothing changing: the server used "
+            f"{polling * 100:.1f}% of a core, {polling / CLASS_OF * 1000:.2f} ms of CPU per "
+            "student per second"
+        )
+        each, last, cpu = [], [], []
+        for change in range(changes):
+            value = "same" if change % 2 == 0 else "valid"
+            cpu_before = streamlit_cpu_s(server_pid)
+            started = time.monotonic()
+            store.publish(code, secret, "pooling", {"padding": value})
+            seen = await wait_for_padding(students, value, started)
+            each.extend(seen)
+            last.append(max(seen))
+            await asyncio.sleep(2)  # the last reruns end; the next change starts from quiet
+            cpu.append(streamlit_cpu_s(server_pid) - cpu_before)
+        return each, last, cpu
+    finally:
+        for client in students:
+            await client.close()
+
+
+async def wait_for_padding(
+    students: list[StreamlitClient], value: str, started: float
+) -> list[float]:
+    """Seconds from ``started`` until each student's screen shows Padding ``value``."""
+    seen: dict[int, float] = {}
+    while len(seen) < len(students):
+        for index, client in enumerate(students):
+            if index not in seen and padding_shown(client) == value:
+                seen[index] = time.monotonic() - started
+        if time.monotonic() - started > 60:
+            raise RuntimeError(f"{len(students) - len(seen)} students did not follow in 60 s")
+        await asyncio.sleep(0.01)
+    return [seen[index] for index in range(len(students))]
+
+
+def streamlit_cpu_s(root_pid: int) -> float:
+    """CPU seconds of the Streamlit processes: the one server, or cnnviz.serve's backends."""
+    from bench.load_test import cpu_seconds, descendants, server_role
+
+    tree = [root_pid, *descendants(root_pid)]
+    return sum(cpu_seconds(pid) or 0.0 for pid in tree if server_role(pid) == "server")
+
+
+def measure_protocol_class(changes: int, poll_s: float | None, processes: int) -> None:
+    """A class of 40 following through Streamlit's protocol (no browsers): the latency a whole
+    class sees, and the server CPU one change of the teacher costs it; with ``processes`` > 1
+    the class is served by ``python -m cnnviz.serve`` (HAProxy, sticky sessions)."""
+    from bench.load_test import start_served_app
+
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'class.sqlite'}"
+        store = ClassroomStore(url)
+        code, secret = store.create_class("Forty")
+        env = {"CNNVIZ_DATABASE_URL": url}
+        if poll_s is not None:
+            env[FOLLOW_POLL_ENV_VAR] = str(poll_s)
+        poll = follow_poll_s(env)
+        if processes > 1:
+            os.environ.update(env)  # cnnviz.serve's processes inherit the bench's environment
+            server = start_served_app(processes, [])
+        else:
+            server = start_app_server(extra_env=env)
+        try:
+            each, last, cpu = run_coroutine(
+                follow_with_protocol_students(
+                    server.url, server.process.pid, store, code, secret, changes
+                ),
+                timeout_s=600,
+            )
+        finally:
+            server.stop()
+        print(
+            f"[poll {poll:g} s, {processes} process(es)] a class of {CLASS_OF} protocol students "
+            f"following, {changes} "
+            f"changes: publish → a student's screen median {statistics.median(each):.2f} s, "
+            f"p95 {percentile(each, 0.95):.2f} s; → the last of the {CLASS_OF}: median "
+            f"{statistics.median(last):.2f} s, max {max(last):.2f} s; server CPU per change "
+            f"{statistics.median(cpu):.2f} s (median; the followers' reruns and their polls "
+            f"over the change's {2:g} s of quiet after it)"
+        )
+
+
 def measure_class_of_40() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "class.sqlite"
@@ -245,10 +370,16 @@ def main() -> None:
     parser.add_argument("--poll-s", type=float, default=None, help="the server's follow poll")
     parser.add_argument("--store-only", action="store_true", help="skip the browser part")
     parser.add_argument("--reruns", type=int, default=10, help="follower reruns to time")
+    parser.add_argument(
+        "--protocol-class", action="store_true", help=f"a class of {CLASS_OF} protocol students"
+    )
+    parser.add_argument("--serve", type=int, default=1, help="the protocol class's processes")
     arguments = parser.parse_args()
     measure_class_of_40()
     if arguments.reruns > 0:
         measure_follower_rerun(arguments.reruns)
+    if arguments.protocol_class:
+        measure_protocol_class(arguments.changes, arguments.poll_s, arguments.serve)
     if not arguments.store_only:
         measure_server(arguments.students, arguments.idle_s, arguments.changes, arguments.poll_s)
 

@@ -168,6 +168,9 @@ class StreamlitClient:
     base_url: str
     name: str = "client"
     timeout_s: float = DEFAULT_TIMEOUT_S
+    # The address's query ("class=ABC123"), sent with every run as the browser sends its URL's;
+    # the app changes it (st.query_params) and a page switch clears it, as in the browser.
+    query_string: str = ""
     on_run: Callable[[RunResult], None] | None = None
     # The browser's cookie jar: what it starts with (a tab reloaded keeps its cookies), then
     # what the server set on connecting.
@@ -291,6 +294,7 @@ class StreamlitClient:
         """Click the page's link in the sidebar navigation (by its title or URL path)."""
         app_page = self._find_page(title_or_path)
         self._cancel_auto_reruns()
+        self.query_string = ""  # the navigation's link is the page's path alone
         # Only the main script's elements survive a page change, and so only their widgets.
         survivors = {
             rendered.element_id
@@ -483,7 +487,7 @@ class StreamlitClient:
         if page_script_hash is None:
             page_script_hash = self.page_script_hash
         client_state = ClientState(
-            query_string="",
+            query_string=self.query_string,
             page_script_hash=page_script_hash,
             page_name=page_name,
             fragment_id=fragment_id,
@@ -496,6 +500,8 @@ class StreamlitClient:
         context.timezone_offset = 0
         context.locale = "en-US"
         context.url = self.base_url.rstrip("/") + self._path
+        if self.query_string:
+            context.url += "?" + self.query_string
         context.is_embedded = False
         context.color_scheme = "light"
         message = BackMsg()
@@ -629,6 +635,10 @@ class StreamlitClient:
                 pending.fragment_id and pending.fragment_id in fragment_ids
             ):
                 pending.run_id = run_id
+
+    def _on_page_info_changed(self, message: ForwardMsg) -> None:
+        """The app set its query parameters: the browser's address now carries them."""
+        self.query_string = message.page_info_changed.query_string
 
     def _on_navigation(self, message: ForwardMsg) -> None:
         self.pages = {page.url_pathname: page for page in message.navigation.app_pages}
