@@ -72,16 +72,25 @@ def padding_is(page, value: str) -> bool:
     return option.count() == 1 and option.is_checked()
 
 
+def bench_class(
+    folder: Path, title: str, poll_s: float | None
+) -> tuple[ClassroomStore, str, str, dict[str, str]]:
+    """A class in a new SQLite file in ``folder``, and a server environment on that database
+    (with the follow poll ``poll_s`` if given): the store, the code, the secret, the env."""
+    url = f"sqlite:///{folder / 'class.sqlite'}"
+    store = ClassroomStore(url)
+    code, secret = store.create_class(title)
+    env = {"CNNVIZ_DATABASE_URL": url}
+    if poll_s is not None:
+        env[FOLLOW_POLL_ENV_VAR] = str(poll_s)
+    return store, code, secret, env
+
+
 def measure_server(students: int, idle_s: float, changes: int, poll_s: float | None) -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'class.sqlite'}"
-        store = ClassroomStore(url)
-        code, secret = store.create_class("Bench")
-        env = {"CNNVIZ_DATABASE_URL": url}
-        if poll_s is not None:
-            env[FOLLOW_POLL_ENV_VAR] = str(poll_s)
+        store, code, secret, env = bench_class(Path(folder), "Bench", poll_s)
         poll = follow_poll_s(env)
         with running_app(extra_env=env) as server:
             playwright = sync_playwright().start()
@@ -255,12 +264,7 @@ def measure_protocol_class(changes: int, poll_s: float | None, processes: int) -
     from bench.load_test import start_served_app
 
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'class.sqlite'}"
-        store = ClassroomStore(url)
-        code, secret = store.create_class("Forty")
-        env = {"CNNVIZ_DATABASE_URL": url}
-        if poll_s is not None:
-            env[FOLLOW_POLL_ENV_VAR] = str(poll_s)
+        store, code, secret, env = bench_class(Path(folder), "Forty", poll_s)
         poll = follow_poll_s(env)
         if processes > 1:
             os.environ.update(env)  # cnnviz.serve's processes inherit the bench's environment

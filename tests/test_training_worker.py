@@ -51,6 +51,18 @@ def shared_memory() -> set[str]:
     return set(os.listdir("/dev/shm")) if Path("/dev/shm").is_dir() else set()
 
 
+def assert_failed_by_signal(job: TrainingJob, number: signal.Signals, cause: str) -> None:
+    """The job's worker died of signal ``number``: the job failed with the teacher's message
+    (which names ``cause``, and no traceback), has no result, freed its slot, and the worker
+    was reaped (no zombie)."""
+    snapshot = job.snapshot()
+    assert snapshot.status == "failed"
+    assert snapshot.error == death_message(-number)
+    assert cause in snapshot.error and "Traceback" not in snapshot.error
+    assert job.result is None and TRAINING_SLOTS.running == 0
+    assert wait_for(lambda: process_gone(job.worker_pid), CRASH_REPORT_S)
+
+
 def test_a_job_trains_in_another_process_and_streams_its_points(mnist):
     # 2048 images / 32 = 64 batches per epoch, in groups of 8: 8 live points an epoch.
     job = TrainingJob(TrainingConfig(subset=2048, epochs=2, seed=3), mnist).start()
@@ -95,12 +107,7 @@ def test_a_killed_worker_fails_its_job_and_the_next_job_gets_a_fresh_one(mnist):
     pid = job.worker_pid
     os.kill(pid, signal.SIGKILL)  # what the kernel's out-of-memory killer does
     assert job.wait(CRASH_REPORT_S), "a dead worker must fail its job within seconds"
-    snapshot = job.snapshot()
-    assert snapshot.status == "failed"
-    assert snapshot.error == death_message(-signal.SIGKILL)
-    assert "ran out of memory" in snapshot.error and "Traceback" not in snapshot.error
-    assert job.result is None and TRAINING_SLOTS.running == 0
-    assert wait_for(lambda: process_gone(pid), CRASH_REPORT_S)  # reaped: no zombie
+    assert_failed_by_signal(job, signal.SIGKILL, "ran out of memory")
 
     after = TrainingJob(TrainingConfig(subset=256, epochs=1), mnist).start()
     assert after.wait(JOB_TIMEOUT_S)
@@ -116,12 +123,7 @@ def test_a_segfault_inside_the_worker_fails_its_job_and_the_server_lives_on(mnis
         TrainingConfig(subset=256, epochs=1), mnist, extra_callbacks=[SegfaultAtFirstPoint()]
     ).start()
     assert job.wait(JOB_TIMEOUT_S), "a crashed worker must fail its job"
-    snapshot = job.snapshot()
-    assert snapshot.status == "failed"
-    assert snapshot.error == death_message(-signal.SIGSEGV)
-    assert "crashed inside TensorFlow" in snapshot.error and "Traceback" not in snapshot.error
-    assert job.result is None and TRAINING_SLOTS.running == 0
-    assert wait_for(lambda: process_gone(job.worker_pid), CRASH_REPORT_S)  # reaped: no zombie
+    assert_failed_by_signal(job, signal.SIGSEGV, "crashed inside TensorFlow")
     # This process (the server's stand-in) is untouched: the next job trains.
     after = TrainingJob(TrainingConfig(subset=256, epochs=1), mnist).start()
     assert after.wait(JOB_TIMEOUT_S) and after.snapshot().status == "finished"

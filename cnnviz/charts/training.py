@@ -147,38 +147,53 @@ def epoch_curves(records: Sequence[Any], *, title: str = "", height: int = 420) 
         ``val_accuracy`` (``cnnviz.training.EpochRecord``). A validation value of ``None`` (an
         epoch stopped before validation) leaves a gap in its curve.
     """
-    series = {
-        name: _as_series(name, [getattr(record, name) for record in records])
-        for name in ("epoch", "loss", "val_loss", "accuracy", "val_accuracy")
-    }
+    styles = {"train": {"color": TRAIN_COLOR}, "validation": {"color": VALIDATION_COLOR}}
+    # The legend below the plot: above it, it would collide with the title in a narrow column.
+    return _epoch_lines({None: (records, styles)}, title=title, height=height, legend_y=-0.2)
+
+
+def _epoch_lines(
+    runs: Mapping[str | None, tuple[Sequence[Any], Mapping[str, dict]]],
+    *,
+    title: str,
+    height: int,
+    legend_y: float,
+) -> go.Figure:
+    """Loss (top) and accuracy (bottom) per epoch, a training and a validation line per run.
+
+    ``runs`` maps a run's label (None for a lone run: its lines are just "train" and
+    "validation") to its epoch records and the line style of each part ("train", "validation").
+    """
     figure = make_subplots(
         rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1, subplot_titles=("Loss", "Accuracy")
     )
-    for row, metric, value_format in ((1, "loss", ".4f"), (2, "accuracy", ".2%")):
-        for prefix, label, color in (
-            ("", "train", TRAIN_COLOR),
-            ("val_", "validation", VALIDATION_COLOR),
-        ):
-            figure.add_trace(
-                go.Scatter(
-                    x=series["epoch"],
-                    y=series[prefix + metric],
-                    mode="lines+markers",
-                    name=label,
-                    legendgroup=label,
-                    showlegend=row == 1,
-                    line_color=color,
-                    hovertemplate=f"epoch %{{x}}, {label}: %{{y:{value_format}}}<extra></extra>",
-                ),
-                row=row,
-                col=1,
-            )
+    for label, (records, styles) in runs.items():
+        series = {
+            name: _as_series(name, [getattr(record, name) for record in records])
+            for name in ("epoch", "loss", "val_loss", "accuracy", "val_accuracy")
+        }
+        for row, metric, value_format in ((1, "loss", ".4f"), (2, "accuracy", ".2%")):
+            for prefix, part in (("", "train"), ("val_", "validation")):
+                name = part if label is None else f"{label}, {part}"
+                figure.add_trace(
+                    go.Scatter(
+                        x=series["epoch"],
+                        y=series[prefix + metric],
+                        mode="lines+markers",
+                        name=name,
+                        legendgroup=name,
+                        showlegend=row == 1,
+                        line=styles[part],
+                        hovertemplate=f"{name}, epoch %{{x}}: %{{y:{value_format}}}<extra></extra>",
+                    ),
+                    row=row,
+                    col=1,
+                )
     figure.update_layout(
         title=title,
         height=height,
         margin={**CHART_MARGIN, "t": 60},
-        # Below the plot: above it the legend would collide with the title in a narrow column.
-        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
+        legend={"orientation": "h", "yanchor": "top", "y": legend_y, "x": 0},
     )
     figure.update_xaxes(title_text="epoch", dtick=1, row=2, col=1)
     figure.update_yaxes(tickformat=".0%", row=2, col=1)
@@ -378,6 +393,14 @@ def disagreement_gallery(
     )
 
 
+def _dashed_training(color: str) -> dict[str, dict]:
+    """One run's line styles in a comparison: its colour, training dashed, validation solid."""
+    return {
+        "train": {"color": color, "dash": "dash"},
+        "validation": {"color": color, "dash": "solid"},
+    }
+
+
 def compare_epoch_curves(
     runs: Mapping[str, Sequence[Any]], *, title: str = "", height: int = 460
 ) -> go.Figure:
@@ -393,37 +416,8 @@ def compare_epoch_curves(
     """
     if not 1 <= len(runs) <= len(RUN_COLORS):
         raise ValueError(f"Compare one to {len(RUN_COLORS)} runs, got {len(runs)}.")
-    figure = make_subplots(
-        rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1, subplot_titles=("Loss", "Accuracy")
-    )
-    for (label, records), color in zip(runs.items(), RUN_COLORS, strict=False):
-        series = {
-            name: _as_series(name, [getattr(record, name) for record in records])
-            for name in ("epoch", "loss", "val_loss", "accuracy", "val_accuracy")
-        }
-        for row, metric, value_format in ((1, "loss", ".4f"), (2, "accuracy", ".2%")):
-            for prefix, part, dash in (("", "train", "dash"), ("val_", "validation", "solid")):
-                name = f"{label}, {part}"
-                figure.add_trace(
-                    go.Scatter(
-                        x=series["epoch"],
-                        y=series[prefix + metric],
-                        mode="lines+markers",
-                        name=name,
-                        legendgroup=name,
-                        showlegend=row == 1,
-                        line={"color": color, "dash": dash},
-                        hovertemplate=f"{name}, epoch %{{x}}: %{{y:{value_format}}}<extra></extra>",
-                    ),
-                    row=row,
-                    col=1,
-                )
-    figure.update_layout(
-        title=title,
-        height=height,
-        margin={**CHART_MARGIN, "t": 60},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0},
-    )
-    figure.update_xaxes(title_text="epoch", dtick=1, row=2, col=1)
-    figure.update_yaxes(tickformat=".0%", row=2, col=1)
-    return readable_curves(figure)
+    styled = {
+        label: (records, _dashed_training(color))
+        for (label, records), color in zip(runs.items(), RUN_COLORS, strict=False)
+    }
+    return _epoch_lines(styled, title=title, height=height, legend_y=-0.15)
