@@ -217,10 +217,9 @@ def input_and_output(name: str, image: np.ndarray, weights: np.ndarray, choice: 
     )
     rows, cols = weights.shape
     if output is not None:
-        title = (
-            f"Output: {rows}×{cols} kernel, stride {choice.stride}, dilation "
-            f"{choice.dilation}, {choice.padding}"
-        )
+        # Short enough for one line beside the input (the dilation only when it spreads).
+        dilation = f", dilation {choice.dilation}" if choice.dilation > 1 else ""
+        title = f"Output: {rows}×{cols}, stride {choice.stride}{dilation}, {choice.padding}"
         right.plotly_chart(conv_charts.output_map(output, title), key="conv_output")
         st.caption(
             "Some outputs are negative: blue cells are positive, red ones negative, white is 0."

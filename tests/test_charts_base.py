@@ -121,6 +121,15 @@ def test_image_row_same_scale_centres_smaller_images_in_one_frame():
     assert (full_frame.y0, full_frame.y1, full_frame.yref) == (-0.5, 5.5, "y2")
 
 
+def test_image_row_numbers_the_rows_once_when_every_panel_has_as_many():
+    maps = {name: np.zeros((170, 256)) for name in ("red", "green", "blue", "sum")}
+    layout = base.image_row(maps).layout
+    shown = [layout[f"yaxis{suffix}"].showticklabels for suffix in ("", "2", "3", "4")]
+    assert shown == [None, False, False, False]  # the first panel's (plotly's default: shown)
+    mixed = base.image_row({"input": np.zeros((8, 8)), "output": np.zeros((4, 4))}).layout
+    assert mixed.yaxis.showticklabels is None and mixed.yaxis2.showticklabels is None
+
+
 def test_image_row_rejects_bad_input():
     with pytest.raises(ValueError, match="at least one"):
         base.image_row({})

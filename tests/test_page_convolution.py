@@ -51,7 +51,7 @@ def png_bytes(pixels: np.ndarray) -> bytes:
 def test_defaults_show_the_photo_its_sobel_output_and_both_formulas(page):
     titles = chart_titles(page)
     assert "Input: Photo: camera man (512 × 512)" in titles
-    assert "Output: 3×3 kernel, stride 1, dilation 1, valid (510 × 510)" in titles
+    assert "Output: 3×3, stride 1, valid (510 × 510)" in titles
     lines = texts(page)
     assert "Rows: `⌊(512 − 3) / 1⌋ + 1 = 510`" in lines
     assert "Columns: `⌊(512 − 3) / 1⌋ + 1 = 510`" in lines
@@ -77,7 +77,7 @@ def test_padding_changes_the_size_the_formula_and_the_sentence(
     sentence = next(line for line in lines if line.startswith("The output ("))
     assert size_words in sentence
     out = 512 if padding == "same" else 514
-    assert f"Output: 3×3 kernel, stride 1, dilation 1, {padding} ({out} × {out})" in chart_titles(
+    assert f"Output: 3×3, stride 1, {padding} ({out} × {out})" in chart_titles(
         page
     )
 
@@ -90,7 +90,7 @@ def test_stride_and_dilation_change_the_output_size(page):
     assert "Rows: `⌊(512 − 7) / 1⌋ + 1 = 506, with the dilated kernel 3·(3 − 1) + 1 = 7`" in texts(
         page
     )
-    assert "Output: 3×3 kernel, stride 1, dilation 3, valid (506 × 506)" in chart_titles(page)
+    assert "Output: 3×3, stride 1, dilation 3, valid (506 × 506)" in chart_titles(page)
 
 
 def test_a_preset_and_its_size_set_the_weights(page):

@@ -237,15 +237,18 @@ def image_trace(
 
 def wrap_title(text: str, max_chars: int) -> list[str]:
     """``text`` in lines of at most ``max_chars`` characters, broken at spaces; a part in
-    parentheses (a shape such as "(150 × 225)") is never broken, nor is a longer word.
+    parentheses (a shape such as "(150 × 225)"), a shape ("3 × 3") and a longer word are never
+    broken.
 
     Examples
     --------
     >>> wrap_title("Max pooling, 2×2, stride 2, valid (150 × 225)", 20)
     ['Max pooling, 2×2,', 'stride 2, valid', '(150 × 225)']
+    >>> wrap_title("Kernel 3 × 3", 8)
+    ['Kernel', '3 × 3']
     """
     lines: list[str] = []
-    for word in re.findall(r"\([^)]*\)|[^\s(]+", text):
+    for word in re.findall(r"\([^)]*\)|\d+ × \d+|[^\s(]+", text):
         if lines and len(lines[-1]) + 1 + len(word) <= max_chars:
             lines[-1] += " " + word
         else:
@@ -493,6 +496,11 @@ def image_row(
             layout[f"xaxis{suffix}"]["range"] = [-0.5, largest_cols - 0.5]
             layout[f"yaxis{suffix}"]["range"] = [largest_rows - 0.5, -0.5]
             layout[f"yaxis{suffix}"].pop("autorange")
+    if not same_scale and len({rows for rows, _ in real_shapes.values()}) == 1:
+        # As many rows in every panel: the first one's row numbers serve them all, and the
+        # others' would sit on the previous image in a narrow row of panels.
+        for index in range(2, len(arrays) + 1):
+            layout[f"yaxis{index}"]["showticklabels"] = False
     layout["height"] = height
     layout["shapes"] = frames
     return go.Figure(data=traces, layout=layout)
