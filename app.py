@@ -6,7 +6,7 @@ from streamlit.runtime.scriptrunner import script_runner
 
 from cnnviz.classmode import page_name
 from cnnviz.site import PAGES
-from pages import class_panel, publish_for_class
+from pages import class_panel, hold_training, publish_for_class
 
 
 def keep_keras_state() -> None:
@@ -34,6 +34,7 @@ current_page = page_name(next(p.path for p in PAGES if p.title == navigation.tit
 # The teacher's page and settings, for the class to follow: before the page runs (the click
 # that started this run is already in the session), and after it (a page's first visit).
 publish_for_class(current_page)
+hold_training()  # a session back from a network drop holds its trainings again
 class_panel(current_page)  # a following student may be taken to the teacher's page here
 navigation.run()
 publish_for_class(current_page)

@@ -22,6 +22,12 @@ calls :func:`through_the_router` first.
   session, finds the same student; the store checks that the id belongs to that class first.
 - **Publishing** (the teacher's browser): after each page run, the page and its followed
   settings (``cnnviz.classmode.FOLLOWED_SETTINGS``) go to the database, only when they changed.
+- **A session's hold on its trainings** (:func:`session_claim`, :func:`hold_training`):
+  Streamlit releases a session's resources, and with them its hold on its training jobs, as
+  soon as its browser disconnects; the jobs then wait ``server.disconnectedSessionTTL`` for a
+  session to hold them again (``cnnviz.training.registry``): a reload's new session by the
+  ``?run=`` address (the Live training page), or the same session coming back after a network
+  drop, on whatever page it is (:func:`hold_training`, every run).
 - **Shared figures and results** (:func:`shared_figure`, :func:`shared_result`): a class on the
   same settings (students following their teacher, or simply on the defaults) would otherwise
   build the very same figures once per student on every rerun.
@@ -47,6 +53,7 @@ from cnnviz.classroom import (
     UnknownStudentError,
 )
 from cnnviz.site import PAGES
+from cnnviz.training.registry import TabClaim
 
 # Session keys of class mode (this browser's membership; the class itself is in the database).
 CLASS_CODE_KEY = "class_code"
@@ -56,6 +63,7 @@ FOLLOW_KEY = "class_follow"  # the student's own choice, kept apart from the tog
 APPLIED_VERSION_KEY = "class_applied_version"  # the class version this browser last took over
 PUBLISHED_KEY = "class_published"  # the teacher's last published (page, settings)
 TEACHER_SETTINGS_KEY = "class_teacher_settings"  # page → the teacher's last settings there
+TRAINING_TOKEN_KEY = "training_run_token"  # the registry token of this session's jobs
 CLASS_PAGE = "pages/classroom.py"
 ROUTER = PROJECT_ROOT / "app.py"
 # How many built figures (and computed results) the server keeps for every session: a Pooling
@@ -97,6 +105,38 @@ def _built_figure(builder: str, args: tuple, kwargs: dict) -> Any:
 @st.cache_data(show_spinner=False, max_entries=SHARED_RESULT_ENTRIES)
 def _computed_result(function: str, args: tuple, kwargs: dict) -> Any:
     return _function(function)(*args, **kwargs)
+
+
+# Session-scoped, so Streamlit calls `on_release` when the browser disconnects: a job must not
+# keep training (and holding the server's training slot) for a tab that is gone, unless a
+# session holds it again within the grace period (cnnviz.training.registry). Python's garbage
+# collector would find the jobs too, but only whenever it next runs a full collection.
+@st.cache_resource(scope="session", on_release=TabClaim.release)
+def session_claim() -> TabClaim:
+    """This session's hold on its jobs, model key → TrainingJob (running or finished)."""
+    return TabClaim(grace_s=session_ttl_s())
+
+
+def session_ttl_s() -> float:
+    """How long a closed tab's runs wait for the tab to come back: as long as Streamlit keeps
+    a disconnected session for its browser (``server.disconnectedSessionTTL``)."""
+    return float(st.get_option("server.disconnectedSessionTTL"))
+
+
+def hold_training() -> None:
+    """(app.py, every run.) A session that came back after its browser disconnected (a network
+    drop) kept its state but lost its hold on its jobs: hold them again before the grace
+    period ends. Nothing to do for a session that never trained or still holds its jobs."""
+    token = st.session_state.get(TRAINING_TOKEN_KEY)
+    if token is None:
+        return
+    claim = session_claim()
+    if claim.token is None:
+        jobs = claim.claim(token)
+        if jobs is None:  # gone: the page's own jobs (abandoned) say what became of them
+            del st.session_state[TRAINING_TOKEN_KEY]
+        else:
+            st.session_state.training_jobs = jobs
 
 
 def shared_figure(builder: Callable[..., Result], *args: Any, **kwargs: Any) -> Result:

@@ -29,11 +29,13 @@ from cnnviz.data import (
 )
 from cnnviz.parallel import native_bfloat16
 from cnnviz.site import SESSION_MODELS_KEY, keep_settings
-from cnnviz.training.registry import TabClaim
 from pages import (
+    TRAINING_TOKEN_KEY,
     class_queue_role,
     class_training_permission,
     is_teacher,
+    session_claim,
+    session_ttl_s,
     shared_figure,
     through_the_router,
 )
@@ -116,22 +118,6 @@ def recipe_or(name: str | None) -> str:
     return "as the recipe" if name is None else name
 
 
-# Session-scoped, so Streamlit calls `on_release` when the browser disconnects: a job must not
-# keep training (and holding the server's training slot) for a tab that is gone, unless a reload
-# of that tab claims it within the grace period (cnnviz.training.registry). Python's garbage
-# collector would find the jobs too, but only whenever it next runs a full collection.
-@st.cache_resource(scope="session", on_release=TabClaim.release)
-def session_claim() -> TabClaim:
-    """This session's hold on its jobs, model key → TrainingJob (running or finished)."""
-    return TabClaim(grace_s=session_ttl_s())
-
-
-def session_ttl_s() -> float:
-    """How long a closed tab's runs wait for the tab to come back: as long as Streamlit keeps
-    a disconnected session for its browser (``server.disconnectedSessionTTL``)."""
-    return float(st.get_option("server.disconnectedSessionTTL"))
-
-
 def find_jobs_again() -> None:
     """A new session: its own jobs, or, after a reload, the ones its address names."""
     claim = session_claim()
@@ -150,6 +136,7 @@ def keep_address() -> None:
     claim = session_claim()
     if claim.token is not None and st.query_params.get(RUN_PARAMETER) != claim.token:
         st.query_params[RUN_PARAMETER] = claim.token
+    st.session_state[TRAINING_TOKEN_KEY] = claim.token  # for hold_training, on any page
 
 
 def under_class_rules(settings: dict) -> dict | None:
@@ -199,7 +186,8 @@ def start_training(mnist) -> None:
         st.session_state.training_message = str(error)
         return
     st.session_state.training_message = None
-    session_claim().file()  # from now on a reload of this tab finds these jobs again
+    # From now on a reload of this tab finds these jobs again, and a reconnect holds them.
+    st.session_state[TRAINING_TOKEN_KEY] = session_claim().file()
     jobs = st.session_state.training_jobs
     jobs.clear()
     role = class_queue_role()

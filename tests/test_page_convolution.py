@@ -77,9 +77,7 @@ def test_padding_changes_the_size_the_formula_and_the_sentence(
     sentence = next(line for line in lines if line.startswith("The output ("))
     assert size_words in sentence
     out = 512 if padding == "same" else 514
-    assert f"Output: 3×3, stride 1, {padding} ({out} × {out})" in chart_titles(
-        page
-    )
+    assert f"Output: 3×3, stride 1, {padding} ({out} × {out})" in chart_titles(page)
 
 
 def test_stride_and_dilation_change_the_output_size(page):

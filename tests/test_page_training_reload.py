@@ -123,6 +123,27 @@ def test_a_closed_tab_nobody_reloads_still_abandons_its_run(fake_jobs, sessions)
     assert abandoned_within(fake_jobs[0], 5 * SESSION_TTL_S)
 
 
+def test_a_session_whose_browser_reconnects_holds_its_run_again(fake_jobs, sessions):
+    """A network drop: Streamlit releases the session's resources at the disconnect, and the
+    browser comes back to the same session (its state kept) within the TTL."""
+    tab = sessions.open("tab W")
+    tab.number_input(key="train_subset").set_value(512)
+    next(button for button in tab.button if button.label == "Start training").click()
+    sessions.run("tab W", tab)
+    tab.switch_page("pages/pooling.py")  # the student moves on while it trains
+    sessions.run("tab W", tab)
+    sessions.end("tab W")  # the Wi-Fi drops: the hold on the run goes with the resources
+    sessions.run("tab W", tab)  # back, the same session: its next run holds the run again
+    time.sleep(2 * SESSION_TTL_S)  # past the grace period the drop started
+    assert fake_jobs[0].stop_requests == []
+    tab.switch_page(PAGE)
+    sessions.run("tab W", tab)
+    assert tab.session_state["training_jobs"]["lenet"] is fake_jobs[0]
+    assert tab.get("progress")  # its run is still on the page
+    sessions.end("tab W")  # and closed for good: abandoned after the grace period
+    assert abandoned_within(fake_jobs[0], 5 * SESSION_TTL_S)
+
+
 def test_an_address_whose_run_is_gone_says_so_and_forgets_it(sessions):
     app = sessions.open("tab B", {"run": "a-token-nobody-filed"})
     assert app.session_state["training_jobs"] == {}
