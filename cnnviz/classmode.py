@@ -238,11 +238,13 @@ def output_size_question(
     """ "What size is the output?" for this image and pooling, answered by ``ops.output_size``.
 
     The wrong choices are the classic slips: the other padding, forgetting the ``+ 1``,
-    dividing by the window instead of the stride.
+    dividing by the window instead of the stride, forgetting the stride.
 
     >>> question = output_size_question((28, 28), 3, 2, "valid")
-    >>> question.choices[question.correct_index]
-    '13 × 13'
+    >>> question.choices[question.correct_index], question.explanation
+    ('13 × 13', 'Each side: ⌊(28 − 3) / 2⌋ + 1 = 13.')
+    >>> output_size_question((300, 451), 2, 2, "same").explanation
+    'Rows: ⌈300 / 2⌉ = 150; columns: ⌈451 / 2⌉ = 226.'
     """
     height, width = image_shape
 
@@ -270,9 +272,16 @@ def output_size_question(
         size(max(correct_shape[0] - 1, 1), max(correct_shape[1] - 1, 1)),
         size(correct_shape[0] + 1, correct_shape[1] + 1),
         size(max(height // pool_size, 1), max(width // pool_size, 1)),
+        size(max(height - pool_size + 1, 1), max(width - pool_size + 1, 1)),  # stride forgotten
     ]
     choices, correct_index = _with_distractors(size(*correct_shape), candidates, 4)
-    formula = ops.output_size_formula(height, pool_size, stride, padding)
+    if height == width:
+        explanation = f"Each side: {ops.output_size_formula(height, pool_size, stride, padding)}."
+    else:  # two sizes, two sums: "each side" with one of them would hide the other
+        explanation = (
+            f"Rows: {ops.output_size_formula(height, pool_size, stride, padding)}; "
+            f"columns: {ops.output_size_formula(width, pool_size, stride, padding)}."
+        )
     return GeneratedQuestion(
         prompt=(
             f"The input is {height} × {width}. {POOLING_MODE_NAMES['max']}-, min- or average-"
@@ -281,7 +290,7 @@ def output_size_question(
         ),
         choices=tuple(choices),
         correct_index=correct_index,
-        explanation=f"Each side: {formula}.",
+        explanation=explanation,
     )
 
 
