@@ -216,7 +216,7 @@ def preprocessing(reading: Reading) -> None:
                 "Your ink": steps.ink,
                 "Cropped": steps.cropped,
                 "Fitted to 20 px": steps.scaled,
-                "Centred 28 × 28": steps.centred,
+                "Centred": steps.centred,
                 "What the first convolution sees": model_view,
             },
             zmin=0,

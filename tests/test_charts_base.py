@@ -130,6 +130,13 @@ def test_image_row_numbers_the_rows_once_when_every_panel_has_as_many():
     assert mixed.yaxis.showticklabels is None and mixed.yaxis2.showticklabels is None
 
 
+def test_image_row_leaves_the_numbers_off_a_strips_short_side():
+    figure = base.image_row({"cropped": np.zeros((216, 20)), "wide": np.zeros((20, 216))})
+    layout = figure.layout
+    assert layout.xaxis.showticklabels is False and layout.yaxis.showticklabels is None
+    assert layout.xaxis2.showticklabels is None and layout.yaxis2.showticklabels is False
+
+
 def test_image_row_rejects_bad_input():
     with pytest.raises(ValueError, match="at least one"):
         base.image_row({})
@@ -154,7 +161,7 @@ def test_five_panel_titles_fit_side_by_side_on_a_phone():
         "Your ink": np.zeros((280, 280)),
         "Cropped": np.zeros((174, 130)),
         "Fitted to 20 px": np.zeros((20, 15)),
-        "Centred 28 × 28": np.zeros((28, 28)),
+        "Centred": np.zeros((28, 28)),
         "Model input": np.zeros((32, 32)),
     }
     figure = base.image_row(steps, zmin=0, zmax=1)

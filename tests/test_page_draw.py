@@ -4,6 +4,8 @@ No JavaScript runs here, so the canvas stays empty; drawing is tested in Chromiu
 (tests/e2e/test_draw_e2e.py).
 """
 
+import json
+import re
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -139,3 +141,21 @@ def test_undo_starts_a_new_canvas_from_the_drawing_without_its_last_stroke(monke
     assert calls[-1]["key"] == "digit_canvas_1"  # a new canvas, drawn from that start
     app.button(key="draw_clear").click().run()
     assert calls[-1]["initial_drawing"] is None and calls[-1]["key"] == "digit_canvas_2"
+
+
+def test_every_chart_title_gives_a_shape_once(monkeypatch):
+    """image_row adds each panel's shape to its title: a title that has it already said
+    "Centred 28 × 28 (28 × 28)"."""
+    mask = np.zeros((280, 280), bool)
+    mask[50:230, 130:150] = True  # a "1"
+    drawn_canvas(monkeypatch, white_on_black(mask))
+    app = open_draw_page()
+    assert not app.exception, app.exception
+    titles = [
+        note.get("text", "")
+        for chart in app.get("plotly_chart")
+        for note in json.loads(chart.proto.spec)["layout"].get("annotations", [])
+    ]
+    assert "Centred<br>(28 × 28)" in titles or "Centred (28 × 28)" in titles, titles
+    doubled = [title for title in titles if len(re.findall(r"\d+ × \d+", title)) > 1]
+    assert doubled == []

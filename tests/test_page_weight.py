@@ -49,7 +49,7 @@ def test_a_stroke_redraws_its_figures_within_the_budget(layers):
         "Your ink": ink,
         "Cropped": ink[60:220, 120:150],
         "Fitted to 20 px": rng.random((20, 20)),
-        "Centred 28 × 28": rng.random((28, 28)),
+        "Centred": rng.random((28, 28)),
         "Model input": rng.random((32, 32)),
     }
     figures = [

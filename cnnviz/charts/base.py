@@ -418,6 +418,9 @@ def panel_layout(widths: Sequence[float], titles: Sequence[str], gap: float) -> 
     return layout
 
 
+STRIP_RATIO = 4  # an image this many times longer than wide is a strip: no numbers across it
+
+
 def image_row(
     images: Mapping[str, np.ndarray],
     *,
@@ -496,6 +499,14 @@ def image_row(
             layout[f"xaxis{suffix}"]["range"] = [-0.5, largest_cols - 0.5]
             layout[f"yaxis{suffix}"]["range"] = [largest_rows - 0.5, -0.5]
             layout[f"yaxis{suffix}"].pop("autorange")
+    for index, (rows, cols) in enumerate(real_shapes.values(), start=1):
+        suffix = "" if index == 1 else str(index)
+        # A strip's short side has no room for its numbers (they overprint each other in a
+        # panel a few pixels wide); its title gives the size.
+        if cols * STRIP_RATIO <= rows:
+            layout[f"xaxis{suffix}"]["showticklabels"] = False
+        if rows * STRIP_RATIO <= cols:
+            layout[f"yaxis{suffix}"]["showticklabels"] = False
     if not same_scale and len({rows for rows, _ in real_shapes.values()}) == 1:
         # As many rows in every panel: the first one's row numbers serve them all, and the
         # others' would sit on the previous image in a narrow row of panels.
