@@ -286,6 +286,9 @@ def title_below_toolbar(text: str, **margin: int) -> dict[str, Any]:
     ('Output (14 × 14)', 60)
     >>> settings["margin"]["t"] == TOOLBAR_HEIGHT + TITLE_LINE_HEIGHT + 12  # one line
     True
+    >>> two_lines = title_below_toolbar("Accuracy on MNIST test digits shifted up, down, left")
+    >>> two_lines["title"]["text"].count("<br>"), two_lines["title"]["pad"]["b"] - TITLE_LINE_HEIGHT
+    (1, 12)
     """
     lines = wrap_title(text, int(PHONE_CHART_WIDTH / TITLE_CHAR_WIDTH))
     top = TOOLBAR_HEIGHT + (TITLE_LINE_HEIGHT * len(lines) + 12 if lines else 0)
@@ -295,7 +298,9 @@ def title_below_toolbar(text: str, **margin: int) -> dict[str, Any]:
             "yref": "paper",
             "y": 1.0,
             "yanchor": "bottom",
-            "pad": {"b": 12},  # clear of the top tick label
+            # Clear of the top tick label. Plotly anchors a title of several lines by its
+            # first line, the others hang below it: lift it by their height too.
+            "pad": {"b": 12 + TITLE_LINE_HEIGHT * max(len(lines) - 1, 0)},
         },
         "margin": {**CHART_MARGIN, **margin, "t": top},
     }
