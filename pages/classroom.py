@@ -75,7 +75,7 @@ def store_call(action, *args, **kwargs):
 
 
 def introduction() -> None:
-    st.title("🎓 Class")
+    st.title("Class")
     st.markdown(
         "Students learn most when they **predict before they see**. Start a class and project "
         "its code: students join on their own devices, follow your page and settings, answer "

@@ -86,7 +86,7 @@ class Reading:
 
 
 def introduction() -> None:
-    st.title("✏️ Draw a digit")
+    st.title("Draw a digit")
     st.markdown(draw_lesson.INTRODUCTION)
 
 
