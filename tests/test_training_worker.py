@@ -88,7 +88,9 @@ def test_a_job_trains_in_another_process_and_streams_its_points(mnist):
 
 
 def test_stop_lands_within_a_group_and_the_worker_ends(mnist):
-    job = TrainingJob(TrainingConfig(epochs=1), mnist).start()  # 1,875 batches: stopped early
+    # 5 epochs: 9,375 batches, or 320 with the shipped sample (2,048 images), stopped early in
+    # the first epoch either way (1 epoch of the sample, 64 batches, was over too soon here).
+    job = TrainingJob(TrainingConfig(epochs=5), mnist).start()
     assert wait_for(lambda: len(job.snapshot().batch_steps) >= 2), job.snapshot().error
     job.request_stop()
     assert job.wait(30), "a stop should land at the next live point"
@@ -102,7 +104,7 @@ def test_stop_lands_within_a_group_and_the_worker_ends(mnist):
 
 def test_a_killed_worker_fails_its_job_and_the_next_job_gets_a_fresh_one(mnist):
     shm_before = shared_memory()
-    job = TrainingJob(TrainingConfig(epochs=1), mnist).start()
+    job = TrainingJob(TrainingConfig(epochs=5), mnist).start()  # killed long before its end
     assert wait_for(lambda: job.snapshot().batch_steps), job.snapshot().error
     pid = job.worker_pid
     os.kill(pid, signal.SIGKILL)  # what the kernel's out-of-memory killer does
