@@ -58,6 +58,7 @@ REQUIRE_BROWSER_ENV = "CNNVIZ_REQUIRE_BROWSER"
 UPDATE_SCREENSHOTS_ENV = "CNNVIZ_UPDATE_SCREENSHOTS"
 
 APP_ROOT_SELECTOR = "[data-testid='stApp']"
+NAV_LINK = "[data-testid='stSidebarNav'] [data-testid='stSidebarNavLink']"  # a page's link
 APP_IDLE_SELECTOR = (
     "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
     "[data-test-script-state='notRunning']"
@@ -365,6 +366,20 @@ def open_app_page(page: Any, app_url: str, path: str = "/") -> None:
     page.goto(url, wait_until="domcontentloaded")
     page.wait_for_selector(APP_ROOT_SELECTOR, state="attached")
     wait_for_app_idle(page)
+
+
+def new_user_page(browser: Any) -> tuple[Any, Any]:
+    """A browser context of its own (another person: own cookies, own session) and its page,
+    prepared; the caller closes the context."""
+    context = browser.new_context(**context_options())
+    page = context.new_page()
+    prepare_page(page)
+    return context, page
+
+
+def click_nav(page: Any, label: str) -> None:
+    """Open the page titled ``label`` from the sidebar navigation and wait for its run."""
+    rerun_after(page, lambda: page.locator(NAV_LINK, has_text=label).click())
 
 
 def rerun_after(

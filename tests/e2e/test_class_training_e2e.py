@@ -16,11 +16,11 @@ import re
 import pytest
 
 from bench.support.harness import (
-    context_options,
+    click_nav,
     exception_texts,
+    new_user_page,
     open_app_page,
     playwright_expect,
-    prepare_page,
     rerun_after,
     running_app,
     save_screenshot,
@@ -30,21 +30,9 @@ from cnnviz import classmode
 pytestmark = pytest.mark.e2e
 expect = playwright_expect()
 
-NAV_LINK = "[data-testid='stSidebarNav'] [data-testid='stSidebarNavLink']"
 PROGRESS = "[data-testid='stProgress']"
 TRAINING_TIMEOUT_MS = 240_000  # a cold worker imports TensorFlow first (over a minute under load)
 SUBSETS = f"Small subsets (≤ {classmode.STUDENT_SUBSET_MAX:,} images)"
-
-
-def new_page(browser):
-    context = browser.new_context(**context_options())
-    page = context.new_page()
-    prepare_page(page)
-    return context, page
-
-
-def click_nav(page, label: str) -> None:
-    rerun_after(page, lambda: page.locator(NAV_LINK, has_text=label).click())
 
 
 def start_training(page, images: int, epochs: int) -> None:
@@ -64,7 +52,7 @@ def test_the_teachers_run_goes_first_and_the_students_says_who_is_ahead(browser,
     contexts = []
     try:
         with running_app(extra_env=env) as server:
-            teacher_context, teacher = new_page(browser)
+            teacher_context, teacher = new_user_page(browser)
             contexts.append(teacher_context)
             open_app_page(teacher, server.url, "/classroom")
             rerun_after(teacher, teacher.get_by_role("button", name="Start the class").click)
@@ -73,7 +61,7 @@ def test_the_teachers_run_goes_first_and_the_students_says_who_is_ahead(browser,
             teacher.get_by_text("Class settings").click()
             rerun_after(teacher, teacher.get_by_text(SUBSETS, exact=True).click)
 
-            student_context, student = new_page(browser)
+            student_context, student = new_user_page(browser)
             contexts.append(student_context)
             open_app_page(student, server.url, f"/?class={code.group(1)}")
             sidebar = student.locator("[data-testid='stSidebar']")

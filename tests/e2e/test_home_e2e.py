@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.support.harness import (
+    NAV_LINK,
     context_options,
     exception_texts,
     open_app_page,
@@ -34,7 +35,6 @@ PAGES = [
     ("/" if entry.default else f"/{Path(entry.path).stem}", entry.title, Path(entry.path).stem)
     for entry in site.PAGES
 ]
-NAV_LINK = "[data-testid='stSidebarNav'] [data-testid='stSidebarNavLink']"
 
 
 def navigation_labels(page) -> list[str]:
