@@ -136,7 +136,9 @@ def keep_address() -> None:
     claim = session_claim()
     if claim.token is not None and st.query_params.get(RUN_PARAMETER) != claim.token:
         st.query_params[RUN_PARAMETER] = claim.token
-    st.session_state[TRAINING_TOKEN_KEY] = claim.token  # for hold_training, on any page
+    # For hold_training, on any page (Start is a callback: this page's run after it sees the
+    # token it filed).
+    st.session_state[TRAINING_TOKEN_KEY] = claim.token
 
 
 def under_class_rules(settings: dict) -> dict | None:
@@ -186,8 +188,7 @@ def start_training(mnist) -> None:
         st.session_state.training_message = str(error)
         return
     st.session_state.training_message = None
-    # From now on a reload of this tab finds these jobs again, and a reconnect holds them.
-    st.session_state[TRAINING_TOKEN_KEY] = session_claim().file()
+    session_claim().file()  # from now on a reload or a reconnect finds these jobs again
     jobs = st.session_state.training_jobs
     jobs.clear()
     role = class_queue_role()
