@@ -102,7 +102,7 @@ def subsample(x: np.ndarray, strides: ops.SizeArg, shape: tuple[int, int]) -> np
     array([[ 0.,  2.],
            [ 8., 10.]])
     """
-    step_rows, step_cols = ops._pair(strides, "The stride")
+    step_rows, step_cols = ops.as_pair(strides, "The stride")
     image = np.asarray(x)
     return image[: shape[0] * step_rows : step_rows, : shape[1] * step_cols : step_cols]
 
@@ -173,7 +173,7 @@ def measure_translation(
         after = ops.pool2d(shifted, pool_size, strides, padding, each)
         pooled_change[each] = _relative_or_none(before, after)
         shown[each] = (before, after)
-    step = ops._pair(pool_size if strides is None else strides, "The stride")
+    step = ops.as_pair(pool_size if strides is None else strides, "The stride")
     shape = shown[mode][0].shape[:2]
     return TranslationMeasure(
         shift=(int(shift[0]), int(shift[1])),

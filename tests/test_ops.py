@@ -221,21 +221,6 @@ def test_describe_window():
     )
 
 
-def test_translation_change_shows_max_pooling_absorbs_small_shifts():
-    # One bright pixel, moved by one inside its 2×2 pooling window: the input changes in two
-    # places, the max-pooled output not at all.
-    image = np.zeros((8, 8))
-    image[2, 2] = 1.0
-    change = ops.translation_change(image, shift=(0, 1), pool_size=2, mode="max")
-    assert change.input_changed_fraction == 2 / 64
-    assert change.output_changed_fraction == 0.0
-    assert change.ratio == 0.0
-    np.testing.assert_array_equal(change.pooled, change.pooled_shifted)
-    # Shifting out of its window does change the output.
-    moved_out = ops.translation_change(image, shift=(0, 2), pool_size=2, mode="max")
-    assert moved_out.output_changed_fraction == 2 / 16
-
-
 def test_shift_image_repeats_the_edge():
     image = np.arange(16.0).reshape(4, 4)
     np.testing.assert_array_equal(ops.shift_image(image, rows=-1)[:3], image[1:])
@@ -243,6 +228,16 @@ def test_shift_image_repeats_the_edge():
     with pytest.raises(ValueError, match="out of view"):
         ops.shift_image(image, cols=4)
 
+
+
+def test_as_pair_reads_an_int_as_a_square_and_keeps_a_pair():
+    assert ops.as_pair(3, "The pool size") == (3, 3)
+    assert ops.as_pair(np.int64(2), "The pool size") == (2, 2)
+    assert ops.as_pair([2, 1], "The stride") == (2, 1)
+    with pytest.raises(ValueError, match=r"The stride must be a whole number or a pair"):
+        ops.as_pair(True, "The stride")
+    with pytest.raises(ValueError, match=r"got 1×0: a dilation of 1"):
+        ops.as_pair((1, 0), "The dilation", ops.DILATION_WHY)
 
 @pytest.mark.parametrize(
     ("call", "message"),
