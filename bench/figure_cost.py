@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import plotly.io as pio
 
-from cnnviz import charts, images, ops, translation
+from cnnviz import charts, images, ops, shift_accuracy, shifts
 from cnnviz.charts import draw as draw_charts
 from cnnviz.charts import pooling as pooling_charts
 
@@ -40,7 +40,7 @@ def figures() -> dict[str, Callable[[], Any]]:
     photo = images.load_sample(images.sample_names()[0])
     pooled = {mode: ops.pool2d(photo, 2, 2, "valid", mode) for mode in ops.POOL_MODES}
     rng = np.random.default_rng(0)
-    curves = translation.load_shift_accuracy()
+    curves = shift_accuracy.load_curves()
     return {
         "pooling: input photo": lambda: charts.heatmap(photo, "Input", zmin=0, zmax=1),
         "pooling: pooled photo": lambda: charts.heatmap(pooled["max"], "Max", zmin=0, zmax=1),
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label:<32}{build_ms:>10.1f}{send_ms:>10.1f}{len(spec) / 1000:>10.0f}")
     photo = images.load_sample(images.sample_names()[0])
     measure_ms, _ = cpu_ms(
-        lambda: translation.measure_translation(photo, (0, 1), 2, 2, "valid", "max"),
+        lambda: shifts.measure_translation(photo, (0, 1), 2, 2, "valid", "max"),
         args.repeats,
     )
     print(f"translation measure on the photo: {measure_ms:.1f} ms")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from cnnviz import charts, images, ops, translation
+from cnnviz import charts, images, ops, shift_accuracy, shifts
 from cnnviz.charts import pooling as pooling_charts
 from cnnviz.data import MnistNotFoundError, how_to_get_mnist
 from cnnviz.site import keep_settings
@@ -305,15 +305,15 @@ def size_formulas(image_shape: tuple[int, int], kernel_shape: tuple[int, int], p
 
 
 @st.cache_data(show_spinner=False)
-def shipped_shift_curves() -> dict[str, translation.ShiftAccuracy] | str:
+def shipped_shift_curves() -> dict[str, shift_accuracy.ShiftAccuracy] | str:
     """The shipped models' accuracy on shifted test digits (models/shift_accuracy.json), or why
-    it could not be read. Computed once before class by `python -m cnnviz.translation`."""
+    it could not be read. Computed once before class by `python -m cnnviz.shift_accuracy`."""
     try:
-        return translation.load_shift_accuracy()
+        return shift_accuracy.load_curves()
     except FileNotFoundError:
         return (
             "The shifted-digit curves have not been computed yet: run "
-            f"`{translation.SHIFT_ACCURACY_COMMAND}` once."
+            f"`{shift_accuracy.SHIFT_ACCURACY_COMMAND}` once."
         )
     except ValueError as error:
         return str(error)
@@ -338,12 +338,12 @@ def translation_section(image: np.ndarray, choice: PoolChoice) -> None:
     shift_columns = st.columns(2)
     distance = shift_columns[0].slider("Shift the input by (pixels)", 1, 3, 1, key="shift")
     direction = shift_columns[1].radio(
-        "Direction", list(translation.SHIFT_DIRECTIONS), key="dir", horizontal=True
+        "Direction", list(shifts.SHIFT_DIRECTIONS), key="dir", horizontal=True
     )
-    shift = tuple(distance * unit for unit in translation.SHIFT_DIRECTIONS[direction])
+    shift = tuple(distance * unit for unit in shifts.SHIFT_DIRECTIONS[direction])
     try:
         measure = shared_result(
-            translation.measure_translation,
+            shifts.measure_translation,
             image,
             shift,
             choice.pool_size,
@@ -360,16 +360,14 @@ def translation_section(image: np.ndarray, choice: PoolChoice) -> None:
         shared_figure(
             pooling_charts.change_bars,
             {label: value for label, value in bars.items() if value is not None},
-            title=f"Relative change after a shift of {translation.shift_text(distance, direction)}",
+            title=f"Relative change after a shift of {shifts.shift_text(distance, direction)}",
             axis_title="relative change",
             value_format=".0%",
         ),
         key="shift_bars",
     )
     st.markdown(
-        translation.translation_sentence(
-            measure, choice.mode, translation.shift_text(distance, direction)
-        )
+        shifts.translation_sentence(measure, choice.mode, shifts.shift_text(distance, direction))
         + " Over 300 MNIST test digits (a 1-pixel shift right, 2×2 windows at stride 2) the "
         "median changes are: input 61%, subsampling 60%, max pooling 48%, average 49%, min "
         "81%. Max and average pooling damp a small shift by about a fifth. Min pooling "
@@ -386,7 +384,7 @@ def within_or_across(distance: int, choice: PoolChoice) -> None:
     st.markdown("**Within a window or across its border** (the one-bright-pixel pattern)")
     pattern = images.one_bright_pixel()
     try:
-        moves = translation.bright_pixel_moves(
+        moves = shifts.bright_pixel_moves(
             pattern, distance, choice.pool_size, choice.stride, choice.padding
         )
     except ValueError as error:
@@ -394,7 +392,7 @@ def within_or_across(distance: int, choice: PoolChoice) -> None:
         return
     pooled = {"not shifted": choice.pool(pattern, "max")}
     for move in moves:
-        shift = tuple(distance * unit for unit in translation.SHIFT_DIRECTIONS[move.direction])
+        shift = tuple(distance * unit for unit in shifts.SHIFT_DIRECTIONS[move.direction])
         pooled[move.direction] = choice.pool(ops.shift_image(pattern, *shift), "max")
     st.plotly_chart(
         shared_figure(charts.image_row, pooled, zmin=0, zmax=1, height=220), key="bright_moves"
@@ -402,7 +400,7 @@ def within_or_across(distance: int, choice: PoolChoice) -> None:
     st.markdown(
         f"Max pooling ({choice.pool_size}×{choice.pool_size}, stride {choice.stride}) of a "
         "single white pixel, shifted by\n"
-        + "\n".join(f"- {translation.bright_pixel_sentence(move, distance)}" for move in moves)
+        + "\n".join(f"- {shifts.bright_pixel_sentence(move, distance)}" for move in moves)
     )
 
 
@@ -414,17 +412,17 @@ def convolution_moves(
     small = images.resize_to_max_side(image, EQUIVARIANCE_SIDE)
     try:
         difference = shared_result(
-            translation.conv_equivariance, small, ops.EXAMPLE_KERNELS[kernel_name], shift
+            shifts.conv_equivariance, small, ops.EXAMPLE_KERNELS[kernel_name], shift
         )
     except ValueError as error:
         st.warning(str(error))
         return
     st.markdown(
         f"**Convolution moves with its input.** Shift this image (shrunk to "
-        f"{small.shape[0]} × {small.shape[1]}) by {translation.shift_text(distance, direction)} "
+        f"{small.shape[0]} × {small.shape[1]}) by {shifts.shift_text(distance, direction)} "
         f"and its {kernel_name} map shifts by exactly as much: away from the border the two "
         + ("are identical. " if difference == 0 else f"differ by at most {difference:.1g}. ")
-        + translation.stride_sentence(distance, choice.stride)
+        + shifts.stride_sentence(distance, choice.stride)
     )
 
 
@@ -445,9 +443,7 @@ def shifted_digits() -> None:
         key="shift_curves",
     )
     st.markdown(
-        " ".join(
-            translation.shift_accuracy_sentence(curve, labels[key]) for key, curve in curves.items()
-        )
+        " ".join(shift_accuracy.curve_sentence(curve, labels[key]) for key, curve in curves.items())
         + " Each point is the mean over four directions of the 10,000 test digits, each moved "
         "with black coming in. Pooling alone does not make a network shift-proof: both networks "
         "pool, yet both lose accuracy as the shift grows. The shipped LeNet-5 was also trained "

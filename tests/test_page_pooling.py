@@ -10,7 +10,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from bench.support.fresh_python import run_fresh_python
-from cnnviz import images, translation
+from cnnviz import images, shift_accuracy, shifts
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(PROJECT_ROOT / "pages" / "pooling.py")
@@ -165,11 +165,9 @@ def test_the_translation_text_is_the_one_its_numbers_give(page, sample, mode, di
     page.radio(key="dir").set_value(direction).run()
     assert not page.exception
     image = images.load_sample(sample)
-    shift = tuple(distance * unit for unit in translation.SHIFT_DIRECTIONS[direction])
-    measure = translation.measure_translation(image, shift, 2, 2, "valid", mode)
-    expected = translation.translation_sentence(
-        measure, mode, translation.shift_text(distance, direction)
-    )
+    shift = tuple(distance * unit for unit in shifts.SHIFT_DIRECTIONS[direction])
+    measure = shifts.measure_translation(image, shift, 2, 2, "valid", mode)
+    expected = shifts.translation_sentence(measure, mode, shifts.shift_text(distance, direction))
     assert translation_text(page).startswith(expected)
     # The bars show the same numbers, rounded as written.
     bars = next(
@@ -180,16 +178,16 @@ def test_the_translation_text_is_the_one_its_numbers_give(page, sample, mode, di
     assert bars["x"][0] == "input" and bars["y"][0] == pytest.approx(measure.input_change)
     # One sentence per direction for the bright pixel, from the pooled maps themselves.
     bright = next(text for text in markdown_texts(page) if text.startswith("Max pooling (2×2"))
-    assert bright.count("\n- ") == len(translation.SHIFT_DIRECTIONS)
-    for move in translation.bright_pixel_moves(images.one_bright_pixel(), distance, 2, 2):
-        assert translation.bright_pixel_sentence(move, distance) in bright
+    assert bright.count("\n- ") == len(shifts.SHIFT_DIRECTIONS)
+    for move in shifts.bright_pixel_moves(images.one_bright_pixel(), distance, 2, 2):
+        assert shifts.bright_pixel_sentence(move, distance) in bright
 
 
 def test_the_shifted_digit_curves_come_from_the_shipped_file(page):
-    curves = translation.load_shift_accuracy()
+    curves = shift_accuracy.load_curves()
     text = next(text for text in markdown_texts(page) if text.startswith("LeNet-5 (shipped)"))
-    assert translation.shift_accuracy_sentence(curves["lenet"], "LeNet-5 (shipped)") in text
-    assert translation.shift_accuracy_sentence(curves["alexnet"], "AlexNet (shipped)") in text
+    assert shift_accuracy.curve_sentence(curves["lenet"], "LeNet-5 (shipped)") in text
+    assert shift_accuracy.curve_sentence(curves["alexnet"], "AlexNet (shipped)") in text
 
 
 def test_the_page_never_imports_tensorflow():

@@ -4,7 +4,7 @@ for every session on the same arguments, never a stale one for other arguments."
 import numpy as np
 import pytest
 
-from cnnviz import charts, translation
+from cnnviz import charts, shifts
 from pages import shared_figure, shared_result
 
 
@@ -38,9 +38,9 @@ def test_a_shared_result_is_the_functions_and_each_caller_gets_a_copy():
     image = np.zeros((16, 16), dtype=np.float32)
     image[5:9, 6] = 1.0
     args = (image, (0, 1), 2, 2, "valid", "max")
-    direct = translation.measure_translation(*args)
-    first = shared_result(translation.measure_translation, *args)
-    again = shared_result(translation.measure_translation, *args)
+    direct = shifts.measure_translation(*args)
+    first = shared_result(shifts.measure_translation, *args)
+    again = shared_result(shifts.measure_translation, *args)
     for measure in (first, again):
         assert measure.input_change == direct.input_change
         assert measure.pooled_change == direct.pooled_change

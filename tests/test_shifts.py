@@ -1,12 +1,11 @@
-"""cnnviz.translation: the relative-change measure, its sentences, and the shifted-digit curve."""
+"""cnnviz.shifts: the relative-change measure, the bright pixel, equivariance, their sentences."""
 
-import json
 import re
 
 import numpy as np
 import pytest
 
-from cnnviz import images, ops, translation
+from cnnviz import images, ops, shifts
 from cnnviz.data import load_mnist
 
 # Samples without MNIST (they always load) plus the photos: every kind of picture the page has.
@@ -22,7 +21,7 @@ def digits() -> np.ndarray:
 
 def test_the_issues_figures_over_300_mnist_digits(digits):
     # Issue 12: 300 MNIST test digits, 1-pixel shift right, 2×2 windows at stride 2, valid.
-    measures = [translation.measure_translation(digit, (0, 1), 2, 2, "valid") for digit in digits]
+    measures = [shifts.measure_translation(digit, (0, 1), 2, 2, "valid") for digit in digits]
     median = {
         "input": np.median([m.input_change for m in measures]),
         "subsampling": np.median([m.subsampled_change for m in measures]),
@@ -67,18 +66,18 @@ def test_why_the_share_of_changed_cells_misleads(digits):
 
 def test_relative_change_against_a_hand_computed_example():
     # ‖(0, 4)‖ / ‖(3, 4)‖ = 4 / 5.
-    assert translation.relative_change(np.array([3.0, 4.0]), np.array([3.0, 0.0])) == 0.8
+    assert shifts.relative_change(np.array([3.0, 4.0]), np.array([3.0, 0.0])) == 0.8
     with pytest.raises(ValueError, match="black everywhere"):
-        translation.relative_change(np.zeros((2, 2)), np.ones((2, 2)))
+        shifts.relative_change(np.zeros((2, 2)), np.ones((2, 2)))
     with pytest.raises(ValueError, match="Cannot compare"):
-        translation.relative_change(np.zeros(2), np.zeros(3))
+        shifts.relative_change(np.zeros(2), np.zeros(3))
 
 
 def test_measure_against_numpy_written_out():
     rng = np.random.default_rng(1)
     image = rng.random((12, 10))
     shifted = np.concatenate([image[:, :1], image[:, :-1]], axis=1)  # right by 1, edge repeated
-    measure = translation.measure_translation(image, (0, 1), 2, 2, "valid", mode="avg")
+    measure = shifts.measure_translation(image, (0, 1), 2, 2, "valid", mode="avg")
 
     def blocks(x, reduce):
         return reduce(x.reshape(6, 2, 5, 2), axis=(1, 3))
@@ -97,18 +96,18 @@ def test_measure_against_numpy_written_out():
 
 def test_subsample_keeps_the_first_pixel_of_every_window():
     image = np.arange(30.0).reshape(5, 6)
-    np.testing.assert_array_equal(translation.subsample(image, 2, (2, 3)), image[0:4:2, 0:6:2])
-    np.testing.assert_array_equal(translation.subsample(image, (1, 3), (5, 2)), image[:, ::3])
+    np.testing.assert_array_equal(shifts.subsample(image, 2, (2, 3)), image[0:4:2, 0:6:2])
+    np.testing.assert_array_equal(shifts.subsample(image, (1, 3), (5, 2)), image[:, ::3])
 
 
 def test_black_pictures_give_none_not_a_division_by_zero():
     # The lone pixel sits in an odd row: stride-2 subsampling and min pooling see only black.
-    measure = translation.measure_translation(images.one_bright_pixel(), (0, 1), 2, 2)
+    measure = shifts.measure_translation(images.one_bright_pixel(), (0, 1), 2, 2)
     assert measure.subsampled_change is None
     assert measure.pooled_change["min"] is None
     assert measure.pooled_change["max"] == 0.0
     with pytest.raises(ValueError, match="black everywhere"):
-        translation.measure_translation(np.zeros((8, 8)), (0, 1))
+        shifts.measure_translation(np.zeros((8, 8)), (0, 1))
 
 
 NUMBER = re.compile(r"(\d+)%")
@@ -124,8 +123,8 @@ def claimed_numbers(sentence: str) -> list[float]:
 def test_the_sentence_holds_for_the_numbers_it_shows(sample, mode, pool_size, stride, padding):
     image = images.load_sample(sample)
     for shift in SHIFTS:
-        measure = translation.measure_translation(image, shift, pool_size, stride, padding, mode)
-        sentence = translation.translation_sentence(measure, mode, f"{shift}")
+        measure = shifts.measure_translation(image, shift, pool_size, stride, padding, mode)
+        sentence = shifts.translation_sentence(measure, mode, f"{shift}")
         numbers = claimed_numbers(sentence)
         # Every percentage is the measure's own, rounded as shown.
         assert numbers[0] == round(measure.input_change, 2)
@@ -141,10 +140,10 @@ def test_the_sentence_holds_for_the_numbers_it_shows(sample, mode, pool_size, st
         ratio = pooled / reference
         if pooled == 0.0:
             assert "hid the shift completely" in sentence
-        elif ratio < 1 - translation.SAME_CHANGE_TOLERANCE:
+        elif ratio < 1 - shifts.SAME_CHANGE_TOLERANCE:
             assert "less than" in sentence and "damped" in sentence
             assert f"by {1 - ratio:.0%}." in sentence
-        elif ratio > 1 + translation.SAME_CHANGE_TOLERANCE:
+        elif ratio > 1 + shifts.SAME_CHANGE_TOLERANCE:
             assert "more than" in sentence and "amplified" in sentence
             assert f"by {ratio - 1:.0%}." in sentence
         else:
@@ -152,8 +151,8 @@ def test_the_sentence_holds_for_the_numbers_it_shows(sample, mode, pool_size, st
 
 
 def test_the_sentence_names_the_real_subsampling_step():
-    measure = translation.measure_translation(images.noise(), (0, 1), 3, 3, "valid")
-    sentence = translation.translation_sentence(measure, "max", "1 pixel right")
+    measure = shifts.measure_translation(images.noise(), (0, 1), 3, 3, "valid")
+    sentence = shifts.translation_sentence(measure, "max", "1 pixel right")
     assert "every 3rd pixel of every 3rd row" in sentence
 
 
@@ -161,12 +160,12 @@ def test_the_bright_pixel_stays_in_its_window_one_way_and_crosses_the_other():
     pattern = images.one_bright_pixel()
     row, col = np.argwhere(pattern)[0]
     assert row % 2 == 1 and col % 2 == 0  # last row of a 2×2 window, first column of one
-    moves = {move.direction: move for move in translation.bright_pixel_moves(pattern, 1, 2, 2)}
+    moves = {move.direction: move for move in shifts.bright_pixel_moves(pattern, 1, 2, 2)}
     assert moves["right"].unchanged
     assert not moves["down"].unchanged
     assert moves["down"].cells_after == ((row // 2 + 1, col // 2),)
-    right = translation.bright_pixel_sentence(moves["right"], 1)
-    down = translation.bright_pixel_sentence(moves["down"], 1)
+    right = shifts.bright_pixel_sentence(moves["right"], 1)
+    down = shifts.bright_pixel_sentence(moves["down"], 1)
     assert "stays inside its window" in right and "does not change" in right
     assert "crosses a window border" in down
     assert f"({row // 2}, {col // 2}) to ({row // 2 + 1}, {col // 2})" in down
@@ -176,92 +175,27 @@ def test_the_bright_pixel_stays_in_its_window_one_way_and_crosses_the_other():
 @pytest.mark.parametrize("distance", [1, 2, 3])
 def test_the_bright_pixel_sentence_follows_the_pooled_map(pool_size, stride, padding, distance):
     pattern = images.one_bright_pixel()
-    for move in translation.bright_pixel_moves(pattern, distance, pool_size, stride, padding):
-        shift = tuple(distance * unit for unit in translation.SHIFT_DIRECTIONS[move.direction])
+    for move in shifts.bright_pixel_moves(pattern, distance, pool_size, stride, padding):
+        shift = tuple(distance * unit for unit in shifts.SHIFT_DIRECTIONS[move.direction])
         before = ops.pool2d(pattern, pool_size, stride, padding, "max")
         after = ops.pool2d(ops.shift_image(pattern, *shift), pool_size, stride, padding, "max")
         same = bool(np.array_equal(before, after))
         assert move.unchanged == same
-        sentence = translation.bright_pixel_sentence(move, distance)
+        sentence = shifts.bright_pixel_sentence(move, distance)
         assert ("does not change" in sentence) == same
     with pytest.raises(ValueError, match="one bright pixel"):
-        translation.bright_pixel_moves(np.ones((4, 4)), 1)
+        shifts.bright_pixel_moves(np.ones((4, 4)), 1)
 
 
 @pytest.mark.parametrize("kernel", list(ops.EXAMPLE_KERNELS.values()))
 @pytest.mark.parametrize("shift", [(0, 1), (2, 0), (1, 3), (-1, -2)])
 def test_convolution_moves_with_its_input(kernel, shift):
     image = images.load_sample("Pattern: shift test")
-    assert translation.conv_equivariance(image, kernel, shift) < 1e-12
+    assert shifts.conv_equivariance(image, kernel, shift) < 1e-12
     # Pooling at stride 2 does not: a 1-pixel shift is half a pooled cell.
     pooled = ops.pool2d(image, 2)
     moved = ops.pool2d(ops.shift_image(image, 0, 1), 2)
     assert not np.array_equal(pooled, moved)
-
-
-def test_shift_digits_lets_black_come_in():
-    digits = np.arange(1, 2 * 4 * 4 + 1).reshape(2, 4, 4)
-    down_left = translation.shift_digits(digits, 1, -2)
-    np.testing.assert_array_equal(down_left[:, 1:, :2], digits[:, :3, 2:])
-    assert not down_left[:, 0].any() and not down_left[:, :, 2:].any()
-    with pytest.raises(ValueError, match="out of view"):
-        translation.shift_digits(digits, 0, 4)
-
-
-def test_the_shipped_curve_file_matches_the_shipped_models():
-    curves = translation.load_shift_accuracy()
-    assert set(curves) == {"lenet", "alexnet"}
-    histories = {
-        key: json.loads((translation.MODELS_DIR / name).read_text())
-        for key, name in (("lenet", "lenet5.history.json"), ("alexnet", "alexnet.history.json"))
-    }
-    for key, curve in curves.items():
-        assert curve.shifts == translation.ACCURACY_SHIFTS
-        assert curve.count == 10_000
-        # Unshifted, every direction is the plain test set: the shipped test accuracy.
-        for values in curve.by_direction.values():
-            assert values[0] == pytest.approx(histories[key]["test_accuracy"], abs=1e-4)
-        mean = np.mean(list(curve.by_direction.values()), axis=0)
-        np.testing.assert_allclose(curve.accuracy, mean)
-        # Shifts cost accuracy: the far end of the curve is well below its start.
-        assert curve.accuracy[-1] < curve.accuracy[0] - 0.05
-
-
-def test_the_curve_sentence_reads_its_numbers_off_the_curve():
-    curve = translation.load_shift_accuracy()["lenet"]
-    sentence = translation.shift_accuracy_sentence(curve, "LeNet-5")
-    for accuracy in curve.accuracy:
-        assert f"{accuracy:.1%}" in sentence
-    holds = translation.tolerated_shift(curve)
-    assert f"up to {holds} pixel" in sentence
-    shown = [round(accuracy * 1000) for accuracy in curve.accuracy]
-    assert all(shown[0] - value <= 10 for value in shown[: holds + 1])
-    if holds + 1 < len(shown):
-        assert shown[0] - shown[holds + 1] > 10
-
-
-def test_a_broken_curve_file_says_how_to_remake_it(tmp_path):
-    path = tmp_path / "shift_accuracy.json"
-    path.write_text('{"models": {"lenet": {"model": "lenet"}}}')
-    with pytest.raises(ValueError, match=r"python -m cnnviz\.translation"):
-        translation.load_shift_accuracy(path)
-
-
-@pytest.mark.slow
-@pytest.mark.full_mnist  # the shipped curve was measured on all 10,000 test digits
-def test_the_shipped_lenet_curve_is_reproduced():
-    # Recompute three points of the shipped LeNet-5's curve on all 10,000 test digits.
-    from cnnviz.inference import load_registry
-
-    status = load_registry()["lenet"]
-    mnist = load_mnist(allow_download=False)
-    shifts = (0, 3, 6)
-    curve = translation.shifted_accuracy(
-        status.model, mnist.x_test, mnist.y_test, "lenet", shifts=shifts
-    )
-    shipped = translation.load_shift_accuracy()["lenet"]
-    expected = [shipped.accuracy[shipped.shifts.index(shift)] for shift in shifts]
-    np.testing.assert_allclose(curve.accuracy, expected, atol=2e-4)
 
 
 @pytest.mark.parametrize("stride", [1, 2, 3])
@@ -270,7 +204,7 @@ def test_the_stride_sentence_holds_for_the_pooled_maps(stride, distance):
     image = images.load_sample("Pattern: noise")
     before = ops.pool2d(image, 3, stride, "valid", "max")
     after = ops.pool2d(ops.shift_image(image, 0, distance), 3, stride, "valid", "max")
-    sentence = translation.stride_sentence(distance, stride)
+    sentence = shifts.stride_sentence(distance, stride)
     cells = distance // stride
     moved = distance % stride == 0 and np.array_equal(after[:, cells + 1 :], before[:, 1:-cells])
     # Whole-cell moves are claimed exactly when the stride divides the shift, and then hold.
@@ -282,10 +216,10 @@ def test_the_stride_sentence_holds_for_the_pooled_maps(stride, distance):
 
 def test_a_pooled_change_where_subsampling_saw_none_is_said_without_dividing_by_zero():
     # A 2×2 image shifted by a pixel: the one subsampled pixel stays, the pooled cell moves.
-    measure = translation.TranslationMeasure(
+    measure = shifts.TranslationMeasure(
         (0, 1), (2, 2), 0.5, 0.0, {"max": 0.25, "min": 0.0, "avg": 0.1}, np.zeros(1), np.zeros(1)
     )
-    text = translation.translation_sentence(measure, "max", "1 pixel right")
+    text = shifts.translation_sentence(measure, "max", "1 pixel right")
     assert text.endswith(
         "Max pooling changed by 25%: more than subsampling, which did not change at all: "
         "here max pooling showed a shift that subsampling hid."
