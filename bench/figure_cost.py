@@ -21,6 +21,7 @@ import plotly.io as pio
 
 from cnnviz import charts, images, ops, shift_accuracy, shifts
 from cnnviz.charts import draw as draw_charts
+from cnnviz.charts import network as network_charts
 from cnnviz.charts import pooling as pooling_charts
 
 
@@ -51,10 +52,10 @@ def figures() -> dict[str, Callable[[], Any]]:
         "draw: probabilities": lambda: draw_charts.probability_bars(
             rng.dirichlet(np.ones(10)), title="p"
         ),
-        "draw: 6 maps of 28 × 28": lambda: draw_charts.feature_maps(
+        "draw: 6 maps of 28 × 28": lambda: network_charts.feature_maps(
             rng.random((28, 28, 6), dtype=np.float32), "C1"
         ),
-        "draw: 16 maps of 10 × 10": lambda: draw_charts.feature_maps(
+        "draw: 16 maps of 10 × 10": lambda: network_charts.feature_maps(
             rng.random((10, 10, 16), dtype=np.float32), "C3"
         ),
     }

@@ -11,6 +11,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from cnnviz import charts, draw_lesson, inference, preprocess, receptive_field, transforms
 from cnnviz.charts import draw as draw_charts
+from cnnviz.charts import network as network_charts
 from cnnviz.site import SESSION_MODELS_KEY, keep_settings
 from pages import shared_figure, through_the_router
 
@@ -254,15 +255,15 @@ def layer_views(reading: Reading) -> dict[str, np.ndarray]:
     for index, layer in enumerate(layers):
         st.plotly_chart(
             shared_figure(
-                draw_charts.feature_maps, layer.maps, f"{layer.name} — {layer.layer_type}"
+                network_charts.feature_maps, layer.maps, f"{layer.name} — {layer.layer_type}"
             ),
             key=f"draw_layer_{index}",
         )
-        st.caption(draw_charts.feature_map_legend(layer.maps))
+        st.caption(network_charts.feature_map_legend(layer.maps))
     filters = inference.first_layer_filters(reading.model)
     st.plotly_chart(
         shared_figure(
-            draw_charts.filter_grid,
+            network_charts.filter_grid,
             filters.kernels,
             f"First layer's filters ({filters.layer_name})",
         ),

@@ -16,7 +16,7 @@ import streamlit as st
 
 from cnnviz import classmode, comparison, evaluation, layer_table, models, training
 from cnnviz import training_lesson as lesson
-from cnnviz.charts import draw as draw_charts
+from cnnviz.charts import network as network_charts
 from cnnviz.charts import training as training_charts
 from cnnviz.data import (
     MNIST_DOWNLOAD_BYTES,
@@ -267,12 +267,12 @@ def latest_filters(snapshot: training.FilterSnapshot, model_key: str) -> None:
     filters_column, maps_column = st.columns([1, 2])
     # A snapshot comes every few seconds, the charts redraw every second: build each once.
     filters_column.plotly_chart(
-        shared_figure(draw_charts.filter_grid, snapshot.kernels, "Filters now", columns=6),
+        shared_figure(network_charts.filter_grid, snapshot.kernels, "Filters now", columns=6),
         key=f"live_filters_{model_key}",
     )
     maps_column.plotly_chart(
         shared_figure(
-            draw_charts.feature_maps, snapshot.maps, "What they see in a test 7", columns=6
+            network_charts.feature_maps, snapshot.maps, "What they see in a test 7", columns=6
         ),
         key=f"live_maps_{model_key}",
     )
@@ -329,12 +329,14 @@ def scrub_filters(
     high = max(float(item.maps.max()) for item in snapshots)
     filters_column, maps_column = st.columns([1, 2])
     filters_column.plotly_chart(
-        shared_figure(draw_charts.filter_grid, snapshot.kernels, "Filters", columns=6, limit=limit),
+        shared_figure(
+            network_charts.filter_grid, snapshot.kernels, "Filters", columns=6, limit=limit
+        ),
         key=f"scrub_filters_{key}",
     )
     maps_column.plotly_chart(
         shared_figure(
-            draw_charts.feature_maps,
+            network_charts.feature_maps,
             snapshot.maps,
             "What they see in a test 7",
             columns=6,

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from bench.page_bytes import BUDGET_BYTES
 from cnnviz import charts
 from cnnviz.charts import draw as draw_charts
+from cnnviz.charts import network as network_charts
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "pooling.py")
 
@@ -55,7 +56,7 @@ def test_a_stroke_redraws_its_figures_within_the_budget(layers):
     figures = [
         draw_charts.probability_bars(rng.dirichlet(np.ones(10))),
         charts.image_row(steps, zmin=0, zmax=1, height=260),
-        *(draw_charts.feature_maps(rng.random(shape), "layer") for shape in layers),
+        *(network_charts.feature_maps(rng.random(shape), "layer") for shape in layers),
     ]
     payload = sum(len(plotly.io.to_json(figure, validate=False).encode()) for figure in figures)
     assert payload <= BUDGET_BYTES

@@ -57,25 +57,6 @@ def output_map(output: np.ndarray, title: str, *, height: int = 360) -> go.Figur
     return heatmap(output, title, zmin=zmin, zmax=zmax, colorscale=colorscale, height=height)
 
 
-def kernel_map(weights: np.ndarray, title: str = "Kernel", *, height: int = 300) -> go.Figure:
-    """The kernel's weights written in their cells, blue positive and red negative."""
-    weights = np.asarray(weights, dtype=float)
-    bound = float(np.abs(weights).max()) or 1.0
-    figure = heatmap(
-        weights,
-        title,
-        zmin=-bound,
-        zmax=bound,
-        colorscale=SIGNED_COLORSCALE,
-        show_values=True,
-        value_format=".2f",
-        height=height,
-    )
-    figure.update_xaxes(dtick=1)
-    figure.update_yaxes(dtick=1)
-    return figure
-
-
 def _texts(values: np.ndarray) -> list[list[str]]:
     return [["" if np.isnan(value) else format_number(value) for value in row] for row in values]
 
