@@ -229,7 +229,6 @@ def test_shift_image_repeats_the_edge():
         ops.shift_image(image, cols=4)
 
 
-
 def test_as_pair_reads_an_int_as_a_square_and_keeps_a_pair():
     assert ops.as_pair(3, "The pool size") == (3, 3)
     assert ops.as_pair(np.int64(2), "The pool size") == (2, 2)
@@ -238,6 +237,7 @@ def test_as_pair_reads_an_int_as_a_square_and_keeps_a_pair():
         ops.as_pair(True, "The stride")
     with pytest.raises(ValueError, match=r"got 1×0: a dilation of 1"):
         ops.as_pair((1, 0), "The dilation", ops.DILATION_WHY)
+
 
 @pytest.mark.parametrize(
     ("call", "message"),

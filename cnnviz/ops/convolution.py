@@ -99,10 +99,7 @@ def conv2d(
     array([[20., 24.],
            [36., 40.]])
     """
-    image, weights = check_conv_arguments(x, kernel)
-    check_padding(padding, CONV_PADDINGS)
-    step = as_pair(stride, "The stride")
-    spread = as_pair(dilation, "The dilation", DILATION_WHY)
+    image, weights, step, spread = check_conv_arguments(x, kernel, stride, padding, dilation)
     kernel_shape = weights.shape[:2]
     out_rows, out_cols = output_shape(image.shape, kernel_shape, step, padding, "kernel", spread)
     top, bottom, left, right = padding_amounts(image.shape, kernel_shape, step, padding, spread)
@@ -125,8 +122,14 @@ def conv2d(
     return result
 
 
-def check_conv_arguments(x: np.ndarray, kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The image and the kernel as float arrays, after checking that their channels match."""
+def check_conv_arguments(
+    x: np.ndarray, kernel: np.ndarray, stride: SizeArg, padding: str, dilation: SizeArg
+) -> tuple[np.ndarray, np.ndarray, tuple[int, int], tuple[int, int]]:
+    """A convolution's arguments, checked: ``(image, weights, stride, dilation)``.
+
+    The image and the kernel become float arrays whose channels match, the stride and the
+    dilation ``(rows, cols)`` pairs; an unknown padding raises.
+    """
     image = check_image(x)
     weights = np.asarray(kernel)
     if not np.issubdtype(weights.dtype, np.floating):
@@ -143,7 +146,10 @@ def check_conv_arguments(x: np.ndarray, kernel: np.ndarray) -> tuple[np.ndarray,
         )
     if min(weights.shape) < 1:
         raise ValueError(f"The kernel is empty (shape {weights.shape}).")
-    return image, weights
+    check_padding(padding, CONV_PADDINGS)
+    step = as_pair(stride, "The stride")
+    spread = as_pair(dilation, "The dilation", DILATION_WHY)
+    return image, weights, step, spread
 
 
 def parameter_count(kernel_shape: Sequence[int], channels: int, filters: int) -> int:

@@ -12,12 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnviz.ops.arguments import (
-    CONV_PADDINGS,
-    DILATION_WHY,
     POOL_MODES,
     SizeArg,
     as_pair,
-    check_padding,
 )
 from cnnviz.ops.convolution import check_conv_arguments
 from cnnviz.ops.padding import pad2d
@@ -190,10 +187,7 @@ def conv_step(
     >>> conv_step(image, np.ones((3, 3)), 0, 0, padding="same").inside.sum().item()
     4
     """
-    image, weights = check_conv_arguments(x, kernel)
-    check_padding(padding, CONV_PADDINGS)
-    step = as_pair(stride, "The stride")
-    spread = as_pair(dilation, "The dilation", DILATION_WHY)
+    image, weights, step, spread = check_conv_arguments(x, kernel, stride, padding, dilation)
     kernel_shape = weights.shape[:2]
     out_rows, out_cols = output_shape(image.shape, kernel_shape, step, padding, "kernel", spread)
     if not (0 <= i < out_rows and 0 <= j < out_cols):
