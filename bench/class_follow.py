@@ -4,9 +4,9 @@
                                  [--protocol-class [--serve N]] [--store-only] [--reruns 10]
 
 1. A real server on a database file of its own; ``--students`` Chromium tabs join the class by
-   its link and follow. The server process's CPU time is read from /proc over ``--idle-s``
-   seconds while they follow (each polls the class's version once a second), then again while
-   they explore on their own (no poll): the difference per student is the cost of following.
+   its link and follow. The server's CPU time is read over ``--idle-s`` seconds while they
+   follow (each polls the class's version once a second), then again while they explore on
+   their own (no poll): the difference per student is the cost of following.
    ``--poll-s`` runs the server with that follow poll (``CNNVIZ_FOLLOW_POLL_S``): comparing two
    periods splits the latency into the poll's wait (about half a period) and the rest.
 2. The teacher's change is published straight into the database (what the teacher's click
@@ -46,8 +46,10 @@ from bench.support.harness import (
     run_coroutine,
     running_app,
     start_app_server,
+    start_served_app,
     wait_for_app_idle,
 )
+from bench.support.processes import streamlit_cpu_seconds
 from bench.support.stats import percentile
 from bench.support.streamlit_client import StreamlitClient, StreamlitClientError
 from cnnviz.classmode import FOLLOW_POLL_ENV_VAR, follow_poll_s
@@ -57,13 +59,6 @@ CLASS_OF = 40
 FOLLOW_IDLE_S = 10.0  # the protocol class's polls alone are timed this long
 DRAWINGS_EACH = 10
 QUESTIONS = 5
-
-
-def process_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of one process (and its finished children), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def padding_is(page, value: str) -> bool:
@@ -110,9 +105,9 @@ def measure_server(students: int, idle_s: float, changes: int, poll_s: float | N
             time.sleep(3)  # let the pooling page's first runs finish
 
             def idle_cpu() -> float:
-                before = process_cpu_s(server.process.pid)
+                before = streamlit_cpu_seconds(server.process.pid)
                 time.sleep(idle_s)
-                return (process_cpu_s(server.process.pid) - before) / idle_s
+                return (streamlit_cpu_seconds(server.process.pid) - before) / idle_s
 
             following = idle_cpu()
             for page in pages:
@@ -209,9 +204,9 @@ async def follow_with_protocol_students(
         store.publish(code, secret, "pooling", {"padding": value})
         await wait_for_padding(students, value, time.monotonic())
         await asyncio.sleep(3)  # the pooling page's first runs are done
-        idle_before = streamlit_cpu_s(server_pid)
+        idle_before = streamlit_cpu_seconds(server_pid)
         await asyncio.sleep(FOLLOW_IDLE_S)  # nothing changes: only the polls run
-        polling = (streamlit_cpu_s(server_pid) - idle_before) / FOLLOW_IDLE_S
+        polling = (streamlit_cpu_seconds(server_pid) - idle_before) / FOLLOW_IDLE_S
         print(
             f"{CLASS_OF} protocol students following, nothing changing: the server used "
             f"{polling * 100:.1f}% of a core, {polling / CLASS_OF * 1000:.2f} ms of CPU per "
@@ -220,14 +215,14 @@ async def follow_with_protocol_students(
         each, last, cpu = [], [], []
         for change in range(changes):
             value = "same" if change % 2 == 0 else "valid"
-            cpu_before = streamlit_cpu_s(server_pid)
+            cpu_before = streamlit_cpu_seconds(server_pid)
             started = time.monotonic()
             store.publish(code, secret, "pooling", {"padding": value})
             seen = await wait_for_padding(students, value, started)
             each.extend(seen)
             last.append(max(seen))
             await asyncio.sleep(2)  # the last reruns end; the next change starts from quiet
-            cpu.append(streamlit_cpu_s(server_pid) - cpu_before)
+            cpu.append(streamlit_cpu_seconds(server_pid) - cpu_before)
         return each, last, cpu
     finally:
         for client in students:
@@ -249,20 +244,10 @@ async def wait_for_padding(
     return [seen[index] for index in range(len(students))]
 
 
-def streamlit_cpu_s(root_pid: int) -> float:
-    """CPU seconds of the Streamlit processes: the one server, or cnnviz.serve's backends."""
-    from bench.load_test import cpu_seconds, descendants, server_role
-
-    tree = [root_pid, *descendants(root_pid)]
-    return sum(cpu_seconds(pid) or 0.0 for pid in tree if server_role(pid) == "server")
-
-
 def measure_protocol_class(changes: int, poll_s: float | None, processes: int) -> None:
     """A class of 40 following through Streamlit's protocol (no browsers): the latency a whole
     class sees, and the server CPU one change of the teacher costs it; with ``processes`` > 1
     the class is served by ``python -m cnnviz.serve`` (HAProxy, sticky sessions)."""
-    from bench.load_test import start_served_app
-
     with tempfile.TemporaryDirectory() as folder:
         store, code, secret, env = bench_class(Path(folder), "Forty", poll_s)
         poll = follow_poll_s(env)

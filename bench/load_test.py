@@ -61,9 +61,6 @@ import math
 import os
 import platform
 import re
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -75,17 +72,26 @@ from typing import Any
 from bench.support.harness import (
     APP_IDLE_SELECTOR,
     APP_ROOT_SELECTOR,
+    NAV_LINK,
     RERUN_DONE_JS,
     RERUN_MARK_JS,
     RUN_COUNTER_SCRIPT,
     AppServer,
-    app_environment,
     browser_unavailable_reason,
     console_error_text,
     context_options,
-    find_free_port,
     launch_options,
     start_app_server,
+    start_served_app,
+)
+from bench.support.processes import (
+    cpu_seconds,
+    descendants,
+    load_average_1m,
+    peak_rss_mib,
+    rss_mib,
+    server_role,
+    streamlit_pids,
 )
 from bench.support.stats import percentile
 from bench.support.streamlit_client import (
@@ -117,14 +123,12 @@ MEMORY_SAMPLE_INTERVAL_S = 0.5
 SESSIONS_SAMPLE_INTERVAL_S = 2.0
 # After a wave's sessions were dropped, let the server settle this long before reading its RSS.
 SETTLE_S = 3.0
-SERVE_START_TIMEOUT_S = 240.0  # cnnviz.serve starts several Streamlit processes at once
 # The trainer's run: the LeNet-5 recipe on all of MNIST, which outlasts the students' browsing
 # (about 5 s an epoch on a quiet machine, more under this load); it is stopped when they leave.
 TRAIN_SUBSET = 60_000
 TRAIN_EPOCHS = 5
 CANVAS_COMPONENT = "streamlit_drawable_canvas"
 QUEUED_TEXT = "Busy, you are next"  # what a training waiting for the server's slot shows
-NAV_LINK = "[data-testid='stSidebarNav'] [data-testid='stSidebarNavLink']"
 CHROMIUM_TAG = " [chromium]"
 
 # Navigation label of each page, in the order a session visits them.
@@ -168,70 +172,7 @@ class Results:
         self.timings[label].append(seconds)
 
 
-# --- memory of the server process -------------------------------------------------------------
-
-
-def read_status_kib(pid: int, key: str) -> int | None:
-    """A "VmRSS:"-style line of /proc/PID/status, in KiB (None once the process is gone)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(f"{key}:"):
-                return int(line.split()[1])
-    except (OSError, ValueError):
-        return None
-    return None
-
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds a process has used so far (None once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
-
-
-def descendants(root_pid: int) -> list[int]:
-    """Every live process below `root_pid` (here: the Playwright driver and Chromium)."""
-    children: dict[int, list[int]] = defaultdict(list)
-    for stat_path in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            after_name = stat_path.read_text().rsplit(")", 1)[1].split()
-            children[int(after_name[1])].append(int(stat_path.parent.name))
-        except (OSError, IndexError, ValueError):
-            continue
-    found, queue = [], [root_pid]
-    while queue:
-        for child in children.get(queue.pop(), []):
-            found.append(child)
-            queue.append(child)
-    return found
-
-
-def command_line(pid: int) -> str:
-    """A process's command line, spaces between the arguments ("" once it is gone)."""
-    try:
-        return (
-            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        )
-    except OSError:
-        return ""
-
-
-def server_role(pid: int) -> str:
-    """What a process of the server's tree is: "server" (a Streamlit process), "worker" (a
-    training worker it spawned), "proxy" (HAProxy, under cnnviz.serve) or "launcher"."""
-    command = command_line(pid)
-    if "multiprocessing" in command:  # spawn's children: the training workers
-        return "worker"
-    if "streamlit" in command and " run " in command:
-        return "server"
-    if "haproxy" in command:
-        return "proxy"
-    return "launcher"
+# --- memory and CPU of the server's processes (bench.support.processes) ------------------------
 
 
 class MemorySampler(threading.Thread):
@@ -245,12 +186,12 @@ class MemorySampler(threading.Thread):
         self.root_pid = root_pid  # `streamlit run`, or `python -m cnnviz.serve`
         self.base_urls = base_urls  # each Streamlit process's own address
         self.started_at = time.monotonic()
-        self.samples: list[tuple[float, int]] = []  # (seconds since start, KiB)
+        self.samples: list[tuple[float, float]] = []  # (seconds since start, MiB)
         self.session_samples: list[tuple[float, int]] = []  # (seconds since start, sessions)
         self.cpu_at_start: dict[int, float] = {}  # the server's processes alive at the start
         # Latest reading of each process (an exited one keeps its last), by role.
         self.cpu_by_role: dict[str, dict[int, float]] = defaultdict(dict)
-        self.peak_kib_by_pid: dict[int, int] = {}  # VmHWM of each Streamlit process
+        self.peak_mib_by_pid: dict[int, float] = {}  # VmHWM of each Streamlit process
         for pid in self.server_tree():
             self.cpu_at_start[pid] = cpu_seconds(pid) or 0.0
         self._stop_event = threading.Event()
@@ -258,31 +199,28 @@ class MemorySampler(threading.Thread):
     def server_tree(self) -> list[int]:
         return [self.root_pid, *descendants(self.root_pid)]
 
-    def server_pids(self) -> list[int]:
-        """The Streamlit processes (one, or one per backend under cnnviz.serve)."""
-        return [pid for pid in self.server_tree() if server_role(pid) == "server"]
-
     def elapsed(self) -> float:
         """Seconds since the sampler started (the time axis of `samples`)."""
         return time.monotonic() - self.started_at
 
-    def rss_kib(self) -> int | None:
-        readings = [read_status_kib(pid, "VmRSS") for pid in self.server_pids()]
-        readings = [kib for kib in readings if kib is not None]
+    def rss_mib(self) -> float | None:
+        """The RSS summed over the Streamlit processes (one, or cnnviz.serve's backends)."""
+        readings = [rss_mib(pid) for pid in streamlit_pids(self.root_pid)]
+        readings = [mib for mib in readings if mib is not None]
         return sum(readings) if readings else None
 
     def run(self) -> None:
         while not self._stop_event.is_set():
-            rss_kib = self.rss_kib()
-            if rss_kib is not None:
-                self.samples.append((time.monotonic() - self.started_at, rss_kib))
+            rss = self.rss_mib()
+            if rss is not None:
+                self.samples.append((time.monotonic() - self.started_at, rss))
             tree = set(self.server_tree())
             for pid in tree:
                 role = server_role(pid)
                 if (used := cpu_seconds(pid)) is not None:
                     self.cpu_by_role[role][pid] = used - self.cpu_at_start.get(pid, 0.0)
-                if role == "server" and (peak := read_status_kib(pid, "VmHWM")) is not None:
-                    self.peak_kib_by_pid[pid] = peak
+                if role == "server" and (peak := peak_rss_mib(pid)) is not None:
+                    self.peak_mib_by_pid[pid] = peak
             for pid in descendants(os.getpid()):
                 if pid not in tree and (used := cpu_seconds(pid)) is not None:
                     self.cpu_by_role["chromium"][pid] = used
@@ -767,47 +705,18 @@ async def drive(server: AppServer, settings: dict[str, Any], sampler: MemorySamp
             wave.sessions_closed_s = sampler.elapsed()
             await wait_until_dropped(server.url, results, wave)
             wave.dropped_s = sampler.elapsed()
-            rss_kib = sampler.rss_kib()
-            wave.rss_after_drop_mib = round(rss_kib / 1024, 1) if rss_kib else None
+            rss = sampler.rss_mib()
+            wave.rss_after_drop_mib = round(rss, 1) if rss else None
             wave.active_sessions_after_drop = await asyncio.to_thread(
                 active_sessions, backend_urls(server)
             )
-            peaks = [kib for t, kib in sampler.samples if wave.started_s <= t <= wave.dropped_s]
-            wave.peak_rss_mib = round(max(peaks) / 1024, 1) if peaks else None
+            peaks = [mib for t, mib in sampler.samples if wave.started_s <= t <= wave.dropped_s]
+            wave.peak_rss_mib = round(max(peaks), 1) if peaks else None
             counts = [
                 n for t, n in sampler.session_samples if wave.started_s <= t <= wave.dropped_s
             ]
             wave.peak_active_sessions = max(counts) if counts else None
     return results
-
-
-def start_served_app(processes: int, streamlit_args: list[str]) -> AppServer:
-    """``python -m cnnviz.serve --processes N`` on a free loopback port, once it serves."""
-    port = find_free_port()
-    log_file = tempfile.NamedTemporaryFile(
-        prefix=f"cnnviz-serve-{port}-", suffix=".log", delete=False
-    )
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "cnnviz.serve", "--processes", str(processes)),
-            *("--port", str(port), "--host", "127.0.0.1", "--"),
-            *("--server.fileWatcherType", "none", *streamlit_args),
-        ],
-        cwd=PROJECT_ROOT,
-        env=app_environment(),
-        stdin=subprocess.DEVNULL,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    server = AppServer(process=process, port=port, log_path=Path(log_file.name), _log_file=log_file)
-    deadline = time.monotonic() + SERVE_START_TIMEOUT_S
-    while "serving on" not in server.log_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            server.stop()
-            raise RuntimeError(f"cnnviz.serve did not start:\n{server.log_text()}")
-        time.sleep(0.5)
-    return server
 
 
 def summarise(
@@ -830,9 +739,9 @@ def summarise(
             "p95_s": round(percentile(values, 0.95), 3),
             "max_s": round(max(values), 3),
         }
-    rss_values = [kib for _, kib in sampler.samples]
+    rss_values = [mib for _, mib in sampler.samples]
     # One process: its VmHWM. Several: the sum of their peaks (not all at the same moment).
-    peak_kib = sum(sampler.peak_kib_by_pid.values()) or (max(rss_values) if rss_values else 0)
+    peak_mib = sum(sampler.peak_mib_by_pid.values()) or (max(rss_values) if rss_values else 0)
     return {
         "settings": settings,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
@@ -844,18 +753,18 @@ def summarise(
         "rerun_seconds": per_action,
         "cpu_seconds": {
             "server": round(sampler.cpu_s("server"), 1),
-            "server_processes": len(sampler.peak_kib_by_pid),
+            "server_processes": len(sampler.peak_mib_by_pid),
             "training_workers": round(sampler.cpu_s("worker"), 1),
             "proxy": round(sampler.cpu_s("proxy"), 1),
             "protocol_clients": round(client_cpu_s, 1),
             "chromium": round(sampler.cpu_s("chromium"), 1),
             "available": round(wall_s * (os.cpu_count() or 1), 1),
-            "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+            "load_average_1m_at_end": round(load_average_1m(), 2),
         },
         "server_memory": {
-            "peak_rss_mib": round(peak_kib / 1024, 1),
-            "rss_at_start_mib": round(rss_values[0] / 1024, 1) if rss_values else None,
-            "samples_s_mib": [(round(t, 1), round(kib / 1024, 1)) for t, kib in sampler.samples],
+            "peak_rss_mib": round(peak_mib, 1),
+            "rss_at_start_mib": round(rss_values[0], 1) if rss_values else None,
+            "samples_s_mib": [(round(t, 1), round(mib, 1)) for t, mib in sampler.samples],
             "active_sessions_samples": sampler.session_samples,
         },
     }

@@ -5,7 +5,8 @@ browser tab sends, see bench/support/streamlit_client.py), picks the 512 × 512 
 photograph and moves one control at a time, timing each move from the request to the server's
 ``script_finished``. A control inside an ``st.fragment`` reruns only its fragment; any other
 control reruns the whole page (pooling the photograph three times, the translation section, every
-figure). bench/pool_rerun.py times the whole page's script; this times the moves a student makes.
+figure). ``python -m bench.page_rerun --page pooling`` times the whole page's script; this times
+the moves a student makes.
 
 Usage: ``python -m bench.pool_step [--moves 30]``
 """

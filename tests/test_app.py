@@ -1,10 +1,7 @@
 """The router (app.py): the pages it serves, and the one server setting it makes."""
 
-from pathlib import Path
-
 from bench.support.fresh_python import run_fresh_python
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+from tests.apptest_helpers import APP, PAGE_TIMEOUT_S
 
 
 def test_streamlit_no_longer_clears_the_keras_session_after_each_run():
@@ -22,7 +19,7 @@ def test_streamlit_no_longer_clears_the_keras_session_after_each_run():
         script_runner._clean_problem_modules()
         print("before:", len(clears))
 
-        app = AppTest.from_file({APP!r}, default_timeout=60)
+        app = AppTest.from_file({APP!r}, default_timeout={PAGE_TIMEOUT_S})
         app.run()
         app.switch_page("pages/pooling.py").run()
         assert not app.exception, app.exception

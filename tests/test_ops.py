@@ -535,8 +535,9 @@ def test_conv_bad_arguments_raise_value_errors_a_student_can_read(call, message)
 
 
 def test_conv2d_is_fast_on_a_512_image():
-    """The convolution page convolves a 512×512 image on every rerun (bench/conv_rerun.py
-    measures the whole rerun; this guards against a per-pixel loop)."""
+    """The convolution page convolves a 512×512 image on every rerun (``python -m
+    bench.page_rerun --page convolution`` measures the whole rerun; this guards against a
+    per-pixel loop)."""
     import time
 
     image = np.random.default_rng(9).random((512, 512)).astype(np.float32)

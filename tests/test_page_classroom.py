@@ -10,13 +10,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import PROJECT_ROOT
 from cnnviz.classroom import ClassroomStore
 from cnnviz.training import load_shipped_history
+from tests.apptest_helpers import APP, PAGE_TIMEOUT_S
 
-APP = str(PROJECT_ROOT / "app.py")
 CLASS_PAGE = "pages/classroom.py"
-TIMEOUT = 60
 
 
 @pytest.fixture
@@ -39,7 +37,7 @@ def labelled(elements, label: str):
 
 
 def open_app(page: str | None = None, query: dict[str, str] | None = None) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app = AppTest.from_file(APP, default_timeout=PAGE_TIMEOUT_S)
     for key, value in (query or {}).items():
         app.query_params[key] = value
     app.run()

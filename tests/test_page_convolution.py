@@ -1,58 +1,34 @@
 """The Convolution page, headless (AppTest): each control changes what it should, odd images get
 a lesson message, settings survive a visit elsewhere, TensorFlow only for the learned filter."""
 
-import io
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from bench.support.fresh_python import run_fresh_python
-from cnnviz import convolution, ops
+from cnnviz import PROJECT_ROOT, convolution, ops
+from tests.apptest_helpers import (
+    APP,
+    PAGE_TIMEOUT_S,
+    chart_titles,
+    markdown_texts,
+    png_bytes,
+    run_script,
+)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(PROJECT_ROOT / "pages" / "convolution.py")
-APP = str(PROJECT_ROOT / "app.py")
-TIMEOUT = 60  # seconds: the first run imports plotly and reads the sample photo
 
 
 @pytest.fixture
 def page() -> AppTest:
-    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
-    app.run()
-    assert not app.exception, app.exception
-    return app
-
-
-def chart_titles(app: AppTest) -> list[str]:
-    titles = []
-    for chart in app.get("plotly_chart"):
-        layout = json.loads(chart.proto.spec).get("layout", {})
-        title = layout.get("title", {})
-        titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
-        titles += [annotation.get("text", "") for annotation in layout.get("annotations", [])]
-    # Long titles wrap onto a second line for phones (cnnviz.charts.base): read them as one.
-    return [title.replace("<br>", " ") for title in titles]
-
-
-def texts(app: AppTest) -> list[str]:
-    return [element.value for element in app.markdown]
-
-
-def png_bytes(pixels: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, "PNG")
-    return buffer.getvalue()
+    return run_script(PAGE)
 
 
 def test_defaults_show_the_photo_its_sobel_output_and_both_formulas(page):
     titles = chart_titles(page)
     assert "Input: Photo: camera man (512 × 512)" in titles
     assert "Output: 3×3, stride 1, valid (510 × 510)" in titles
-    lines = texts(page)
+    lines = markdown_texts(page)
     assert "Rows: `⌊(512 − 3) / 1⌋ + 1 = 510`" in lines
     assert "Columns: `⌊(512 − 3) / 1⌋ + 1 = 510`" in lines
     assert convolution.size_sentence((512, 512), (510, 510), "valid", 1) in lines
@@ -72,7 +48,7 @@ def test_padding_changes_the_size_the_formula_and_the_sentence(
     page, padding, rows_line, size_words
 ):
     page.radio(key="conv_padding").set_value(padding).run()
-    lines = texts(page)
+    lines = markdown_texts(page)
     assert rows_line in lines
     sentence = next(line for line in lines if line.startswith("The output ("))
     assert size_words in sentence
@@ -82,11 +58,12 @@ def test_padding_changes_the_size_the_formula_and_the_sentence(
 
 def test_stride_and_dilation_change_the_output_size(page):
     page.slider(key="conv_stride").set_value(2).run()
-    assert "Rows: `⌊(512 − 3) / 2⌋ + 1 = 255`" in texts(page)
+    assert "Rows: `⌊(512 − 3) / 2⌋ + 1 = 255`" in markdown_texts(page)
     page.slider(key="conv_stride").set_value(1).run()
     page.slider(key="conv_dilation").set_value(3).run()
-    assert "Rows: `⌊(512 − 7) / 1⌋ + 1 = 506, with the dilated kernel 3·(3 − 1) + 1 = 7`" in texts(
-        page
+    assert (
+        "Rows: `⌊(512 − 7) / 1⌋ + 1 = 506, with the dilated kernel 3·(3 − 1) + 1 = 7`"
+        in markdown_texts(page)
     )
     assert "Output: 3×3, stride 1, dilation 3, valid (506 × 506)" in chart_titles(page)
 
@@ -95,7 +72,7 @@ def test_a_preset_and_its_size_set_the_weights(page):
     page.selectbox(key="conv_preset").set_value("Box blur").run()
     page.select_slider(key="conv_side").set_value(5).run()
     assert not page.exception
-    lines = texts(page)
+    lines = markdown_texts(page)
     assert "Rows: `⌊(512 − 5) / 1⌋ + 1 = 508`" in lines
     assert convolution.PRESETS["Box blur"].effect in lines
     assert convolution.weight_sentence(np.full((5, 5), 1 / 25)) in lines
@@ -132,13 +109,13 @@ def test_the_channels_section_sums_three_maps_and_counts_parameters(page):
     assert f"their sum: the output ({rows} × {cols})" in titles
     page.number_input(key="conv_filters").set_value(16).run()
     count = (3 * 3 * 3 + 1) * 16
-    assert any(f"(3·3·3 + 1)·16 = **{count:,}**" in line for line in texts(page))
+    assert any(f"(3·3·3 + 1)·16 = **{count:,}**" in line for line in markdown_texts(page))
     assert ops.parameter_count((3, 3), 3, 16) == count
 
 
 @pytest.mark.parametrize(("rows", "cols"), [(1, 1), (2, 40), (40, 2), (5, 5)])
 def test_odd_uploads_get_a_lesson_message_never_a_traceback(rows, cols):
-    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    app = AppTest.from_file(PAGE, default_timeout=PAGE_TIMEOUT_S)
     app.run()
     pixels = np.random.default_rng(rows * cols).integers(0, 256, (rows, cols), dtype=np.uint8)
     app.file_uploader(key="conv_upload").upload("odd.png", png_bytes(pixels), "image/png")
@@ -155,7 +132,7 @@ def test_odd_uploads_get_a_lesson_message_never_a_traceback(rows, cols):
 
 
 def test_settings_survive_a_visit_to_another_page():
-    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app = AppTest.from_file(APP, default_timeout=PAGE_TIMEOUT_S)
     app.run()
     app.switch_page("pages/convolution.py").run()
     app.slider(key="conv_stride").set_value(3).run()
@@ -181,7 +158,7 @@ def test_tensorflow_is_imported_only_for_the_learned_filter():
         heavy = ("tensorflow", "keras")
         def loaded():
             return sorted(name for name in sys.modules if name.split(".")[0] in heavy)
-        app = AppTest.from_file({PAGE!r}, default_timeout={TIMEOUT})
+        app = AppTest.from_file({PAGE!r}, default_timeout={PAGE_TIMEOUT_S})
         app.run()
         for preset in ("Box blur", "Gaussian blur", "Laplacian (all edges)"):
             app.selectbox(key="conv_preset").set_value(preset).run()

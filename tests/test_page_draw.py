@@ -7,7 +7,6 @@ No JavaScript runs here, so the canvas stays empty; drawing is tested in Chromiu
 import json
 import re
 import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -17,16 +16,11 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz import inference
 from cnnviz.site import SESSION_MODELS_KEY
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-APP = str(PROJECT_ROOT / "app.py")
+from tests.apptest_helpers import APP, TENSORFLOW_TIMEOUT_S, open_page
 
 
 def open_draw_page() -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.run()
-    app.switch_page("pages/draw.py").run()
-    return app
+    return open_page("pages/draw.py")
 
 
 @pytest.fixture(autouse=True)
@@ -117,7 +111,7 @@ def test_a_stroke_is_read_and_a_model_trained_here_is_named_once(monkeypatch):
     mask = np.zeros((280, 280), bool)
     mask[50:230, 130:150] = True  # a "1"
     drawn_canvas(monkeypatch, white_on_black(mask))
-    app = AppTest.from_file(APP, default_timeout=60)
+    app = AppTest.from_file(APP, default_timeout=TENSORFLOW_TIMEOUT_S)
     app.run()
     shipped = inference.load_registry()["lenet"].model
     app.session_state[SESSION_MODELS_KEY] = {"LeNet-5, trained here (87.99%)": shipped}

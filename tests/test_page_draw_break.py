@@ -5,16 +5,13 @@ drawing, as the real canvas does once a student has drawn.
 """
 
 import sys
-from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
 import numpy as np
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-APP = str(PROJECT_ROOT / "app.py")
+from tests.apptest_helpers import open_page
 
 
 def drawn_seven() -> np.ndarray:
@@ -36,10 +33,7 @@ def app(monkeypatch):
     fake_canvas = ModuleType("streamlit_drawable_canvas")
     fake_canvas.st_canvas = lambda **_: SimpleNamespace(image_data=drawing, json_data=None)
     monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", fake_canvas)
-    app = AppTest.from_file(APP, default_timeout=90)
-    app.run()
-    app.switch_page("pages/draw.py").run()
-    assert not app.exception, app.exception
+    app = open_page("pages/draw.py")
     yield app
     st.cache_resource.clear()
 

@@ -6,7 +6,6 @@ No JavaScript runs here, so the canvas component is replaced by one that returns
 import base64
 import json
 import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -15,9 +14,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import inference, receptive_field
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-APP = str(PROJECT_ROOT / "app.py")
+from tests.apptest_helpers import open_page
 
 
 @pytest.fixture
@@ -30,10 +27,7 @@ def drawn_page(monkeypatch) -> AppTest:
     )
     monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", fake)
     st.cache_resource.clear()
-    app = AppTest.from_file(APP, default_timeout=90)
-    app.run()
-    app.switch_page("pages/draw.py").run()
-    assert not app.exception, app.exception
+    app = open_page("pages/draw.py")
     yield app
     st.cache_resource.clear()
 

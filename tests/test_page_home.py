@@ -1,18 +1,14 @@
 """The Home page, headless (AppTest): it introduces and links the three parts, without TF."""
 
-from pathlib import Path
-
 from streamlit.testing.v1 import AppTest
 
 from bench.support.fresh_python import run_fresh_python
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-APP = str(PROJECT_ROOT / "app.py")
+from tests.apptest_helpers import APP, PAGE_TIMEOUT_S
 
 
 def test_home_is_the_default_page_and_says_how_to_use_it_in_class():
     # Its links, one per lesson page, are checked against cnnviz.site in tests/test_site.py.
-    app = AppTest.from_file(APP, default_timeout=30)
+    app = AppTest.from_file(APP, default_timeout=PAGE_TIMEOUT_S)
     app.run()
     assert not app.exception, app.exception
     assert app.title[0].value.startswith("cnnviz")
@@ -24,7 +20,7 @@ def test_home_never_imports_tensorflow():
         f"""
         import sys
         from streamlit.testing.v1 import AppTest
-        app = AppTest.from_file({APP!r}, default_timeout=30)
+        app = AppTest.from_file({APP!r}, default_timeout={PAGE_TIMEOUT_S})
         app.run()
         assert not app.exception, app.exception
         print("TF:", "tensorflow" in sys.modules)

@@ -1,51 +1,27 @@
 """The Pooling & padding page, headless (AppTest): it runs, follows its controls, stays light."""
 
-import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from bench.support.fresh_python import run_fresh_python
-from cnnviz import images, shift_accuracy, shifts
+from cnnviz import PROJECT_ROOT, images, shift_accuracy, shifts
+from tests.apptest_helpers import (
+    PAGE_TIMEOUT_S,
+    chart_titles,
+    markdown_texts,
+    png_bytes,
+    run_script,
+)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(PROJECT_ROOT / "pages" / "pooling.py")
-TIMEOUT = 60  # seconds: the first run imports plotly and reads the sample photo
 
 
 @pytest.fixture
 def page() -> AppTest:
-    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
-    app.run()
-    assert not app.exception, app.exception
-    return app
-
-
-def chart_titles(app: AppTest) -> list[str]:
-    """The title of every Plotly chart, and of each of its panels, as sent to the browser (the
-    lines of a title wrapped to fit a phone joined by spaces)."""
-    titles = []
-    for chart in app.get("plotly_chart"):
-        spec = json.loads(chart.proto.spec)
-        layout = spec.get("layout", {})
-        title = layout.get("title", {})
-        titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
-        titles += [annotation.get("text", "") for annotation in layout.get("annotations", [])]
-    return [title.replace("<br>", " ") for title in titles]
-
-
-def markdown_texts(app: AppTest) -> list[str]:
-    return [element.value for element in app.markdown]
-
-
-def png_bytes(pixels: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, "PNG")
-    return buffer.getvalue()
+    return run_script(PAGE)
 
 
 def test_page_runs_and_shows_input_output_and_every_section(page):
@@ -196,7 +172,7 @@ def test_the_page_never_imports_tensorflow():
         f"""
         import sys
         from streamlit.testing.v1 import AppTest
-        app = AppTest.from_file({PAGE!r}, default_timeout={TIMEOUT})
+        app = AppTest.from_file({PAGE!r}, default_timeout={PAGE_TIMEOUT_S})
         app.run()
         app.slider(key="pool_size").set_value(3).run()
         assert not app.exception, app.exception
@@ -213,7 +189,7 @@ ODD_SIZES = [(1, 1), (2, 2), (3, 4), (16, 6000), (6000, 16), (1, 500), (200, 300
 
 @pytest.mark.parametrize(("rows", "cols"), ODD_SIZES)
 def test_every_section_handles_odd_image_sizes_and_aspect_ratios(rows, cols):
-    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    app = AppTest.from_file(PAGE, default_timeout=PAGE_TIMEOUT_S)
     app.run()
     pixels = np.random.default_rng(rows * cols).integers(0, 256, (rows, cols), dtype=np.uint8)
     app.file_uploader(key="upload").upload("odd.png", png_bytes(pixels), "image/png")

@@ -7,22 +7,18 @@ recipe's epochs, which the next Start then trained.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import training
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-TIMEOUT_S = 120  # the training page imports TensorFlow on its first run
+from tests.apptest_helpers import APP, TENSORFLOW_TIMEOUT_S
 
 
 @pytest.fixture
 def app() -> AppTest:
     st.cache_resource.clear()
-    app = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    app = AppTest.from_file(APP, default_timeout=TENSORFLOW_TIMEOUT_S)
     app.run()
     yield app
     st.cache_resource.clear()

@@ -10,11 +10,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import json
 import math
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 import streamlit as st
@@ -23,20 +21,15 @@ from streamlit.testing.v1 import AppTest
 from bench.support.mnist_sample import write_sample_npz
 from cnnviz import data, models, training
 from cnnviz.site import SESSION_MODELS_KEY
+from tests.apptest_helpers import chart_titles, open_page
 from tests.training_faults import RaiseAtTrainBegin
 
-APP_TIMEOUT_S = 120  # the first run imports TensorFlow and builds three models for the tables
 JOB_TIMEOUT_S = 180  # the first job may wait for a fresh worker to import TensorFlow
-APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGE = "pages/training.py"
 
 
 def open_training_page() -> AppTest:
-    app = AppTest.from_file(str(APP), default_timeout=APP_TIMEOUT_S)
-    app.run()
-    app.switch_page(PAGE).run()
-    assert not app.exception, [error.value for error in app.exception]
-    return app
+    return open_page(PAGE)
 
 
 def button(app: AppTest, label: str):
@@ -65,14 +58,6 @@ def long_job_settings() -> tuple[int, int]:
 
 def jobs(app: AppTest) -> dict[str, training.TrainingJob]:
     return app.session_state["training_jobs"]
-
-
-def chart_titles(app: AppTest) -> list[str]:
-    titles = []
-    for chart in app.get("plotly_chart"):
-        title = json.loads(chart.proto.spec).get("layout", {}).get("title", {})
-        titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
-    return titles
 
 
 @pytest.fixture

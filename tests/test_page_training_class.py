@@ -13,13 +13,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import pages
-from cnnviz import PROJECT_ROOT, classmode, training
+from cnnviz import classmode, training
 from cnnviz.classroom import ClassroomStore
 from cnnviz.training.queue import TRAINING_SLOTS, QueueRole
+from tests.apptest_helpers import APP, TENSORFLOW_TIMEOUT_S, texts
 
-APP = str(PROJECT_ROOT / "app.py")
 PAGE = "pages/training.py"
-APP_TIMEOUT_S = 120  # the first run imports TensorFlow and builds the layer tables' models
 
 
 @dataclass(eq=False)
@@ -56,7 +55,7 @@ def busy_server():
 
 
 def training_page(busy_server: list, **membership: str) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S)
+    app = AppTest.from_file(APP, default_timeout=TENSORFLOW_TIMEOUT_S)
     # Every AppTest in a process shares one session id, so the page's session-scoped job dict
     # would be shared too: each browser here gets its own, as each real session does.
     app.session_state["training_jobs"] = {}
@@ -79,10 +78,6 @@ def press_start(app: AppTest, subset: int | None = None) -> None:
         app.number_input(key="train_subset").set_value(subset)
     next(b for b in app.button if b.label == "Start training").click().run()
     assert [e.value for e in app.exception] == []
-
-
-def texts(elements) -> list[str]:
-    return [element.value for element in elements]
 
 
 def test_with_training_off_a_students_start_is_refused_and_says_why(class_store, busy_server):

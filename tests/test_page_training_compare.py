@@ -6,28 +6,22 @@ as the page itself keeps one (``finished_runs``), so nothing trains here.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from cnnviz import comparison, data
 from cnnviz.training import EpochRecord, load_shipped_history
 from cnnviz.training.snapshots import MAX_SNAPSHOTS
+from tests.apptest_helpers import open_page
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGE = "pages/training.py"
 
 
 @pytest.fixture
 def app():
     st.cache_resource.clear()
-    app = AppTest.from_file(str(APP), default_timeout=180)
-    app.run()
-    app.switch_page(PAGE).run()
-    assert not app.exception, [error.value for error in app.exception]
+    app = open_page(PAGE, timeout_s=180)
     yield app
     st.cache_resource.clear()
 

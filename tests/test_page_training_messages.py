@@ -5,7 +5,6 @@ Start did nothing, a stop says whether the run was whole, and the live view come
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -13,15 +12,14 @@ from streamlit.testing.v1 import AppTest
 from cnnviz import data, models, training
 from cnnviz import training_lesson as lesson
 from cnnviz.training import JobStatus
+from tests.apptest_helpers import APP, TENSORFLOW_TIMEOUT_S
 from tests.fake_jobs import FakeJob, fake_result
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGE = "pages/training.py"
-APP_TIMEOUT_S = 120  # the first run imports TensorFlow and builds three models for the tables
 
 
 def page_with(jobs: dict) -> AppTest:
-    app = AppTest.from_file(str(APP), default_timeout=APP_TIMEOUT_S)
+    app = AppTest.from_file(APP, default_timeout=TENSORFLOW_TIMEOUT_S)
     app.run()
     app.session_state["training_jobs"] = jobs
     app.session_state["training_message"] = None

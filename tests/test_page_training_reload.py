@@ -9,7 +9,6 @@ session exists. tests/e2e/test_training_e2e.py presses F5 in Chromium during a r
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 from streamlit import config
@@ -17,11 +16,10 @@ from streamlit.runtime.caching import cache_resource_api
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import training_lesson as lesson
+from tests.apptest_helpers import APP, TENSORFLOW_TIMEOUT_S
 from tests.fake_jobs import FakeJob
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGE = "pages/training.py"
-APP_TIMEOUT_S = 120  # the first run imports TensorFlow and builds three models for the tables
 SESSION_TTL_S = 1  # server.disconnectedSessionTTL here: how long a closed tab's run waits
 
 
@@ -48,7 +46,7 @@ class Sessions:
 
     def open(self, name: str, query: dict[str, str] | None = None) -> AppTest:
         self.current = name
-        app = AppTest.from_file(str(APP), default_timeout=APP_TIMEOUT_S)
+        app = AppTest.from_file(APP, default_timeout=TENSORFLOW_TIMEOUT_S)
         app.query_params.update(query or {})
         app.run()
         app.switch_page(PAGE).run()

@@ -6,19 +6,18 @@ a digit page is measured from its charts, on the shapes the shipped networks pro
 of real reruns over Streamlit's protocol are measured by ``python -m bench.page_bytes``.
 """
 
-from pathlib import Path
-
 import numpy as np
 import plotly.io
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from bench.page_bytes import BUDGET_BYTES
-from cnnviz import charts
+from cnnviz import PROJECT_ROOT, charts
 from cnnviz.charts import draw as draw_charts
 from cnnviz.charts import network as network_charts
+from tests.apptest_helpers import PAGE_TIMEOUT_S
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "pooling.py")
+PAGE = str(PROJECT_ROOT / "pages" / "pooling.py")
 
 # The feature maps a stroke shows for each shipped network (the seed recipes' output shapes of
 # every convolution and pooling layer, in the page's order).
@@ -33,7 +32,7 @@ def figure_bytes(app: AppTest) -> int:
 
 @pytest.mark.parametrize("sample", ["Photo: cat (Chelsea)", "Photo: camera man"])
 def test_a_pooling_rerun_sends_its_figures_within_the_budget(sample):
-    app = AppTest.from_file(PAGE, default_timeout=60)
+    app = AppTest.from_file(PAGE, default_timeout=PAGE_TIMEOUT_S)
     app.run()
     app.selectbox(key="sample").set_value(sample).run()
     assert not app.exception, app.exception

@@ -50,6 +50,7 @@ CHROMIUM_ARGS = (
 VIEWPORT = {"width": 1400, "height": 1000}
 DEFAULT_TIMEOUT_MS = 30_000
 SERVER_START_TIMEOUT_S = 60.0
+SERVE_START_TIMEOUT_S = 240.0  # cnnviz.serve starts several Streamlit processes at once
 # Tallest full-page screenshot; beyond this a README image is unreadable anyway.
 MAX_SCREENSHOT_HEIGHT = 7000
 
@@ -124,10 +125,6 @@ RERUN_MARK_JS = (
 )
 
 
-class BrowserUnavailableError(RuntimeError):
-    """Chromium or the playwright package is not installed."""
-
-
 def browser_unavailable_reason() -> str | None:
     """Say why a browser test cannot run here, or None when it can."""
     if not CHROMIUM_PATH.is_file():
@@ -199,7 +196,8 @@ def app_environment() -> dict[str, str]:
 
 @dataclass
 class AppServer:
-    """A `streamlit run app.py` process on loopback, started in its own process group."""
+    """The app's server on loopback (`streamlit run app.py`, or `python -m cnnviz.serve`),
+    started in its own process group."""
 
     process: subprocess.Popen[bytes]
     port: int
@@ -317,6 +315,45 @@ def wait_for_health(server: AppServer, timeout_s: float) -> None:
         f"streamlit was not healthy at {health_url} within {timeout_s:.0f} s ({last_error}).\n"
         f"--- server log ({server.log_path}) ---\n{server.log_text()}"
     )
+
+
+def start_served_app(
+    processes: int, streamlit_args: Sequence[str] = (), timeout_s: float = SERVE_START_TIMEOUT_S
+) -> AppServer:
+    """``python -m cnnviz.serve --processes N`` on a free loopback port, once it serves.
+
+    `streamlit_args` are passed on to every Streamlit process (after the ``--``).
+
+    Raises
+    ------
+    RuntimeError
+        When cnnviz.serve exits or does not serve within `timeout_s`; the message holds its log.
+    """
+    port = find_free_port()
+    log_file = tempfile.NamedTemporaryFile(
+        prefix=f"cnnviz-serve-{port}-", suffix=".log", delete=False
+    )
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "cnnviz.serve", "--processes", str(processes)),
+            *("--port", str(port), "--host", "127.0.0.1", "--"),
+            *("--server.fileWatcherType", "none", *streamlit_args),
+        ],
+        cwd=PROJECT_ROOT,
+        env=app_environment(),
+        stdin=subprocess.DEVNULL,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, so stop() reaches every child
+    )
+    server = AppServer(process=process, port=port, log_path=Path(log_file.name), _log_file=log_file)
+    deadline = time.monotonic() + timeout_s
+    while "serving on" not in server.log_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError(f"cnnviz.serve did not start:\n{server.log_text()}")
+        time.sleep(0.5)
+    return server
 
 
 @contextlib.contextmanager

@@ -23,6 +23,10 @@ work for it as for a real tab:
   each rerun, so the server sends ``ref_hash`` references as it would to a browser, and cached
   entries expire after ``maxCachedMessageAge`` runs.
 
+That behaviour is private to the frontend and may change in any release, so a client refuses to
+start under a Streamlit outside :data:`SUPPORTED_STREAMLIT`, the releases
+``tests/e2e/test_streamlit_client.py`` checked it against.
+
 Known differences from a browser: no heartbeats (``app_heartbeat``), no reconnects (a dropped
 socket is an error here), no HTTP fetches of media or component assets (the canvas's JavaScript
 is never downloaded), no rendering, and a component's state (the drawing canvas) is set by
@@ -47,13 +51,18 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import urlsplit
 
+import streamlit
 import websockets
+from packaging.specifiers import SpecifierSet
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+# The Streamlit releases whose frontend this client copies, as tests/e2e/test_streamlit_client.py
+# checked it against their server.
+SUPPORTED_STREAMLIT = ">=1.67,<1.68"
 XSRF_COOKIE = "_streamlit_xsrf"
 DEFAULT_TIMEOUT_S = 60.0
 # An auto-rerun tick is waited for this many times the action timeout before it counts as lost.
@@ -96,7 +105,26 @@ def cookie_header(cookies: dict[str, str]) -> str:
 
 
 class StreamlitClientError(RuntimeError):
-    """The client cannot do what was asked (no such widget or page, not connected)."""
+    """The client cannot do what was asked (no such widget or page, not connected, a Streamlit
+    release it was not checked against)."""
+
+
+def check_streamlit_version() -> None:
+    """Refuse an installed Streamlit outside :data:`SUPPORTED_STREAMLIT`.
+
+    Raises
+    ------
+    StreamlitClientError
+        When ``streamlit.__version__`` is outside the range, saying what to do about it.
+    """
+    if streamlit.__version__ not in SpecifierSet(SUPPORTED_STREAMLIT):
+        raise StreamlitClientError(
+            f"bench/support/streamlit_client.py copies the frontend of Streamlit "
+            f"{SUPPORTED_STREAMLIT}, and this is Streamlit {streamlit.__version__}: its "
+            "protocol client may send what this release's server ignores. Run "
+            "tests/e2e/test_streamlit_client.py against it, bring the client in line with the "
+            "new frontend, then widen SUPPORTED_STREAMLIT."
+        )
 
 
 @dataclass
@@ -190,6 +218,7 @@ class StreamlitClient:
     bytes_by_element: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        check_streamlit_version()
         self._socket: Any = None
         self._reader: asyncio.Task[None] | None = None
         self._closing = False

@@ -13,10 +13,14 @@ import re
 from pathlib import Path
 
 import pytest
+import streamlit
+from packaging.specifiers import SpecifierSet
 
 from bench.support.harness import run_coroutine
 from bench.support.streamlit_client import (
+    SUPPORTED_STREAMLIT,
     StreamlitClient,
+    StreamlitClientError,
     canvas_drawing,
     stroke_fabric_json,
     stroke_png_data_url,
@@ -115,3 +119,23 @@ async def pooling_sections_rerun_alone(app_url: str) -> None:
 
 def test_the_step_through_and_padding_sections_rerun_on_their_own(app_url: str) -> None:
     run_coroutine(pooling_sections_rerun_alone(app_url), timeout_s=4 * TIMEOUT_S)
+
+
+def test_the_client_runs_on_the_streamlit_it_was_checked_against() -> None:
+    assert streamlit.__version__ in SpecifierSet(SUPPORTED_STREAMLIT)
+    StreamlitClient("http://127.0.0.1:1")  # no connection is made before connect()
+
+
+@pytest.mark.parametrize("version", ["1.66.1", "1.68.0", "2.0.0"])
+def test_the_client_refuses_a_streamlit_it_was_not_checked_against(
+    monkeypatch: pytest.MonkeyPatch, version: str
+) -> None:
+    monkeypatch.setattr(streamlit, "__version__", version)
+    with pytest.raises(StreamlitClientError) as refusal:
+        StreamlitClient("http://127.0.0.1:1")
+    assert str(refusal.value) == (
+        "bench/support/streamlit_client.py copies the frontend of Streamlit >=1.67,<1.68, and "
+        f"this is Streamlit {version}: its protocol client may send what this release's server "
+        "ignores. Run tests/e2e/test_streamlit_client.py against it, bring the client in line "
+        "with the new frontend, then widen SUPPORTED_STREAMLIT."
+    )
