@@ -7,9 +7,8 @@ from keras import layers
 
 from bench.support.seed_notebook import seed_alexnet_mnist, seed_lenet5
 from cnnviz.models import (
-    MODEL_LABELS,
-    RECIPES,
-    SHIPPED_MODELS,
+    MODEL_SPECS,
+    TRAINING_LIMITS,
     TrainingConfig,
     alexnet_mnist,
     build_model,
@@ -166,8 +165,31 @@ def test_config_defaults_are_the_seed_recipe():
     assert (
         TrainingConfig(model="alexnet", epochs=1, pooling="average").resolved_pooling == "average"
     )
-    assert set(MODEL_LABELS) == set(RECIPES)
-    assert SHIPPED_MODELS == {"lenet": "lenet5.keras", "alexnet": "alexnet.keras"}
+    assert {spec.shipped_file for spec in MODEL_SPECS.values()} == {
+        "lenet5.keras",
+        "alexnet.keras",
+        None,  # LeCun's original layout is taught, not shipped
+    }
+
+
+def test_each_spec_is_filed_under_its_own_key_and_builds_the_input_size_of_its_recipe():
+    for key, spec in MODEL_SPECS.items():
+        assert spec.key == key
+        assert input_size(spec.builder()) == spec.recipe.input_size, key
+
+
+def test_the_config_validates_with_the_training_limits_the_form_reads():
+    for name, limit in TRAINING_LIMITS.items():
+        if name != "learning_rate":  # a whole number: its low bound is a value it accepts
+            TrainingConfig(**{name: int(limit.low)})
+            with pytest.raises(ValueError, match=name):
+                TrainingConfig(**{name: int(limit.low) - 1})
+        TrainingConfig(**{name: limit.high})
+        with pytest.raises(ValueError):
+            TrainingConfig(**{name: limit.high + 1})
+        assert limit.low <= limit.form_low < limit.high  # the form asks for more, never less
+    with pytest.raises(ValueError, match="learning rate"):
+        TrainingConfig(learning_rate=TRAINING_LIMITS["learning_rate"].low)  # its bound is open
 
 
 @pytest.mark.parametrize(

@@ -59,7 +59,9 @@ def long_job_settings() -> tuple[int, int]:
     """Training images and epochs for a job long enough to be stopped half way: one epoch of all
     of MNIST, or as many epochs of the tests' sample as make about as many batches."""
     available = len(data.load_mnist(allow_download=False).x_train)
-    epochs = min(models.MAX_EPOCHS, math.ceil(models.MNIST_TRAIN_SIZE / available))
+    epochs = min(
+        models.TRAINING_LIMITS["epochs"].high, math.ceil(models.MNIST_TRAIN_SIZE / available)
+    )
     return models.MNIST_TRAIN_SIZE, epochs
 
 
