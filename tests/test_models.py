@@ -1,5 +1,7 @@
 """The models against the seed notebook: parameter counts, every output shape, the options."""
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -264,3 +266,47 @@ def test_float32_copy_of_a_mixed_model_is_the_float32_model_with_its_weights():
     reference.set_weights(mixed.get_weights())
     images = np.random.default_rng(1).random((4, 32, 32, 1), dtype=np.float32)
     np.testing.assert_allclose(copy(images), reference(images), rtol=1e-6, atol=1e-7)
+
+
+def test_a_third_model_declared_once_reaches_the_cli_the_registry_the_form_and_the_tabs(
+    monkeypatch, tmp_path
+):
+    from cnnviz import inference, layer_table, train, training_form, training_lesson
+    from cnnviz.models import ModelSpec, Recipe
+
+    fake = ModelSpec(
+        key="fake",
+        label="A fake net",
+        builder=lenet5,
+        recipe=Recipe(activation="relu", pooling="max", epochs=2, input_size=(32, 32)),
+        lesson="fake",
+        live_label="Fake",
+        shipped_file="fake.keras",
+    )
+    # The two edits a third model takes: its declaration and its lesson text.
+    monkeypatch.setitem(MODEL_SPECS, "fake", fake)
+    monkeypatch.setitem(
+        training_lesson.MODEL_LESSONS, "fake", training_lesson.ModelLesson("Fake", "A fake.")
+    )
+
+    assert train.parse_args(["fake"]).model == "fake"  # the CLI's choices
+    assert train.default_output("fake").name == "fake.keras"
+    assert TrainingConfig(model="fake").resolved_epochs == 2
+    registry = inference.load_registry(tmp_path)
+    assert list(registry) == ["lenet", "alexnet", "fake"]
+    assert "python -m cnnviz.train fake" in registry["fake"].error
+    assert layer_table.model_source("fake").startswith("def lenet5(")
+    runs = training_form.model_runs()
+    assert runs["fake"] == ("fake",) and runs["both"] == ("lenet", "alexnet", "fake")
+    assert training_form.run_label("both") == "All 3, one after the other"
+    assert [spec.key for spec in training_lesson.lesson_tabs()["fake"]] == ["fake"]
+
+
+def test_a_spec_whose_lesson_text_is_missing_is_named(monkeypatch):
+    from cnnviz import training_lesson
+
+    monkeypatch.setitem(
+        MODEL_SPECS, "fake", dataclasses.replace(MODEL_SPECS["alexnet"], key="fake", lesson="none")
+    )
+    with pytest.raises(ValueError, match="Model 'fake' names the lesson 'none'"):
+        training_lesson.lesson_tabs()
