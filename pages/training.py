@@ -4,7 +4,9 @@ Training runs in a worker process looked after by a ``TrainingJob`` kept in
 ``st.session_state``; this script only reads snapshots, so clicks and page switches never
 interrupt it. When the tab disconnects, Streamlit releases the session's resources; its jobs
 wait ``server.disconnectedSessionTTL`` for a reload of the tab (whose address names them) to
-claim them, and are then stopped with their workers.
+claim them, and are then stopped with their workers. What an ended run shows, the comparison and
+the shipped models' replay are sections of ``pages/training_views.py``; the runs and the model
+tabs derive from ``cnnviz.models.MODEL_SPECS``.
 """
 
 from __future__ import annotations
