@@ -35,7 +35,7 @@ from skimage.morphology import dilation, disk, erosion, skeletonize
 from cnnviz import MODELS_DIR
 from cnnviz.data import load_mnist, to_model_input
 from cnnviz.inference import ModelStatus, load_registry
-from cnnviz.models import SHIPPED_MODELS, input_size
+from cnnviz.models import input_size, shipped_files
 from cnnviz.preprocess import canvas_to_mnist, naive_resize
 
 CANVAS_SIZE = 280
@@ -129,14 +129,14 @@ def build_set(count: int, seed: int, style: str = "outline"):
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """``--model`` (a shipped model's name) and ``--models-dir``, shared by the bench scripts."""
-    parser.add_argument("--model", default="lenet", choices=tuple(SHIPPED_MODELS))
+    parser.add_argument("--model", default="lenet", choices=tuple(shipped_files()))
     parser.add_argument("--models-dir", type=Path, default=MODELS_DIR, help="development only")
 
 
 def load_shipped_model(arguments: argparse.Namespace) -> ModelStatus:
     """Load only the model named by ``--model`` (not every shipped one), as the page does."""
     name = arguments.model
-    return load_registry(arguments.models_dir, {name: SHIPPED_MODELS[name]})[name]
+    return load_registry(arguments.models_dir, {name: shipped_files()[name]})[name]
 
 
 def main() -> int:

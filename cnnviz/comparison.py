@@ -20,13 +20,13 @@ accurate on the test set (99.00% vs 98.00%).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from cnnviz.models import MNIST_TRAIN_SIZE, TrainingConfig
+from cnnviz.models import MNIST_TRAIN_SIZE, TrainingConfig, model_spec
 
 # Speeds within 5% of each other are "about as fast": epoch times vary that much between runs.
 SAME_SPEED = 1.05
@@ -129,6 +129,28 @@ def settings_label(config: TrainingConfig) -> str:
     if config.augment:
         changes.append("augmented")
     return ", ".join([config.label, *changes])
+
+
+def unique_label(label: str, taken: Collection[str]) -> str:
+    """``label``, or, when the same settings trained again, ``label`` with the run's number.
+
+    >>> unique_label("AlexNet (MNIST)", {"AlexNet (MNIST)", "AlexNet (MNIST) (run 2)"})
+    'AlexNet (MNIST) (run 3)'
+    """
+    number, unique = 2, label
+    while unique in taken:
+        unique = f"{label} (run {number})"
+        number += 1
+    return unique
+
+
+def shipped_label(model_key: str) -> str:
+    """What a shipped model is called among the runs to compare.
+
+    >>> shipped_label("lenet")
+    'LeNet-5 (seed), shipped'
+    """
+    return f"{model_spec(model_key).label}, shipped"
 
 
 def run_from_result(label: str, config: TrainingConfig, result: Any) -> RunSummary:

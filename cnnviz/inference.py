@@ -23,7 +23,7 @@ import numpy as np
 
 from cnnviz import MODELS_DIR
 from cnnviz.data import MNIST_CLASSES, MNIST_IMAGE_SHAPE, to_model_input
-from cnnviz.models import MODEL_LABELS, SHIPPED_MODELS, input_size
+from cnnviz.models import MODEL_SPECS, input_size, shipped_files
 
 __all__ = [
     "CONVOLUTION",
@@ -183,20 +183,20 @@ def load_registry(
         The app always uses :data:`cnnviz.MODELS_DIR`; tests pass a temporary directory.
     files : dict of str to str, optional
         Registry name → file name inside ``models_dir``; defaults to
-        :data:`cnnviz.models.SHIPPED_MODELS`. Plain file names only.
+        :func:`cnnviz.models.shipped_files`. Plain file names only.
 
     Returns
     -------
     dict of str to ModelStatus
         In the order of ``files``.
     """
-    files = SHIPPED_MODELS if files is None else files
+    files = shipped_files() if files is None else files
     models_dir = Path(models_dir)
     registry = {}
     for name, file_name in files.items():
         _check_file_name(name, file_name)
         path = models_dir / file_name
-        label = MODEL_LABELS.get(name, name)
+        label = MODEL_SPECS[name].label if name in MODEL_SPECS else name
         model, error = None, None
         if not path.is_file():
             error = (

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cnnviz import ops
-from cnnviz.models import MODEL_BUILDERS
+from cnnviz.models import model_spec
 from cnnviz.receptive_field import ReceptiveField, receptive_fields
 
 if TYPE_CHECKING:  # only for type hints: importing keras costs seconds
@@ -213,9 +213,7 @@ def model_source(model_key: str) -> str:
     ValueError
         For an unknown model key.
     """
-    if model_key not in MODEL_BUILDERS:
-        raise ValueError(f"Unknown model '{model_key}'; choose one of {sorted(MODEL_BUILDERS)}.")
-    builder = MODEL_BUILDERS[model_key]
+    builder = model_spec(model_key).builder
     source = inspect.getsource(builder)
     # The builders share small helpers (the pooling layer, the softmax output): show the ones
     # this builder calls after it, so the code shown is all the code that builds the model.

@@ -9,14 +9,17 @@ Three Keras models, each a short lesson with one comment per layer:
 * :func:`alexnet_mnist` — the seed's AlexNet adapted to MNIST (28 × 28 input resized to 64 × 64
   inside the model), 2,126,186 parameters.
 
-:class:`TrainingConfig` holds the classroom options (activation, pooling, optimizer, ...) with the
-seed's values as defaults, and :func:`build_model` turns one into a compiled model. TensorFlow and
+:data:`MODEL_SPECS` declares each of them once (label, builder, recipe, shipped file, lesson):
+everything that lists models derives from it. :class:`TrainingConfig` holds the classroom options
+(activation, pooling, optimizer, ...) with the seed's values as defaults, within
+:data:`TRAINING_LIMITS`, and :func:`build_model` turns one into a compiled model. TensorFlow and
 Keras are imported inside the functions: importing this module is cheap.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -35,22 +38,6 @@ class Recipe(NamedTuple):
     input_size: tuple[int, int]  # (height, width) of the images the model takes
 
 
-RECIPES: dict[str, Recipe] = {
-    # LeNet-5 as the seed writes it: tanh, average pooling, 5 epochs, MNIST resized to 32 × 32.
-    "lenet": Recipe(activation="tanh", pooling="average", epochs=5, input_size=(32, 32)),
-    # AlexNet for MNIST: ReLU, max pooling, 3 epochs; it resizes 28 × 28 to 64 × 64 itself.
-    "alexnet": Recipe(activation="relu", pooling="max", epochs=3, input_size=(28, 28)),
-    # LeCun's original layout, trained like the seed's LeNet for a fair comparison.
-    "lenet_original": Recipe(activation="tanh", pooling="average", epochs=5, input_size=(32, 32)),
-}
-MODEL_LABELS: dict[str, str] = {
-    "lenet": "LeNet-5 (seed)",
-    "alexnet": "AlexNet (MNIST)",
-    "lenet_original": "LeNet-5 (1998 layout, modern form)",
-}
-# Files under cnnviz.MODELS_DIR trained by `python -m cnnviz.train` on full MNIST.
-SHIPPED_MODELS: dict[str, str] = {"lenet": "lenet5.keras", "alexnet": "alexnet.keras"}
-
 ACTIVATIONS = ("tanh", "relu")
 POOLINGS = ("average", "max")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
@@ -59,14 +46,32 @@ OPTIMIZERS = ("adam", "sgd", "rmsprop")
 # keeps the weights, the optimizer and the output probabilities in float32: keras' mixed
 # precision. Much faster on CPUs that multiply bfloat16 natively, slower on the others.
 PRECISIONS = ("float32", "mixed_bfloat16")
-# Generous limits that keep a classroom slider from freezing the server.
-MAX_BATCH_SIZE = 4096
 # With ``holdout``: the share of the training images kept apart for validation (10,000 of
 # 60,000, as many as the test set).
 HOLDOUT_SHARE = 1 / 6
-MAX_EPOCHS = 100
-MAX_LEARNING_RATE = 10.0
-MAX_SEED = 2**31 - 1  # the largest signed 32-bit integer: a seed any generator here accepts
+
+
+class Limit(NamedTuple):
+    """The range of one number of :class:`TrainingConfig`, for the engine and for the form."""
+
+    label: str  # the training form's widget for it, as Start's messages name it
+    low: float  # the smallest value TrainingConfig accepts
+    high: float  # the largest value TrainingConfig and the form accept
+    form_low: float  # the smallest the form's Start accepts: a class needs more to see anything
+
+
+# The limits of the classroom's numbers. The highs are generous, and only keep a slider from
+# freezing the server; the form's lows are what a class period needs to show something.
+TRAINING_LIMITS: dict[str, Limit] = {
+    "batch_size": Limit("Batch size", 1, 4096, 1),
+    "epochs": Limit("Epochs", 1, 100, 1),
+    # Two batches of 32 at least in the form: fewer makes no curve worth watching.
+    "subset": Limit("Training images", 1, MNIST_TRAIN_SIZE, 64),
+    # A rate must be above 0 (an open bound); below 0.00001 nothing visibly changes in a class.
+    "learning_rate": Limit("Learning rate", 0, 10.0, 1e-5),
+    # The largest signed 32-bit integer: a seed any generator here accepts.
+    "seed": Limit("Random seed", 0, 2**31 - 1, 0),
+}
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,7 @@ class TrainingConfig:
     key caches. Bad values raise :class:`ValueError` with a message a student understands.
     """
 
-    model: str = "lenet"  # "lenet" | "alexnet" | "lenet_original"
+    model: str = "lenet"  # a key of MODEL_SPECS: "lenet" | "alexnet" | "lenet_original"
     activation: str | None = None  # None: the recipe's (tanh for LeNet, relu for AlexNet)
     pooling: str | None = None  # "average" | "max"; None: the recipe's
     optimizer: str = "adam"  # the seed compiles with optimizer="adam"
@@ -93,29 +98,29 @@ class TrainingConfig:
     holdout: bool = False
 
     def __post_init__(self) -> None:
-        if self.model not in RECIPES:
-            raise ValueError(f"Unknown model '{self.model}'; choose one of {sorted(RECIPES)}.")
+        model_spec(self.model)  # an unknown model raises, naming the known ones
         _check_choices(self.resolved_activation, self.resolved_pooling)  # None → the recipe's
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"Unknown optimizer '{self.optimizer}'; choose one of {OPTIMIZERS}.")
+        rate = TRAINING_LIMITS["learning_rate"]
         if (
             isinstance(self.learning_rate, bool)
             or not isinstance(self.learning_rate, int | float)
             or not math.isfinite(self.learning_rate)
-            or not 0 < self.learning_rate <= MAX_LEARNING_RATE
+            or not rate.low < self.learning_rate <= rate.high
         ):
             raise ValueError(
-                f"The learning rate must be a number in (0, {MAX_LEARNING_RATE}], "
+                f"The learning rate must be a number in ({rate.low:g}, {rate.high:g}], "
                 f"got {self.learning_rate!r}."
             )
-        _check_int("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)
+        _check_int("batch_size", self.batch_size)
         if self.epochs is not None:
-            _check_int("epochs", self.epochs, 1, MAX_EPOCHS)
+            _check_int("epochs", self.epochs)
         if self.subset is not None:
-            _check_int("subset", self.subset, 1, MNIST_TRAIN_SIZE)
+            _check_int("subset", self.subset)
         if not isinstance(self.augment, bool):
             raise ValueError(f"augment must be True or False, got {self.augment!r}.")
-        _check_int("seed", self.seed, 0, MAX_SEED)
+        _check_int("seed", self.seed)
         if self.precision not in PRECISIONS:
             raise ValueError(f"Unknown precision '{self.precision}'; choose one of {PRECISIONS}.")
         if not isinstance(self.holdout, bool):
@@ -126,7 +131,7 @@ class TrainingConfig:
     @property
     def recipe(self) -> Recipe:
         """The seed recipe of this config's model."""
-        return RECIPES[self.model]
+        return MODEL_SPECS[self.model].recipe
 
     @property
     def resolved_activation(self) -> str:
@@ -146,7 +151,7 @@ class TrainingConfig:
     @property
     def label(self) -> str:
         """A short human name for this configuration, e.g. "LeNet-5 (seed)"."""
-        return MODEL_LABELS[self.model]
+        return MODEL_SPECS[self.model].label
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a JSON-friendly dict (what the history files record)."""
@@ -163,7 +168,8 @@ def held_out_count(images: int) -> int:
     return min(max(1, round(images * HOLDOUT_SHARE)), images - 1)
 
 
-def _check_int(name: str, value: object, low: int, high: int) -> None:
+def _check_int(name: str, value: object) -> None:
+    low, high = int(TRAINING_LIMITS[name].low), int(TRAINING_LIMITS[name].high)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}.")
 
@@ -309,7 +315,91 @@ def alexnet_mnist(activation: str = "relu", pooling: str = "max") -> keras.Model
     )
 
 
-MODEL_BUILDERS = {"lenet": lenet5, "alexnet": alexnet_mnist, "lenet_original": lenet5_original}
+@dataclass(frozen=True)
+class ModelSpec:
+    """One network cnnviz offers, declared once: every list of models derives from these.
+
+    The ``python -m cnnviz.train`` choices, :class:`TrainingConfig`'s models, the inference
+    registry (:func:`shipped_files`), the layer tables and the training page's runs and tabs all
+    read :data:`MODEL_SPECS`.
+    """
+
+    key: str  # its name everywhere: TrainingConfig.model, the CLI's argument, the registry
+    label: str  # what pages show, e.g. "LeNet-5 (seed)"
+    builder: Callable[..., keras.Model]  # (activation, pooling) → an uncompiled model
+    recipe: Recipe  # the seed's defaults for it
+    # Its tab's text in cnnviz.training_lesson.MODEL_LESSONS; models sharing one share the tab.
+    lesson: str
+    live_label: str | None = None  # its choice under "Model" on the training page; None: not
+    # The file under cnnviz.MODELS_DIR trained by `python -m cnnviz.train`, its history beside it
+    # (cnnviz.training.history_path); None: not shipped.
+    shipped_file: str | None = None
+
+
+MODEL_SPECS: dict[str, ModelSpec] = {
+    spec.key: spec
+    for spec in (
+        ModelSpec(
+            key="lenet",
+            label="LeNet-5 (seed)",
+            builder=lenet5,
+            # As the seed writes it: tanh, average pooling, 5 epochs, MNIST resized to 32 × 32.
+            recipe=Recipe(activation="tanh", pooling="average", epochs=5, input_size=(32, 32)),
+            lesson="lenet",
+            live_label="LeNet-5",
+            shipped_file="lenet5.keras",
+        ),
+        ModelSpec(
+            key="alexnet",
+            label="AlexNet (MNIST)",
+            builder=alexnet_mnist,
+            # ReLU, max pooling, 3 epochs; it resizes 28 × 28 to 64 × 64 itself.
+            recipe=Recipe(activation="relu", pooling="max", epochs=3, input_size=(28, 28)),
+            lesson="alexnet",
+            live_label="AlexNet",
+            shipped_file="alexnet.keras",
+        ),
+        ModelSpec(
+            key="lenet_original",
+            label="LeNet-5 (1998 layout, modern form)",
+            builder=lenet5_original,
+            # Trained like the seed's LeNet for a fair comparison.
+            recipe=Recipe(activation="tanh", pooling="average", epochs=5, input_size=(32, 32)),
+            lesson="lenet",
+        ),
+    )
+}
+
+
+def model_spec(key: str) -> ModelSpec:
+    """The :class:`ModelSpec` of ``key``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown key, naming the known ones.
+    """
+    if key not in MODEL_SPECS:
+        raise ValueError(f"Unknown model '{key}'; choose one of {sorted(MODEL_SPECS)}.")
+    return MODEL_SPECS[key]
+
+
+def shipped_files() -> dict[str, str]:
+    """Key → file name under :data:`cnnviz.MODELS_DIR` of every shipped model, in order.
+
+    >>> shipped_files()
+    {'lenet': 'lenet5.keras', 'alexnet': 'alexnet.keras'}
+    """
+    return {key: spec.shipped_file for key, spec in MODEL_SPECS.items() if spec.shipped_file}
+
+
+def live_models() -> dict[str, str]:
+    """Key → choice label of every model the training page trains live, in order.
+
+    >>> live_models()
+    {'lenet': 'LeNet-5', 'alexnet': 'AlexNet'}
+    """
+    return {key: spec.live_label for key, spec in MODEL_SPECS.items() if spec.live_label}
 
 
 def make_optimizer(config: TrainingConfig) -> keras.optimizers.Optimizer:
@@ -349,7 +439,7 @@ def build_model(
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(config.precision)
     try:
-        model = MODEL_BUILDERS[config.model](
+        model = MODEL_SPECS[config.model].builder(
             activation=config.resolved_activation, pooling=config.resolved_pooling
         )
     finally:

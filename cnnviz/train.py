@@ -21,12 +21,10 @@ from cnnviz import MODELS_DIR
 from cnnviz.data import MNIST_TRAIN_SIZE
 from cnnviz.models import (
     ACTIVATIONS,
-    MODEL_LABELS,
+    MODEL_SPECS,
     OPTIMIZERS,
     POOLINGS,
     PRECISIONS,
-    RECIPES,
-    SHIPPED_MODELS,
     TrainingConfig,
 )
 
@@ -40,8 +38,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Train a cnnviz model on MNIST with the seed recipe (or your changes to it).",
     )
     defaults = TrainingConfig()  # the seed's values, as the Live training page starts with
-    recipe_epochs = ", ".join(f"{key} {recipe.epochs}" for key, recipe in RECIPES.items())
-    parser.add_argument("model", choices=sorted(RECIPES), help="which network to train")
+    recipe_epochs = ", ".join(f"{key} {spec.recipe.epochs}" for key, spec in MODEL_SPECS.items())
+    parser.add_argument("model", choices=sorted(MODEL_SPECS), help="which network to train")
     parser.add_argument("--epochs", type=int, help=f"default: the recipe's ({recipe_epochs})")
     parser.add_argument(
         "--batch-size",
@@ -77,7 +75,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def default_output(model: str) -> Path:
     """``models/lenet5.keras`` for the shipped models, ``models/<model>.keras`` otherwise."""
-    return MODELS_DIR / SHIPPED_MODELS.get(model, f"{model}.keras")
+    return MODELS_DIR / (MODEL_SPECS[model].shipped_file or f"{model}.keras")
 
 
 def progress_line(snapshot) -> str:
@@ -130,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
-    print(f"Training {MODEL_LABELS[args.model]} for {config.resolved_epochs} epoch(s) …")
+    print(f"Training {MODEL_SPECS[args.model].label} for {config.resolved_epochs} epoch(s) …")
     # In this process: a command line has no other clicks to keep responsive.
     job = TrainingJob(config, mnist, in_process=True).start()
     shown_epochs = 0

@@ -1,19 +1,20 @@
-"""The teaching text of the Live training page (Topics 2 and 3), and small display helpers.
+"""The teaching text of the Live training page (Topics 2 and 3): the networks and their papers.
 
 The text is Markdown, kept here so the page stays a thin layout script. Every number in it
 (parameter counts, output sizes) is checked against the real Keras models in
-``tests/test_training_lesson.py``.
+``tests/test_training_lesson.py``. :data:`MODEL_LESSONS` holds each model tab's text, which
+:class:`cnnviz.models.ModelSpec` names by its ``lesson``; the form's help is in
+:mod:`cnnviz.training_form`, a run's own sentences in :mod:`cnnviz.training_messages`.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-from decimal import Decimal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from cnnviz import ops
-from cnnviz.models import MAX_EPOCHS, MAX_LEARNING_RATE, MAX_SEED, MNIST_TRAIN_SIZE
+from cnnviz.models import MODEL_SPECS, ModelSpec
 
 INTRO = """
 Two classic networks learn to read handwritten digits while you watch. Pick a model (or both),
@@ -23,77 +24,6 @@ widget or visit another page. "**(seed)**" in a model's name means it is built a
 exactly as in the *seed notebook*, the class assignment this dashboard grew from.
 """
 
-# A tab's address names its runs (cnnviz.training.registry): what a tab that comes back reads.
-# ``session_ttl_s`` is Streamlit's server.disconnectedSessionTTL.
-FOUND_AGAIN = "Your training was found again after the reload."
-
-
-def run_gone(session_ttl_s: float) -> str:
-    """What a tab whose ``?run=…`` names no run any more reads.
-
-    >>> run_gone(120).startswith("The training this address pointed to is no longer")
-    True
-    """
-    return (
-        "The training this address pointed to is no longer on the server: its tab was gone "
-        f"for more than {format_duration(session_ttl_s)} (a closed tab's training waits that "
-        "long for the tab to come back), or the server restarted. Start a new one below."
-    )
-
-
-# The form's numbers: widget label, smallest and largest value Start accepts. The widgets take
-# any number (a browser refuses an out-of-range one silently, and Start then does nothing), and
-# form_problems says what is wrong.
-MIN_TRAINING_IMAGES = 64  # two batches of 32: fewer makes no curve worth watching
-MIN_LEARNING_RATE = 1e-5  # below it nothing visibly changes in a class period
-FORM_LIMITS: dict[str, tuple[str, float, float]] = {
-    "epochs": ("Epochs", 1, MAX_EPOCHS),
-    "subset": ("Training images", MIN_TRAINING_IMAGES, MNIST_TRAIN_SIZE),
-    "learning_rate": ("Learning rate", MIN_LEARNING_RATE, MAX_LEARNING_RATE),
-    "seed": ("Random seed", 0, MAX_SEED),
-}
-
-
-def _number(value: float) -> str:
-    """A number as a student types it: 60,000, 10, 0.00001 (never 1e-05).
-
-    >>> _number(60000), _number(10.0), _number(1e-5), _number(0.0015)
-    ('60,000', '10', '0.00001', '0.0015')
-    """
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return format(Decimal(repr(float(value))), "f")
-
-
-def form_problems(settings: dict[str, Any]) -> list[str]:
-    """Why Start cannot use these settings: one sentence per number out of its range.
-
-    ``settings`` maps ``TrainingConfig`` field names to the form's values (``None`` = as the
-    recipe, always fine).
-
-    Examples
-    --------
-    >>> form_problems({"epochs": 0, "subset": 60_000, "learning_rate": 0.001, "seed": 0})
-    ['**Epochs** must be from 1 to 100, not 0.']
-    >>> form_problems({"epochs": None, "learning_rate": 0.0})
-    ['**Learning rate** must be from 0.00001 to 10, not 0.']
-    """
-    problems = []
-    for name, (label, low, high) in FORM_LIMITS.items():
-        value = settings.get(name)
-        if value is None or low <= value <= high:
-            continue
-        problems.append(
-            f"**{label}** must be from {_number(low)} to {_number(high)}, not {_number(value)}."
-        )
-    return problems
-
-
-ONE_AT_A_TIME = """
-This server trains **one model at a time**, so each run gets every CPU core. With both models
-selected, AlexNet waits in the queue ("busy, you are next") and starts as soon as LeNet-5 is
-done: they run one after the other, and each chart fills in when its turn comes.
-"""
 
 READING_THE_CHARTS = """
 **Reading the charts.** The *per-batch* chart shows the loss and accuracy that Keras reports
@@ -102,6 +32,7 @@ at every dotted epoch line. The *per-epoch* chart sets the whole epoch's trainin
 the validation figures, measured once at the end of the epoch. (The tab "Replay the shipped
 models" explains why validation is often the *higher* of the two.)
 """
+
 
 VALIDATION_IS_TEST = """
 **Which images validate.** As in the seed notebook (`validation_data=(x_test, y_test)`), the
@@ -113,25 +44,6 @@ on **Validate on held-out training images** to keep a slice of the training imag
 validation; the test accuracy under the results then comes from images nothing was chosen by.
 """
 
-HOLDOUT_HELP = """
-Off (as the seed): validate on MNIST's 10,000 test images. On: keep a random sixth of the
-training images apart (10,000 of 60,000) and validate on them; the test images are then used
-only once, for the test accuracy at the end.
-"""
-
-# Keras' own default learning rates (keras.optimizers.*().learning_rate), checked in the tests.
-KERAS_DEFAULT_LEARNING_RATES = {"adam": 0.001, "sgd": 0.01, "rmsprop": 0.001}
-LEARNING_RATE_HELP = f"""
-The default, {KERAS_DEFAULT_LEARNING_RATES["adam"]}, is Adam's own (and RMSprop's). Keras'
-plain SGD defaults to {KERAS_DEFAULT_LEARNING_RATES["sgd"]}: with SGD, try that, since at
-0.001 it learns far more slowly and looks worse than it is.
-"""
-
-CONFUSION_LEGEND = """
-Rows: the true digit; columns: the network's answer; the numbers are counts of test images.
-The colour is **logarithmic** (it follows log(1 + count)), so a handful of mistakes still
-shows beside the ~1,000 correct answers on the diagonal: read the numbers, not the shades.
-"""
 
 LAYER_TABLE_LEGEND = """
 Output size: the formula of the pooling page with this layer's numbers (per side: the maps are
@@ -140,6 +52,7 @@ of the 64 × 64 image its first convolution reads, and ≈ the same in the 28 ×
 Parameters: a weight for every kernel cell and input channel plus one bias, per filter (per
 unit for a dense layer); pooling, flattening and dropout have none.
 """
+
 
 LENET_OVERVIEW = """
 **LeNet-5** (Yann LeCun, Léon Bottou, Yoshua Bengio and Patrick Haffner, *Gradient-Based
@@ -182,8 +95,11 @@ has no regulariser such as dropout. Scaling it up had to wait for ReLU, dropout,
 GPUs — which is AlexNet's story.
 """
 
+
 # LeCun et al. (1998), Fig. 9 and Section III.C: LeNet-5's MNIST test error rates.
 PAPER_LENET5_ERROR = 0.0095
+
+
 PAPER_LENET5_DISTORTED_ERROR = 0.008
 # LeNet-5's C3 in the paper (Table I): how many of S2's six maps each of its 16 maps reads.
 PAPER_C3_INPUTS = (3,) * 6 + (4,) * 9 + (6,)
@@ -252,6 +168,7 @@ LeNet-5. Compare your runs with those numbers{shipped}.
 
 PADDING_LESSON_TITLE = "The seed's LeNet-5 next to LeCun's original"
 
+
 PADDING_LESSON = """
 Both tables hold the same layers; the only change is C1's padding. The seed pads C1 with zeros
 ("same"), so its maps stay 32 × 32 instead of shrinking to 28 × 28. That extra border travels
@@ -266,8 +183,11 @@ the 576 flattened values: 576 × 120 + 120 = **69,240**. Those 176 × 120 = **21
 weights are the whole gap between the two totals: **82,826 − 61,706 = 21,120**.
 """
 
+
 # The paper's stated input and the one its first layer's 55 × 55 maps need.
 ALEXNET_224 = ops.output_size_formula(224, 11, 4, "valid")
+
+
 ALEXNET_OVERVIEW = f"""
 **AlexNet** (Alex Krizhevsky, Ilya Sutskever and Geoffrey Hinton, *ImageNet Classification with
 Deep Convolutional Neural Networks*, 2012) won the ImageNet challenge of 2012 with a top-5 error
@@ -314,297 +234,11 @@ units instead of 4,096, one grey channel, no LRN and one device. Its 2,126,186 p
 about 26 times LeNet-5's; the three fully connected layers hold 1,191,946 of them (56%).
 """
 
-PRECISION_LABELS = {
-    "float32": "float32 (as the seed)",
-    "mixed_bfloat16": "Mixed bfloat16",
-}
-PRECISION_HELP = """
-How precisely the network computes. **float32**, the seed's arithmetic, keeps 24 significant
-bits (about 7 decimal digits) of every number. **Mixed bfloat16** passes the numbers between
-layers, and the copies of the weights they are multiplied with, with 8 significant bits (2–3
-decimal digits, since 2⁸ = 256) but float32's range, so nothing overflows. The weights
-themselves, Adam's updates and the output probabilities stay float32. Gradient steps are noisy
-anyway: over four random seeds AlexNet reached 98.2% in float32 and 98.3% in mixed bfloat16 on
-average. On CPUs with bfloat16 instructions it trains about 1.4× faster. The trained model is
-handed over and saved in float32.
-"""
-
-
-def precision_help(native: bool | None) -> str:
-    """The help text of the arithmetic choice, with what this server's CPU can do."""
-    text = PRECISION_HELP
-    if native is True:
-        return text + "\nThis server's CPU has bfloat16 instructions."
-    if native is False:
-        return text + "\nThis server's CPU has no bfloat16 instructions: it would be *slower*."
-    return text
-
 
 SHIPPED_REPLAY = """
 The models shipped with cnnviz were trained on all 60,000 training images before class with
 `python -m cnnviz.train`. Their recorded histories replay here without any waiting.
 """
-
-
-def format_duration(seconds: float | None) -> str:
-    """A duration the way a person says it: "45 s", "3 min 05 s", "1 h 02 min"; "—" if unknown.
-
-    Examples
-    --------
-    >>> format_duration(5.4), format_duration(185), format_duration(3725), format_duration(None)
-    ('5 s', '3 min 05 s', '1 h 02 min', '—')
-    """
-    if seconds is None or not math.isfinite(seconds) or seconds < 0:
-        return "—"
-    whole = round(seconds)
-    if whole < 60:
-        return f"{whole} s"
-    minutes, secs = divmod(whole, 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
-def _runs_of(role: str, count: int) -> str:
-    """ "the teacher's run", "2 students' runs", "another run": ``count`` runs of one role."""
-    if role == "teacher":
-        return "the teacher's run" if count == 1 else f"the teacher's {count} runs"
-    if role == "student":
-        return "a student's run" if count == 1 else f"{count} students' runs"
-    return "another run" if count == 1 else f"{count} other runs"
-
-
-def queue_ahead_phrase(ahead: Sequence[str]) -> str:
-    """Who is ahead in the queue, teacher first, in words (the roles of ``QueueRole``).
-
-    Examples
-    --------
-    >>> queue_ahead_phrase(["student", "teacher", "student"])
-    "the teacher's run and 2 students' runs are"
-    >>> queue_ahead_phrase(["visitor"])
-    'another run is'
-    """
-    ahead = list(ahead)
-    teachers, students = ahead.count("teacher"), ahead.count("student")
-    counts = {"teacher": teachers, "student": students, "visitor": len(ahead) - teachers - students}
-    parts = [_runs_of(role, count) for role, count in counts.items() if count]
-    if not parts:
-        raise ValueError("Nobody is ahead: there is no phrase for an empty queue.")
-    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"{listed} {'is' if len(ahead) == 1 else 'are'}"
-
-
-def queue_message(queue_position: int | None, ahead: Sequence[str] = ()) -> str:
-    """What a student whose run waits for the server's training slot reads.
-
-    ``ahead`` holds the roles of the runs ahead (training now, then waiting before this one),
-    as ``JobSnapshot.queue_ahead`` gives them; without it, only the position is told.
-
-    Examples
-    --------
-    >>> queue_message(1, ["student"])
-    "Busy, you are next: a student's run is training now; yours starts by itself."
-    >>> queue_message(3, ["student", "teacher", "student"])
-    "Busy: the teacher's run and 2 students' runs are ahead of you; yours starts by itself."
-    >>> queue_message(2)
-    'Busy, 1 training is ahead of you (queue position 2): your training starts by itself.'
-    """
-    position = max(queue_position or 1, 1)
-    if ahead and position == 1:
-        return (
-            f"Busy, you are next: {queue_ahead_phrase(ahead)} training now; yours starts by itself."
-        )
-    if ahead:
-        return f"Busy: {queue_ahead_phrase(ahead)} ahead of you; yours starts by itself."
-    others = position - 1
-    waiting = (
-        "you are next"
-        if others == 0
-        else "1 training is ahead of you"
-        if others == 1
-        else f"{others} trainings are ahead of you"
-    )
-    return f"Busy, {waiting} (queue position {position}): your training starts by itself."
-
-
-def progress_text(snapshot: Any) -> str:
-    """The line under a job's progress bar, e.g. "Running · epoch 2/5 · batch 900/9375 · ETA 41 s".
-
-    ``snapshot`` is a ``cnnviz.training.JobSnapshot``. A part whose numbers are not known yet
-    is left out rather than shown as zeros ("batch 0/0", "epoch 0/5").
-
-    Examples
-    --------
-    >>> from types import SimpleNamespace as Snap
-    >>> progress_text(Snap(status="running", epoch=2, total_epochs=5, batches_done=900,
-    ...                    total_batches=9375, eta_s=41))
-    'Running · epoch 2/5 · batch 900/9375 · ETA 41 s'
-    >>> progress_text(Snap(status="queued", epoch=0, total_epochs=5, batches_done=0,
-    ...                    total_batches=0, eta_s=None))
-    'Queued · 5 epochs'
-    """
-    parts = [snapshot.status.capitalize()]
-    if snapshot.epoch > 0:
-        parts.append(f"epoch {snapshot.epoch}/{snapshot.total_epochs}")
-    else:
-        parts.append(f"{snapshot.total_epochs} epoch{'s' if snapshot.total_epochs != 1 else ''}")
-    if snapshot.total_batches > 0:
-        parts.append(f"batch {snapshot.batches_done}/{snapshot.total_batches}")
-    if snapshot.eta_s is not None and snapshot.status not in ("queued", *ENDED_STATUSES):
-        parts.append(f"ETA {format_duration(snapshot.eta_s)}")
-    return " · ".join(parts)
-
-
-ENDED_STATUSES = ("finished", "stopped", "failed")
-
-
-def format_loss(loss: float) -> str:
-    """A loss to four decimals, or what a diverged run's loss is instead of "nan".
-
-    >>> format_loss(0.04321), format_loss(float("nan")), format_loss(float("inf"))
-    ('0.0432', 'not a number (NaN)', 'infinite')
-    """
-    if math.isnan(loss):
-        return "not a number (NaN)"
-    return f"{loss:.4f}" if math.isfinite(loss) else "infinite"
-
-
-def stop_message(batches_done: int, total_batches: int, epoch: int, total_epochs: int) -> str:
-    """What a stopped run says: cut short, or stopped when its last batch was already done.
-
-    Examples
-    --------
-    >>> stop_message(37, 1024, 1, 2)
-    'Stopped after 37 of 1024 batches (in epoch 1 of 2): the run was cut short.'
-    >>> stop_message(1024, 1024, 2, 2)
-    'Stopped in its last batch: all 1024 batches of its 2 epochs were trained, the whole run.'
-    """
-    if total_batches > 0 and batches_done >= total_batches:
-        return (
-            f"Stopped in its last batch: all {total_batches} batches of its {total_epochs} "
-            f"epoch{'s' if total_epochs != 1 else ''} were trained, the whole run."
-        )
-    where = f" (in epoch {epoch} of {total_epochs})" if epoch > 0 else ""
-    return f"Stopped after {batches_done} of {total_batches} batches{where}: the run was cut short."
-
-
-# Cross-entropy of a network that spreads its bets evenly over the 10 digits: ln 10 ≈ 2.30, where
-# every run starts. A learning run's loss falls below it; a loss well above it means confident
-# wrong answers, which only weights thrown about by too large steps produce after a few batches.
-CHANCE_LOSS = math.log(10)
-DIVERGED_LOSS_FACTOR = 2.0  # "exploding": the latest loss above twice the loss of guessing
-DIVERGENCE_MIN_POINTS = 3  # the first points are a mean over a batch or two: let them settle
-
-
-def suggested_learning_rate(optimizer: str, learning_rate: float) -> float:
-    """A smaller rate to try after a divergence: the optimizer's Keras default, or a tenth.
-
-    >>> suggested_learning_rate("adam", 10.0), suggested_learning_rate("sgd", 0.01)
-    (0.001, 0.001)
-    """
-    default = KERAS_DEFAULT_LEARNING_RATES.get(optimizer, KERAS_DEFAULT_LEARNING_RATES["adam"])
-    return default if learning_rate > default else learning_rate / 10
-
-
-def divergence_message(
-    steps: Sequence[int], losses: Sequence[float], optimizer: str, learning_rate: float
-) -> str | None:
-    """Say so when a run's loss has become NaN or infinite or has exploded; None while it learns.
-
-    ``steps`` and ``losses`` are the live stream's per-batch points (running means over each
-    epoch, as Keras logs them).
-
-    Examples
-    --------
-    >>> divergence_message([16, 32, 48], [2.1, 1.2, 0.8], "adam", 0.001) is None
-    True
-    >>> print(divergence_message([16, 32, 48], [9.3, float("nan"), float("nan")], "adam", 10.0))
-    The training **diverged**: from batch 32 on the loss is not a number (NaN), the weights \
-overflowed. Learning rate 10 takes steps far too large: try 0.001, then Start again.
-    """
-    points = list(zip(steps, losses, strict=True))
-    broken = next(((step, loss) for step, loss in points if not math.isfinite(loss)), None)
-    suggestion = suggested_learning_rate(optimizer, learning_rate)
-    advice = (
-        f"Learning rate {learning_rate:g} takes steps far too large: try {suggestion:g}, then "
-        "Start again."
-    )
-    if broken is not None:
-        step, loss = broken
-        what = "not a number (NaN)" if math.isnan(loss) else "infinite"
-        return (
-            f"The training **diverged**: from batch {step} on the loss is {what}, the weights "
-            f"overflowed. {advice}"
-        )
-    if len(points) < DIVERGENCE_MIN_POINTS:
-        return None
-    step, loss = points[-1]
-    if loss > DIVERGED_LOSS_FACTOR * CHANCE_LOSS:
-        return (
-            f"The training **diverged**: at batch {step} the loss is {loss:.1f}, more than "
-            f"{DIVERGED_LOSS_FACTOR:g} × the {CHANCE_LOSS:.2f} of guessing at random, so the "
-            f"network is confidently wrong. {advice}"
-        )
-    return None
-
-
-# A linear classifier (one layer of weights on the pixels) makes 12% errors on MNIST (LeCun et
-# al. 1998, Fig. 9): a CNN below its 88% has not learned what it can.
-LINEAR_CLASSIFIER_ACCURACY = 0.88
-
-
-def undertrained_message(
-    model_label: str,
-    parameters: int,
-    test_accuracy: float,
-    images_per_epoch: int,
-    epochs: int,
-    full_images: int,
-) -> str | None:
-    """Why a run on a small subset scores low: too few examples for its weights (None when it
-    scored at least :data:`LINEAR_CLASSIFIER_ACCURACY` or saw the whole training set).
-
-    Examples
-    --------
-    >>> print(undertrained_message("AlexNet (MNIST)", 2_126_186, 0.25, 2048, 1, 60_000))
-    25.0% after 1 epoch of 2,048 images: AlexNet (MNIST) has 2,126,186 weights to set and \
-has seen 2,048 images in all, 1 for every 1,038 weights. It **needs more data or more \
-epochs**: a linear classifier already reaches 88% with all 60,000 images.
-    >>> undertrained_message("LeNet-5 (seed)", 82_826, 0.97, 2048, 1, 60_000) is None
-    True
-    """
-    seen = images_per_epoch * epochs
-    if test_accuracy >= LINEAR_CLASSIFIER_ACCURACY or images_per_epoch >= full_images or seen < 1:
-        return None
-    per_example = parameters / seen
-    ratio = (
-        f"1 for every {per_example:,.0f} weights"
-        if per_example >= 1
-        else f"{seen / parameters:,.1f} for every weight"
-    )
-    return (
-        f"{test_accuracy:.1%} after {epochs} epoch{'s' if epochs != 1 else ''} of "
-        f"{images_per_epoch:,} images: {model_label} has {parameters:,} weights to set and has "
-        f"seen {seen:,} images in all, {ratio}. It **needs more data or more epochs**: "
-        f"a linear classifier already reaches {LINEAR_CLASSIFIER_ACCURACY:.0%} "
-        f"with all {full_images:,} images."
-    )
-
-
-def epoch_rows(records: Sequence[Any]) -> list[dict[str, Any]]:
-    """Epoch records (``cnnviz.training.EpochRecord``) as table rows with readable headings."""
-    return [
-        {
-            "Epoch": record.epoch,
-            "Loss": record.loss,
-            "Accuracy": record.accuracy,
-            "Validation loss": record.val_loss,
-            "Validation accuracy": record.val_accuracy,
-            "Seconds": record.seconds,
-        }
-        for record in records
-    ]
 
 
 def _value(record: Any, name: str) -> float:
@@ -756,24 +390,49 @@ def paper_comparison(model_key: str, test_accuracy: float) -> str:
     )
 
 
-def mistakes_caption(count: int, shown: int) -> str:
-    """The line above the gallery of misclassified digits.
+@dataclass(frozen=True)
+class ModelLesson:
+    """The text of one model tab of the training page, around the layer tables of its models."""
 
-    Examples
-    --------
-    >>> mistakes_caption(0, 16)
-    'No such mistakes.'
-    >>> mistakes_caption(1, 16)
-    '1 such mistake, shown below.'
-    >>> mistakes_caption(5, 16)
-    '5 such mistakes, all shown below.'
-    >>> mistakes_caption(120, 16)
-    '120 such mistakes; the 16 most confident are shown.'
+    tab: str  # the tab's title
+    overview: str  # Markdown above the tables
+    tables_title: str | None = None  # a heading over the tables, when the tab compares models
+    # Markdown computed from a built model, shown under its table ("" when it has nothing to say).
+    from_model: Callable[[Any], str] | None = None
+    # Markdown under all the tables, given the test accuracy of the tab's first model as shipped
+    # (None when it is not shipped, or its history file is missing).
+    closing: Callable[[float | None], tuple[str, ...]] | None = None
+
+
+def _lenet_closing(shipped_accuracy: float | None) -> tuple[str, ...]:
+    return PADDING_LESSON, paper_lesson(shipped_accuracy)
+
+
+MODEL_LESSONS: dict[str, ModelLesson] = {
+    "lenet": ModelLesson(
+        tab="LeNet-5",
+        overview=LENET_OVERVIEW,
+        tables_title=PADDING_LESSON_TITLE,
+        closing=_lenet_closing,
+    ),
+    "alexnet": ModelLesson(
+        tab="AlexNet", overview=ALEXNET_OVERVIEW, from_model=alexnet_padding_lesson
+    ),
+}
+
+
+def lesson_tabs() -> dict[str, tuple[ModelSpec, ...]]:
+    """Each model lesson's key → the models its tab shows, in the order of the specs.
+
+    >>> {key: [spec.key for spec in specs] for key, specs in lesson_tabs().items()}
+    {'lenet': ['lenet', 'lenet_original'], 'alexnet': ['alexnet']}
     """
-    if count == 0:
-        return "No such mistakes."
-    if count == 1:
-        return "1 such mistake, shown below."
-    if count <= shown:
-        return f"{count} such mistakes, all shown below."
-    return f"{count} such mistakes; the {shown} most confident are shown."
+    tabs: dict[str, tuple[ModelSpec, ...]] = {}
+    for spec in MODEL_SPECS.values():
+        if spec.lesson not in MODEL_LESSONS:
+            raise ValueError(
+                f"Model '{spec.key}' names the lesson '{spec.lesson}', which MODEL_LESSONS lacks; "
+                f"add its text there (known: {sorted(MODEL_LESSONS)})."
+            )
+        tabs[spec.lesson] = (*tabs.get(spec.lesson, ()), spec)
+    return tabs

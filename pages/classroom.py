@@ -15,7 +15,7 @@ from streamlit_drawable_canvas import st_canvas
 from cnnviz import classmode, images, inference, preprocess
 from cnnviz.charts import classroom as class_charts
 from cnnviz.classroom import ClassroomError, ClassState, TrainingPermission
-from cnnviz.models import MODEL_LABELS, SHIPPED_MODELS
+from cnnviz.models import MODEL_SPECS, shipped_files
 from cnnviz.training import load_shipped_history
 from pages import (
     CLASS_CODE_KEY,
@@ -248,7 +248,7 @@ def generated_question(kind: str, state: ClassState) -> classmode.GeneratedQuest
         class_charts.drawing_gallery([drawing.image28], [f"#{drawing.drawing_id}"]),
         key="class_question_drawing",
     )
-    return classmode.digit_question(drawing, "lenet", MODEL_LABELS["lenet"])
+    return classmode.digit_question(drawing, "lenet", MODEL_SPECS["lenet"].label)
 
 
 def ask_question(state: ClassState) -> None:
@@ -343,12 +343,12 @@ def live_drawings(code: str) -> None:
         return
     model = st.radio(
         "Network",
-        list(SHIPPED_MODELS),
-        format_func=MODEL_LABELS.get,
+        list(shipped_files()),
+        format_func=lambda key: MODEL_SPECS[key].label,
         horizontal=True,
         key="class_model",
     )
-    label = MODEL_LABELS[model]
+    label = MODEL_SPECS[model].label
     accuracy = classmode.class_accuracy(drawings, model)
     mnist = mnist_test_accuracy(model)
     left, right = st.columns(2)

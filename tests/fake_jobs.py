@@ -18,7 +18,7 @@ from cnnviz.training.records import keras_file_bytes
 @functools.cache
 def model_file(model_key: str) -> bytes:
     """The ``.keras`` bytes of an untrained model (built once per test session)."""
-    return keras_file_bytes(models.MODEL_BUILDERS[model_key]())
+    return keras_file_bytes(models.MODEL_SPECS[model_key].builder())
 
 
 def fake_result(

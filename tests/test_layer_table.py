@@ -7,12 +7,12 @@ import pytest
 
 from cnnviz import layer_table, models, ops
 
-MODEL_KEYS = list(models.MODEL_BUILDERS)
+MODEL_KEYS = list(models.MODEL_SPECS)
 
 
 @pytest.fixture(scope="module", params=MODEL_KEYS)
 def built(request):
-    return request.param, models.MODEL_BUILDERS[request.param]()
+    return request.param, models.MODEL_SPECS[request.param].builder()
 
 
 def test_shapes_and_counts_are_keras_own(built):
@@ -95,7 +95,7 @@ def test_unknown_layers_are_refused_by_name():
 @pytest.mark.parametrize("key", MODEL_KEYS)
 def test_the_code_shown_is_the_builder_that_runs(key):
     source = layer_table.model_source(key)
-    builder = models.MODEL_BUILDERS[key]
+    builder = models.MODEL_SPECS[key].builder
     assert source.startswith(f"def {builder.__name__}(")
     # Every layer name the model has appears in the code shown.
     for layer in builder().layers:

@@ -1,5 +1,7 @@
 """The models against the seed notebook: parameter counts, every output shape, the options."""
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -7,9 +9,8 @@ from keras import layers
 
 from bench.support.seed_notebook import seed_alexnet_mnist, seed_lenet5
 from cnnviz.models import (
-    MODEL_LABELS,
-    RECIPES,
-    SHIPPED_MODELS,
+    MODEL_SPECS,
+    TRAINING_LIMITS,
     TrainingConfig,
     alexnet_mnist,
     build_model,
@@ -166,8 +167,31 @@ def test_config_defaults_are_the_seed_recipe():
     assert (
         TrainingConfig(model="alexnet", epochs=1, pooling="average").resolved_pooling == "average"
     )
-    assert set(MODEL_LABELS) == set(RECIPES)
-    assert SHIPPED_MODELS == {"lenet": "lenet5.keras", "alexnet": "alexnet.keras"}
+    assert {spec.shipped_file for spec in MODEL_SPECS.values()} == {
+        "lenet5.keras",
+        "alexnet.keras",
+        None,  # LeCun's original layout is taught, not shipped
+    }
+
+
+def test_each_spec_is_filed_under_its_own_key_and_builds_the_input_size_of_its_recipe():
+    for key, spec in MODEL_SPECS.items():
+        assert spec.key == key
+        assert input_size(spec.builder()) == spec.recipe.input_size, key
+
+
+def test_the_config_validates_with_the_training_limits_the_form_reads():
+    for name, limit in TRAINING_LIMITS.items():
+        if name != "learning_rate":  # a whole number: its low bound is a value it accepts
+            TrainingConfig(**{name: int(limit.low)})
+            with pytest.raises(ValueError, match=name):
+                TrainingConfig(**{name: int(limit.low) - 1})
+        TrainingConfig(**{name: limit.high})
+        with pytest.raises(ValueError):
+            TrainingConfig(**{name: limit.high + 1})
+        assert limit.low <= limit.form_low < limit.high  # the form asks for more, never less
+    with pytest.raises(ValueError, match="learning rate"):
+        TrainingConfig(learning_rate=TRAINING_LIMITS["learning_rate"].low)  # its bound is open
 
 
 @pytest.mark.parametrize(
@@ -242,3 +266,47 @@ def test_float32_copy_of_a_mixed_model_is_the_float32_model_with_its_weights():
     reference.set_weights(mixed.get_weights())
     images = np.random.default_rng(1).random((4, 32, 32, 1), dtype=np.float32)
     np.testing.assert_allclose(copy(images), reference(images), rtol=1e-6, atol=1e-7)
+
+
+def test_a_third_model_declared_once_reaches_the_cli_the_registry_the_form_and_the_tabs(
+    monkeypatch, tmp_path
+):
+    from cnnviz import inference, layer_table, train, training_form, training_lesson
+    from cnnviz.models import ModelSpec, Recipe
+
+    fake = ModelSpec(
+        key="fake",
+        label="A fake net",
+        builder=lenet5,
+        recipe=Recipe(activation="relu", pooling="max", epochs=2, input_size=(32, 32)),
+        lesson="fake",
+        live_label="Fake",
+        shipped_file="fake.keras",
+    )
+    # The two edits a third model takes: its declaration and its lesson text.
+    monkeypatch.setitem(MODEL_SPECS, "fake", fake)
+    monkeypatch.setitem(
+        training_lesson.MODEL_LESSONS, "fake", training_lesson.ModelLesson("Fake", "A fake.")
+    )
+
+    assert train.parse_args(["fake"]).model == "fake"  # the CLI's choices
+    assert train.default_output("fake").name == "fake.keras"
+    assert TrainingConfig(model="fake").resolved_epochs == 2
+    registry = inference.load_registry(tmp_path)
+    assert list(registry) == ["lenet", "alexnet", "fake"]
+    assert "python -m cnnviz.train fake" in registry["fake"].error
+    assert layer_table.model_source("fake").startswith("def lenet5(")
+    runs = training_form.model_runs()
+    assert runs["fake"] == ("fake",) and runs["both"] == ("lenet", "alexnet", "fake")
+    assert training_form.run_label("both") == "All 3, one after the other"
+    assert [spec.key for spec in training_lesson.lesson_tabs()["fake"]] == ["fake"]
+
+
+def test_a_spec_whose_lesson_text_is_missing_is_named(monkeypatch):
+    from cnnviz import training_lesson
+
+    monkeypatch.setitem(
+        MODEL_SPECS, "fake", dataclasses.replace(MODEL_SPECS["alexnet"], key="fake", lesson="none")
+    )
+    with pytest.raises(ValueError, match="Model 'fake' names the lesson 'none'"):
+        training_lesson.lesson_tabs()

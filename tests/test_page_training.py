@@ -7,6 +7,7 @@ of it as make the same number of batches).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import io
@@ -52,7 +53,9 @@ def long_job_settings() -> tuple[int, int]:
     """Training images and epochs for a job long enough to be stopped half way: one epoch of all
     of MNIST, or as many epochs of the tests' sample as make about as many batches."""
     available = len(data.load_mnist(allow_download=False).x_train)
-    epochs = min(models.MAX_EPOCHS, math.ceil(models.MNIST_TRAIN_SIZE / available))
+    epochs = min(
+        models.TRAINING_LIMITS["epochs"].high, math.ceil(models.MNIST_TRAIN_SIZE / available)
+    )
     return models.MNIST_TRAIN_SIZE, epochs
 
 
@@ -324,3 +327,33 @@ def test_the_replay_is_built_once_per_server(monkeypatch):
     app.run()
     assert not app.exception
     assert sorted(reads) == ["alexnet", "lenet"]  # two reruns, one read of each file
+
+
+def test_a_third_model_declared_once_gets_its_run_choice_and_its_tab(monkeypatch):
+    from cnnviz import training_lesson
+
+    lenet = models.MODEL_SPECS["lenet"]
+    fake = dataclasses.replace(
+        lenet, key="fake", lesson="fake", live_label="Fake", shipped_file=None
+    )
+    monkeypatch.setitem(models.MODEL_SPECS, "fake", fake)
+    monkeypatch.setitem(
+        training_lesson.MODEL_LESSONS,
+        "fake",
+        training_lesson.ModelLesson("Fake net", "A fake network."),
+    )
+    app = open_training_page()
+    assert app.radio(key="train_models").options == [
+        "LeNet-5",
+        "AlexNet",
+        "Fake",
+        "All 3, one after the other",
+    ]
+    assert [tab.label for tab in app.tabs] == [
+        "Train live",
+        "LeNet-5",
+        "AlexNet",
+        "Fake net",
+        "Replay the shipped models",
+    ]
+    assert "A fake network." in [markdown.value for markdown in app.tabs[3].markdown]

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz import data, models, training
 from cnnviz import training_lesson as lesson
+from cnnviz import training_messages as messages
 from cnnviz.training import JobStatus
 from tests.apptest_helpers import APP, TENSORFLOW_TIMEOUT_S
 from tests.fake_jobs import FakeJob, fake_result
@@ -168,7 +169,7 @@ def test_a_real_run_at_learning_rate_10_is_called_diverged():
     assert job.wait(300), "a 256-image run should end within minutes"
     snapshot = job.snapshot()
     assert snapshot.status == "finished", snapshot.error
-    message = lesson.divergence_message(
+    message = messages.divergence_message(
         snapshot.batch_steps, snapshot.batch_loss, config.optimizer, config.learning_rate
     )
     assert message is not None and "try 0.001" in message, snapshot.batch_loss

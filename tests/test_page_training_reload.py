@@ -15,7 +15,7 @@ from streamlit import config
 from streamlit.runtime.caching import cache_resource_api
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import training_lesson as lesson
+from cnnviz import training_messages as messages
 from tests.apptest_helpers import APP, TENSORFLOW_TIMEOUT_S
 from tests.fake_jobs import FakeJob
 
@@ -91,7 +91,7 @@ def test_the_address_names_the_run_and_a_reload_finds_it_again(fake_jobs, sessio
     sessions.end("tab 1")  # F5: the old session lets go first...
     reloaded = sessions.open("tab 1, reloaded", {"run": token})  # ...then the new one opens
     assert reloaded.session_state["training_jobs"]["lenet"] is fake_jobs[0]
-    assert [toast.value for toast in reloaded.toast] == [lesson.FOUND_AGAIN]
+    assert [toast.value for toast in reloaded.toast] == [messages.FOUND_AGAIN]
     progress = [element.proto.text for element in reloaded.get("progress")]
     assert progress == ["LeNet-5 (seed) · Running · epoch 1/5 · batch 3/80"]  # 512 images, 5 epochs
     assert reloaded.query_params["run"] == token

@@ -11,7 +11,7 @@ import pytest
 
 from cnnviz import PROJECT_ROOT
 from cnnviz import train as train_module
-from cnnviz.models import SHIPPED_MODELS
+from cnnviz.models import shipped_files
 from cnnviz.train import default_output, main, progress_line
 from cnnviz.training import JobSnapshot, load_shipped_history
 
@@ -77,7 +77,7 @@ def test_default_output_is_the_shipped_file():
     assert default_output("lenet").parent == PROJECT_ROOT / "models"
 
 
-@pytest.mark.parametrize("name", sorted(SHIPPED_MODELS))
+@pytest.mark.parametrize("name", sorted(shipped_files()))
 def test_the_docstring_quotes_the_command_that_made_each_shipped_model(name):
     # The shipped LeNet is not the plain recipe (8 epochs, augmented): the docs must not drift.
     assert load_shipped_history(name)["command"] in train_module.__doc__

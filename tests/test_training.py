@@ -14,7 +14,7 @@ import pytest
 
 from cnnviz import MODELS_DIR
 from cnnviz.data import load_mnist, to_model_input
-from cnnviz.models import SHIPPED_MODELS, TrainingConfig
+from cnnviz.models import TrainingConfig, shipped_files
 from cnnviz.training import (
     TRAINING_SLOTS,
     TrainingJob,
@@ -309,7 +309,7 @@ def test_the_pipelines_run_without_autotuning_and_keep_every_image(mnist):
     ("name", "params", "minimum"), [("lenet", 82_826, 0.982), ("alexnet", 2_126_186, 0.983)]
 )
 def test_shipped_models_and_histories_load(name, params, minimum):
-    path = MODELS_DIR / SHIPPED_MODELS[name]
+    path = MODELS_DIR / shipped_files()[name]
     if not path.is_file():
         pytest.fail(f"{path} is missing: run `python -m cnnviz.train {name}`")
     model = keras.models.load_model(path, safe_mode=True, compile=False)

@@ -8,7 +8,9 @@ from types import SimpleNamespace
 import pytest
 
 from cnnviz import models, ops
+from cnnviz import training_form as form
 from cnnviz import training_lesson as lesson
+from cnnviz import training_messages as messages
 
 
 @pytest.fixture(scope="module")
@@ -80,13 +82,13 @@ def test_the_alexnet_text_quotes_the_real_parameter_counts(tables):
     ],
 )
 def test_format_duration(seconds, text):
-    assert lesson.format_duration(seconds) == text
+    assert messages.format_duration(seconds) == text
 
 
 def test_queue_message_says_busy_and_the_position():
-    assert lesson.queue_message(1).startswith("Busy, you are next (queue position 1)")
-    assert lesson.queue_message(None).startswith("Busy, you are next")
-    assert "2 trainings are ahead of you (queue position 3)" in lesson.queue_message(3)
+    assert messages.queue_message(1).startswith("Busy, you are next (queue position 1)")
+    assert messages.queue_message(None).startswith("Busy, you are next")
+    assert "2 trainings are ahead of you (queue position 3)" in messages.queue_message(3)
 
 
 @pytest.mark.parametrize(
@@ -110,28 +112,28 @@ def test_queue_message_says_busy_and_the_position():
     ],
 )
 def test_queue_message_says_who_is_ahead_teacher_first(position, ahead, text):
-    message = lesson.queue_message(position, ahead)
+    message = messages.queue_message(position, ahead)
     assert message.startswith(text)
     assert message.endswith("yours starts by itself.")
 
 
 def test_queue_ahead_phrase_refuses_an_empty_queue():
     with pytest.raises(ValueError, match="Nobody is ahead"):
-        lesson.queue_ahead_phrase([])
+        messages.queue_ahead_phrase([])
 
 
 def test_progress_text_names_epoch_batch_and_eta():
     snapshot = SimpleNamespace(
         status="running", epoch=2, total_epochs=5, batches_done=900, total_batches=9375, eta_s=41
     )
-    assert lesson.progress_text(snapshot) == ("Running · epoch 2/5 · batch 900/9375 · ETA 41 s")
+    assert messages.progress_text(snapshot) == ("Running · epoch 2/5 · batch 900/9375 · ETA 41 s")
 
 
 def test_epoch_rows_keeps_every_figure():
     record = SimpleNamespace(
         epoch=1, loss=0.2, accuracy=0.94, val_loss=0.1, val_accuracy=0.97, seconds=12.5
     )
-    assert lesson.epoch_rows([record]) == [
+    assert messages.epoch_rows([record]) == [
         {
             "Epoch": 1,
             "Loss": 0.2,
@@ -144,10 +146,10 @@ def test_epoch_rows_keeps_every_figure():
 
 
 def test_precision_help_says_what_this_cpu_can_do():
-    assert "24 significant bits" in " ".join(lesson.precision_help(None).split())
-    assert "has bfloat16 instructions" in lesson.precision_help(True)
-    assert "slower" in lesson.precision_help(False)
-    assert set(lesson.PRECISION_LABELS) == set(models.PRECISIONS)
+    assert "24 significant bits" in " ".join(form.precision_help(None).split())
+    assert "has bfloat16 instructions" in form.precision_help(True)
+    assert "slower" in form.precision_help(False)
+    assert set(form.PRECISION_LABELS) == set(models.PRECISIONS)
 
 
 def shipped_histories() -> dict[str, dict]:
@@ -232,11 +234,11 @@ def test_the_learning_rate_help_quotes_keras_own_defaults():
     }
     for name, optimizer in built.items():
         assert float(optimizer.learning_rate) == pytest.approx(
-            lesson.KERAS_DEFAULT_LEARNING_RATES[name]
+            form.KERAS_DEFAULT_LEARNING_RATES[name]
         )
     # The form's default is Adam's, which is what the help says.
-    assert models.TrainingConfig().learning_rate == lesson.KERAS_DEFAULT_LEARNING_RATES["adam"]
-    assert "0.01" in lesson.LEARNING_RATE_HELP
+    assert models.TrainingConfig().learning_rate == form.KERAS_DEFAULT_LEARNING_RATES["adam"]
+    assert "0.01" in form.LEARNING_RATE_HELP
 
 
 def test_the_alexnet_padding_lesson_uses_the_models_numbers():

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cnnviz import MODELS_DIR
-from cnnviz.models import SHIPPED_MODELS, TrainingConfig, float32_copy
+from cnnviz.models import TrainingConfig, float32_copy, shipped_files
 
 if TYPE_CHECKING:
     import keras
@@ -198,9 +198,10 @@ def load_shipped_history(name: str) -> dict[str, Any]:
     ``epochs`` (list of dicts with EpochRecord's fields), ``test_accuracy``, ``test_loss``,
     ``seconds_per_epoch``.
     """
-    if name not in SHIPPED_MODELS:
-        raise ValueError(f"No shipped model '{name}'; choose one of {sorted(SHIPPED_MODELS)}.")
-    path = history_path(MODELS_DIR / SHIPPED_MODELS[name])
+    files = shipped_files()
+    if name not in files:
+        raise ValueError(f"No shipped model '{name}'; choose one of {sorted(files)}.")
+    path = history_path(MODELS_DIR / files[name])
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} is missing: train it with `python -m cnnviz.train {name}`."

@@ -23,7 +23,7 @@ from bench.support.harness import (
     rerun_after,
     save_screenshot,
 )
-from cnnviz import training_lesson as lesson
+from cnnviz import training_messages as messages
 
 pytestmark = pytest.mark.e2e
 expect = playwright_expect()
@@ -130,7 +130,7 @@ def test_start_watch_the_chart_grow_stop_and_keep_working(page, app_url):
     before_reload = batches_done(page)
     page.reload(wait_until="domcontentloaded")
     page.wait_for_selector(APP_ROOT_SELECTOR, state="attached")
-    expect(page.get_by_text(lesson.FOUND_AGAIN)).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(messages.FOUND_AGAIN)).to_be_visible(timeout=60_000)
     wait_until(
         lambda: batches_done(page) > before_reload and plotted_points(page) > 0,
         60_000,
