@@ -18,6 +18,13 @@ import numpy as np
 from cnnviz import ops
 
 KERNEL_SIDES = tuple(range(1, 8))  # the editable kernel: 1×1 up to 7×7
+# A kernel built around its middle pixel comes only in odd sides: an even one has no middle, and
+# would shift the image by a pixel (identity) or half a pixel (Gaussian).
+ODD_SIDES = tuple(side for side in KERNEL_SIDES if side % 2)
+ODD_ONLY = " Odd sizes only: an even kernel has no middle pixel."
+# Two sums closer than this are the same sum: a preset's weights add up to 1 only to within
+# floating point (nine ninths are 0.9999999999999999 or 1.0000000000000002).
+SUM_TOLERANCE = 1e-9
 LEARNED = "Learned: a LeNet-5 C1 filter"
 NUMBER_GRID_SHAPE = (6, 6)  # the step-through's grid: few enough cells to check every product
 NUMBER_GRID_SEED = 3  # the same digits 0–9 on every machine
@@ -69,28 +76,29 @@ class KernelPreset:
 PRESETS: dict[str, KernelPreset] = {
     "Identity": KernelPreset(
         _identity,
-        KERNEL_SIDES,
-        "One weight of 1, the rest 0: each output cell is a copy of the single pixel under "
-        "that weight, so the output shows the input itself (cut at the border or framed by "
-        "zeros, depending on the padding; with a stride, only every s-th pixel).",
+        ODD_SIDES,
+        "One weight of 1 in the middle, the rest 0: each output cell is a copy of the single "
+        "pixel under that weight, so the output shows the input itself (cut at the border or "
+        "framed by zeros, depending on the padding; with a stride, only every s-th pixel)."
+        + ODD_ONLY,
     ),
     "Box blur": KernelPreset(
         _box_blur,
-        KERNEL_SIDES,
+        KERNEL_SIDES[1:],  # 1×1 would be the identity, no blur
         "Every weight is 1 / (number of weights): each output cell is the mean of its window, "
         "which smooths noise and blurs edges; bigger kernels blur more.",
     ),
     "Gaussian blur": KernelPreset(
         _gaussian_blur,
-        KERNEL_SIDES,
-        "A weighted mean with the largest weights in the middle: a softer blur than the box, "
-        "because nearby pixels count more than far ones.",
+        ODD_SIDES[1:],  # 1×1 would be the identity
+        "A weighted mean with the largest weight in the middle: a softer blur than the box, "
+        "because nearby pixels count more than far ones." + ODD_ONLY,
     ),
     "Sharpen": KernelPreset(
         _sharpen,
-        KERNEL_SIDES,
+        ODD_SIDES[1:],  # 1×1 would be the identity
         "Twice the middle pixel minus the mean of the window: where a pixel differs from its "
-        "surroundings the difference is doubled, so edges stand out.",
+        "surroundings the difference is doubled, so edges stand out." + ODD_ONLY,
     ),
     "Sobel x (vertical edges)": KernelPreset(
         _fixed("Sobel (vertical edges)"),
@@ -234,23 +242,24 @@ def weight_sentence(weights: np.ndarray) -> str:
     'The weights sum to 0: a f'
     """
     weights = np.asarray(weights, dtype=float)
-    total = float(weights.sum())
-    total_text = ops.format_number(total, STEP_DECIMALS)
-    if math.isclose(total, 0.0, abs_tol=1e-9):
+    total = float(weights.sum())  # of the weights themselves, never of their rounded text
+    if math.isclose(total, 0.0, abs_tol=SUM_TOLERANCE):
         return (
             "The weights sum to 0: a flat area gives 0, and only changes in brightness give an "
             "output."
         )
-    if np.all(weights >= 0) and math.isclose(total, 1.0, rel_tol=1e-6):
+    one = math.isclose(total, 1.0, rel_tol=SUM_TOLERANCE)
+    if one and np.all(weights >= 0):
         return (
             "The weights sum to 1 and none is negative: each output is a weighted mean of its "
             "window, so a flat area keeps its brightness."
         )
-    if math.isclose(total, 1.0, rel_tol=1e-6):
+    if one:
         return (
             "The weights sum to 1, some are negative: a flat area keeps its brightness, and "
             "differences between neighbours are amplified."
         )
+    total_text = _sum_text(total)
     if total > 0:
         effect = "brighter" if total > 1 else "darker"
         return (
@@ -261,6 +270,15 @@ def weight_sentence(weights: np.ndarray) -> str:
         f"The weights sum to {total_text}, below 0: a flat area of brightness b comes out as "
         f"{total_text} × b, so the brightest flat areas give the most negative outputs."
     )
+
+
+def _sum_text(total: float) -> str:
+    """``total`` to as many places as it takes not to read as 0 or 1 (0.9999 is not 1)."""
+    for decimals in range(STEP_DECIMALS, 12):
+        text = ops.format_number(total, decimals)
+        if float(text.replace("−", "-")) not in (0.0, 1.0):
+            return text
+    return ops.format_number(total, 12)
 
 
 def colour_photo() -> np.ndarray:

@@ -95,7 +95,8 @@ def set_kernel() -> None:
             kernel = convolution.preset_kernel("Identity", 5)
     else:
         kernel = convolution.preset_kernel(preset, state["conv_side"])
-    state["conv_kernel"] = np.round(np.asarray(kernel, dtype=float), 3)
+    # The exact weights: the sentences and the sums follow them (nine 0.111s sum to 0.999).
+    state["conv_kernel"] = np.asarray(kernel, dtype=float)
     state["conv_kernel_edited"] = state["conv_kernel"]
     state["conv_kernel_version"] = state.get("conv_kernel_version", 0) + 1
 
@@ -195,10 +196,33 @@ def kernel_controls() -> np.ndarray:
 
 
 def conv_controls() -> ConvChoice:
+    """Stride, dilation and padding; never a stride and a dilation both above 1 (Keras refuses)."""
+    state = st.session_state
+    if state.get("conv_stride", 1) > 1 and state.get("conv_dilation", 1) > 1:
+        state["conv_dilation"] = 1  # a pair kept from before the rule; Keras refuses it
     columns = st.columns(3)
-    stride = columns[0].slider("Stride s (step between windows)", 1, 4, 1, key="conv_stride")
-    dilation = columns[1].slider("Dilation d (gap between weights)", 1, 4, 1, key="conv_dilation")
+    stride = columns[0].slider(
+        "Stride s (step between windows)",
+        1,
+        4,
+        1,
+        key="conv_stride",
+        disabled=state.get("conv_dilation", 1) > 1,
+    )
+    dilation = columns[1].slider(
+        "Dilation d (d − 1 cells between weights)",
+        1,
+        4,
+        1,
+        key="conv_dilation",
+        disabled=stride > 1,
+    )
     padding = columns[2].radio("Padding", ops.CONV_PADDINGS, key="conv_padding", horizontal=True)
+    if stride > 1 or dilation > 1:
+        st.caption(
+            "Keras' `Conv2D` does not allow a stride and a dilation both above 1, so one of "
+            "them stays at 1: set the other back to 1 to change it."
+        )
     return ConvChoice(stride, dilation, padding)
 
 

@@ -77,3 +77,95 @@ def test_the_weight_sentence_follows_the_sum(weights, start):
         assert "brighter" in sentence
     elif 0 < weights.sum() < 1:
         assert "darker" in sentence
+
+
+def preset_kernels():
+    """Every hand-made preset at every size the page offers: (name, side, exact kernel)."""
+    for name in convolution.PRESETS:
+        for side in convolution.preset_sides(name):
+            yield name, side, convolution.preset_kernel(name, side)
+
+
+def shown_number(text: str) -> float:
+    return float(text.replace("−", "-"))
+
+
+def check_weight_sentence(weights: np.ndarray) -> None:
+    """The sentence's sum, its sign words and its flat-area claim, against the weights."""
+    sentence = convolution.weight_sentence(weights)
+    total = float(np.sum(weights))
+    flat = ops.conv2d(np.full((9, 9), 0.5), weights)  # a flat area of brightness b = 0.5
+    if "keeps its brightness" in sentence:
+        assert np.allclose(flat, 0.5), sentence
+        assert sentence.startswith("The weights sum to 1")
+    elif sentence.startswith("The weights sum to 0:"):
+        assert np.allclose(flat, 0.0, atol=1e-9), sentence
+    else:
+        shown = sentence.removeprefix("The weights sum to ").split(":")[0].split(",")[0]
+        decimals = len(shown.partition(".")[2])
+        # The sum written is the sum, to the places written, and is not the 0 or 1 of the
+        # sentences above when the sum is not.
+        assert abs(shown_number(shown) - total) <= 0.5 * 10.0**-decimals + 1e-12, sentence
+        assert shown_number(shown) not in (0.0, 1.0), sentence
+        assert f"comes out as {shown} × b" in sentence
+        if "darker" in sentence:
+            assert 0 < total < 1 and np.all(flat < 0.5)
+        elif "brighter" in sentence:
+            assert total > 1 and np.all(flat > 0.5)
+        else:
+            assert total < 0 and "below 0" in sentence
+
+
+def test_the_weight_sentence_holds_for_every_preset_and_size():
+    checked = 0
+    for name, side, kernel in preset_kernels():
+        check_weight_sentence(kernel)
+        if name in ("Box blur", "Gaussian blur", "Sharpen", "Identity"):
+            assert "keeps its brightness" in convolution.weight_sentence(kernel), (name, side)
+        checked += 1
+    assert checked == 19  # identity 4 sizes, box 6, Gaussian 3, sharpen 3, the 3×3 edge kernels
+
+
+def test_the_weight_sentence_holds_for_weights_typed_in():
+    # Sums a hair away from 0 and 1 (a blur weight typed as 0.111), whole and random weights.
+    rng = np.random.default_rng(24)
+    cases = [np.round(np.full((3, 3), 1 / 9), 3), np.round(np.full((7, 7), 1 / 49), 3)]
+    cases += [np.full((3, 3), 1 / 9) + np.eye(3) * delta for delta in (1e-4, -3e-5, 2e-3)]
+    cases += [np.array([[-1.0, 1.0 + delta]]) for delta in (1e-4, -2e-5)]
+    cases += [rng.normal(size=(side, side)) for side in (1, 2, 3, 5) for _ in range(20)]
+    cases += [rng.integers(-3, 4, size=(3, 3)).astype(float) for _ in range(40)]
+    for weights in cases:
+        check_weight_sentence(weights)
+
+
+def test_each_preset_does_what_its_sentence_says_at_every_size_offered():
+    image = np.random.default_rng(5).random((9, 10))
+    for name, side, kernel in preset_kernels():
+        effect = convolution.PRESETS[name].effect
+        same = ops.conv2d(image, kernel, padding="same")
+        if name == "Identity":
+            # "the output shows the input itself": not shifted, at every size offered.
+            np.testing.assert_allclose(same, image, err_msg=f"{side}×{side}")
+        if name in ("Identity", "Gaussian blur", "Sharpen"):
+            # "in the middle": there is a middle pixel, and it has the largest weight, alone.
+            assert "middle" in effect
+            assert side % 2 == 1, (name, side)
+            centre = kernel[side // 2, side // 2]
+            assert centre == kernel.max() and np.sum(kernel == centre) == 1, (name, side)
+        if name == "Sharpen":
+            box = ops.conv2d(image, convolution.preset_kernel("Box blur", side), padding="same")
+            np.testing.assert_allclose(same, 2 * image - box, atol=1e-12)
+        if name in ("Box blur", "Gaussian blur"):
+            assert np.all(kernel >= 0) and np.isclose(kernel.sum(), 1.0)
+            # A blur: the output is no rougher than the input (neighbour differences shrink).
+            valid = ops.conv2d(image, kernel)
+            assert np.abs(np.diff(valid, axis=1)).mean() < np.abs(np.diff(image, axis=1)).mean()
+        # The sentence's shape word holds: a 180° turn keeps every preset but the Sobels'.
+        if name in ("Identity", "Box blur", "Gaussian blur", "Sharpen"):
+            np.testing.assert_array_equal(kernel, kernel[::-1, ::-1])
+    # "bigger kernels blur more": the box's output gets smoother with every size offered.
+    roughness = [
+        np.abs(np.diff(ops.conv2d(image, convolution.preset_kernel("Box blur", side)))).mean()
+        for side in convolution.preset_sides("Box blur")
+    ]
+    assert roughness == sorted(roughness, reverse=True)

@@ -176,3 +176,74 @@ def test_tensorflow_is_imported_only_for_the_learned_filter():
     assert "AFTER: True" in printed
     assert "SHAPE: (5, 5)" in printed
     assert "ERRORS: []" in printed
+
+
+GRID = "Grid of numbers (edit it in the step-through)"
+
+
+@pytest.fixture
+def grid_page() -> AppTest:
+    """The page on its small grid of numbers: every rerun is quick."""
+    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    app.run()
+    app.selectbox(key="conv_sample").set_value(GRID).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_every_preset_and_size_gets_the_sentence_of_its_exact_weights(grid_page):
+    # The page once rounded a preset's weights to 3 places: nine 0.111s sum to 0.999, and the
+    # page said "sum to 1 … comes out as 1 × b, so the output is darker".
+    checked = 0
+    for name in convolution.PRESETS:
+        grid_page.selectbox(key="conv_preset").set_value(name).run()
+        for side in convolution.preset_sides(name):
+            if len(convolution.preset_sides(name)) > 1:
+                grid_page.select_slider(key="conv_side").set_value(side).run()
+            assert not grid_page.exception, grid_page.exception
+            kernel = convolution.preset_kernel(name, side)
+            np.testing.assert_array_equal(grid_page.session_state["conv_kernel_edited"], kernel)
+            sentence = next(line for line in texts(grid_page) if line.startswith("The weights"))
+            assert sentence == convolution.weight_sentence(kernel), (name, side)
+            if np.isclose(kernel.sum(), 1.0):
+                assert "keeps its brightness" in sentence, (name, side)
+            checked += 1
+    assert checked == 19
+
+
+def test_the_page_never_offers_a_stride_and_a_dilation_both_above_1(grid_page):
+    # Keras' Conv2D refuses the pair, so the page does not offer it.
+    keras = pytest.importorskip("keras")
+    with pytest.raises(ValueError, match="not supported in conjunction"):
+        keras.layers.Conv2D(1, 3, strides=2, dilation_rate=2)
+    assert not grid_page.slider(key="conv_stride").disabled
+    assert not grid_page.slider(key="conv_dilation").disabled
+    grid_page.slider(key="conv_dilation").set_value(2).run()
+    assert grid_page.slider(key="conv_stride").disabled
+    assert grid_page.slider(key="conv_stride").value == 1
+    why = "Keras' `Conv2D` does not allow a stride and a dilation both above 1"
+    assert any(why in caption.value for caption in grid_page.caption)
+    grid_page.slider(key="conv_dilation").set_value(1).run()
+    grid_page.slider(key="conv_stride").set_value(3).run()
+    assert grid_page.slider(key="conv_dilation").disabled
+    assert grid_page.slider(key="conv_dilation").value == 1
+    assert any(why in caption.value for caption in grid_page.caption)
+    assert "Output: 3×3, stride 3, valid (2 × 2)" in chart_titles(grid_page)
+
+
+def test_a_kept_stride_and_dilation_both_above_1_come_back_as_a_pair_keras_allows():
+    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    app.session_state["conv_stride"] = 2
+    app.session_state["conv_dilation"] = 3
+    app.run()
+    assert not app.exception, app.exception
+    assert (app.slider(key="conv_stride").value, app.slider(key="conv_dilation").value) == (2, 1)
+
+
+def test_the_dilation_label_says_how_many_cells_lie_between_weights(grid_page):
+    label = grid_page.slider(key="conv_dilation").label
+    assert label == "Dilation d (d − 1 cells between weights)"
+    grid = convolution.number_grid()
+    for dilation in (1, 2, 3):
+        step = ops.conv_step(grid, np.ones((2, 2)), 0, 0, dilation=dilation)
+        assert np.diff(step.cols).tolist() == [dilation]  # d − 1 cells between the two taps

@@ -101,7 +101,7 @@ def test_the_step_through_draws_a_dilated_window(page, app_url, console_errors):
     select = page.get_by_test_id("stSelectbox").first
     select.click()
     rerun_after(page, lambda: page.get_by_role("option", name="Grid of numbers").click())
-    slider = page.get_by_role("slider", name="Dilation d (gap between weights)")
+    slider = page.get_by_role("slider", name="Dilation d (d − 1 cells between weights)")
 
     def press() -> None:
         slider.focus()
