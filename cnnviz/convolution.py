@@ -28,9 +28,13 @@ SUM_TOLERANCE = 1e-9
 LEARNED = "Learned: a LeNet-5 C1 filter"
 NUMBER_GRID_SHAPE = (6, 6)  # the step-through's grid: few enough cells to check every product
 NUMBER_GRID_SEED = 3  # the same digits 0–9 on every machine
-# Rounding for the step-through's products: two places keep every blur weight readable (1/9 ≈
-# 0.11) and the sum checkable by hand.
+# The step-through's output cells and sums are written to two places, as its chart writes them.
 STEP_DECIMALS = 2
+# Each weight and cell of a written multiply-add has at least this many significant digits (1/9
+# reads 0.111, a 7×7 Gaussian's corner 0.000244, never 0), and more when the terms written
+# would not add up to the total written.
+STEP_SIGNIFICANT = 3
+STEP_MAX_SIGNIFICANT = 12
 COLOUR_MAX_SIDE = 256  # the channels section convolves three channels on every rerun
 CHANNEL_NAMES = ("red", "green", "blue")
 
@@ -279,6 +283,49 @@ def _sum_text(total: float) -> str:
         if float(text.replace("−", "-")) not in (0.0, 1.0):
             return text
     return ops.format_number(total, 12)
+
+
+def _term_number(value: float, digits: int) -> str:
+    """``value`` to ``digits`` significant digits, positional, a real minus sign in brackets."""
+    text = np.format_float_positional(
+        float(value), precision=digits, unique=False, fractional=False, trim="-"
+    )
+    if float(text) == 0:
+        return "0"  # no "−0"
+    return f"(−{text[1:]})" if text.startswith("-") else text
+
+
+def step_arithmetic(step: ops.ConvStep) -> str:
+    """One output cell's multiply-add written out so that it adds up as written.
+
+    Each term is ``weight·cell`` (a padded cell is 0); the total is the output cell to
+    ``STEP_DECIMALS`` places, as the step-through's chart writes it. The weights and cells get
+    ``STEP_SIGNIFICANT`` significant digits, more if that is what it takes for the products
+    written to add up to the total written (to its places).
+
+    Examples
+    --------
+    >>> image = np.arange(16.0).reshape(4, 4)
+    >>> step_arithmetic(ops.conv_step(image, np.array([[1.0, -1.0]]), 0, 0))
+    '1·0 + (−1)·1 = −1'
+    >>> step_arithmetic(ops.conv_step(np.full((1, 3), 9.0), np.full((1, 3), 1 / 3), 0, 0))
+    '0.3333·9 + 0.3333·9 + 0.3333·9 = 9'
+    """
+    total = ops.format_number(step.total, STEP_DECIMALS)
+    pairs = list(zip(step.weights.ravel(), step.values.ravel(), strict=True))
+    for digits in range(STEP_SIGNIFICANT, STEP_MAX_SIGNIFICANT + 1):
+        written = [
+            (_term_number(weight, digits), _term_number(value, digits)) for weight, value in pairs
+        ]
+        written_sum = sum(
+            float(weight.strip("()").replace("−", "-")) * float(value.strip("()").replace("−", "-"))
+            for weight, value in written
+        )
+        if ops.format_number(written_sum, STEP_DECIMALS) == total:
+            break
+    else:  # a total on a rounding knife-edge: say the terms are rounded
+        return f"{' + '.join(f'{w}·{v}' for w, v in written)} ≈ {total} (each term rounded)"
+    return f"{' + '.join(f'{w}·{v}' for w, v in written)} = {total}"
 
 
 def colour_photo() -> np.ndarray:

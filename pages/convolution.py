@@ -295,7 +295,7 @@ def step_through(weights: np.ndarray, choice: ConvChoice) -> None:
     cell = divmod(index, output.shape[1])
     step = ops.conv_step(grid, weights, *cell, choice.stride, choice.padding, choice.dilation)
     right.plotly_chart(conv_charts.step_through(grid, step, output, cell), key="conv_step_chart")
-    products = ops.describe_conv_step(step, convolution.STEP_DECIMALS)
+    products = convolution.step_arithmetic(step)
     st.markdown(f"Output cell {cell}: weight · cell for each weight, added up:")
     st.code(products, language=None, wrap_lines=True)
     padded_cells = int((~step.inside).sum())

@@ -1,6 +1,7 @@
 """cnnviz.convolution: the presets against hand-made kernels; sentences that follow the numbers."""
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -169,3 +170,54 @@ def test_each_preset_does_what_its_sentence_says_at_every_size_offered():
         for side in convolution.preset_sides("Box blur")
     ]
     assert roughness == sorted(roughness, reverse=True)
+
+
+def parse_arithmetic(text: str) -> tuple[list[tuple[float, float]], str, str]:
+    """``w·v + w·v = total`` → ([(w, v), ...], "=", "total") as written."""
+    sides = re.split(r" ([=≈]) ", text)
+    assert len(sides) == 3, text
+    terms = []
+    for term in sides[0].split(" + "):
+        weight, value = term.split("·")
+        terms.append((shown_number(weight.strip("()")), shown_number(value.strip("()"))))
+    return terms, sides[1], sides[2]
+
+
+def check_arithmetic(text: str, step: ops.ConvStep, output_cell: float) -> None:
+    """The written multiply-add adds up as written, and writes this cell's weights and values."""
+    terms, sign, total = parse_arithmetic(text)
+    assert sign == "=", text
+    # The total is the output cell as the step-through's chart writes it.
+    assert total == ops.format_number(output_cell, convolution.STEP_DECIMALS)
+    # The products of the numbers written add up to the total written, to its places.
+    written_sum = sum(weight * value for weight, value in terms)
+    assert ops.format_number(written_sum, convolution.STEP_DECIMALS) == total, text
+    # Each number written is its weight or cell to at least three significant digits: a small
+    # weight never reads as 0.
+    exact = zip(step.weights.ravel(), step.values.ravel(), strict=True)
+    for (weight, value), (true_weight, true_value) in zip(terms, exact, strict=True):
+        for shown, true in ((weight, true_weight), (value, true_value)):
+            assert abs(shown - true) <= 5e-3 * abs(true), text
+
+
+def test_the_written_multiply_add_adds_up_as_written():
+    rng = np.random.default_rng(2024)
+    kernels = [kernel for _, _, kernel in preset_kernels()]
+    kernels += [rng.normal(scale=0.3, size=(side, side)) for side in (1, 2, 3, 4, 5)]
+    kernels += [np.full((3, 3), 0.004), np.array([[1 / 3, -1 / 7], [0.0021, 10.5]])]
+    grids = [convolution.number_grid(), rng.random((6, 6)) * 10, np.round(rng.random((6, 6)), 1)]
+    checked = 0
+    for kernel in kernels:
+        for grid in grids:
+            stride, dilation = ((1, 1), (2, 1), (1, 2))[checked % 3]
+            padding = ops.CONV_PADDINGS[checked % 3]
+            try:
+                output = ops.conv2d(grid, kernel, stride, padding, dilation)
+            except ValueError:  # a dilated kernel too big for the 6×6 grid
+                continue
+            for _ in range(6):
+                cell = (int(rng.integers(output.shape[0])), int(rng.integers(output.shape[1])))
+                step = ops.conv_step(grid, kernel, *cell, stride, padding, dilation)
+                check_arithmetic(convolution.step_arithmetic(step), step, output[cell])
+                checked += 1
+    assert checked > 300

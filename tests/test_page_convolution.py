@@ -87,10 +87,10 @@ def test_the_step_through_writes_the_products_of_the_chosen_cell(page):
     sobel = convolution.preset_kernel("Sobel x (vertical edges)", 3)
     assert "Input: grid of numbers (6 × 6)" in chart_titles(page)
     codes = [code.value for code in page.code]
-    assert ops.describe_conv_step(ops.conv_step(grid, sobel, 0, 0)) in codes
+    assert convolution.step_arithmetic(ops.conv_step(grid, sobel, 0, 0)) in codes
     page.slider(key="conv_cell").set_value(5).run()  # row 1, column 1 of the 4 × 4 output
     codes = [code.value for code in page.code]
-    expected = ops.describe_conv_step(ops.conv_step(grid, sobel, 1, 1))
+    expected = convolution.step_arithmetic(ops.conv_step(grid, sobel, 1, 1))
     assert expected in codes
     # The products add up to the output cell conv2d computes.
     assert expected.endswith(ops.format_number(ops.conv2d(grid, sobel)[1, 1]))
