@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -326,6 +326,50 @@ def step_arithmetic(step: ops.ConvStep) -> str:
     else:  # a total on a rounding knife-edge: say the terms are rounded
         return f"{' + '.join(f'{w}·{v}' for w, v in written)} ≈ {total} (each term rounded)"
     return f"{' + '.join(f'{w}·{v}' for w, v in written)} = {total}"
+
+
+def flip_comparison(step: ops.ConvStep) -> tuple[str, str]:
+    """Keras' cross-correlation against the textbook convolution at one output cell.
+
+    Keras (and :func:`cnnviz.ops.conv2d`) multiplies weight (0, 0) by the window's top-left
+    cell; the convolution of maths textbooks turns the kernel 180° first (flips it in both
+    axes). Returns the textbook sum written out over the same window (``step_arithmetic``)
+    and a sentence with both numbers that says when the two agree: a kernel that is the same
+    turned 180° gives the same numbers everywhere, one that turns into minus itself (a Sobel
+    kernel) gives minus Keras' numbers everywhere.
+
+    Examples
+    --------
+    >>> image = np.arange(16.0).reshape(4, 4)
+    >>> written, sentence = flip_comparison(ops.conv_step(image, np.array([[1.0, -1.0]]), 0, 0))
+    >>> written
+    '(−1)·0 + 1·1 = 1'
+    >>> sentence[:47]
+    'Turned 180° your kernel is minus itself: here K'
+    """
+    weights = np.asarray(step.weights, dtype=float)
+    turned = weights[::-1, ::-1]  # both axes; the channels (a third axis) stay in place
+    textbook = replace(step, weights=turned)
+    keras_text = ops.format_number(step.total, STEP_DECIMALS)
+    textbook_text = ops.format_number(textbook.total, STEP_DECIMALS)
+    here = f"here Keras gives {keras_text} and the textbook convolution {textbook_text}"
+    if np.array_equal(turned, weights):
+        sentence = (
+            f"Turned 180° your kernel is the same kernel: {here}, and the two give the same "
+            "numbers at every cell."
+        )
+    elif np.array_equal(turned, -weights):
+        sentence = (
+            f"Turned 180° your kernel is minus itself: {here}, and the textbook convolution is "
+            "minus Keras' output at every cell."
+        )
+    else:
+        agree = ", the same number by chance of this window" if keras_text == textbook_text else ""
+        sentence = (
+            f"Turned 180° your kernel is a different kernel: {here}{agree}; the two are "
+            "different operations for it."
+        )
+    return step_arithmetic(textbook), sentence
 
 
 def colour_photo() -> np.ndarray:

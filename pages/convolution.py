@@ -304,6 +304,17 @@ def step_through(weights: np.ndarray, choice: ConvChoice) -> None:
             f"{padded_cells} of the {step.inside.size} weights sit on padding here, so they "
             "multiply 0."
         )
+    flipped_products, flip_sentence = convolution.flip_comparison(step)
+    st.markdown(
+        "**Keras does not flip the kernel.** What Keras' `Conv2D` computes, and this page with "
+        "it, is strictly a *cross-correlation*: weight (0, 0) multiplies the window's top-left "
+        "cell. The *convolution* of maths textbooks first turns the kernel 180° (flips it in "
+        f"both axes), so the same output cell {cell} becomes:"
+    )
+    st.code(flipped_products, language=None, wrap_lines=True)
+    st.markdown(
+        f"{flip_sentence} A network does not mind: it would simply learn the turned kernel."
+    )
 
 
 @st.cache_resource(max_entries=64)

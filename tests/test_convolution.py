@@ -221,3 +221,58 @@ def test_the_written_multiply_add_adds_up_as_written():
                 check_arithmetic(convolution.step_arithmetic(step), step, output[cell])
                 checked += 1
     assert checked > 300
+
+
+def textbook_reference(grid, kernel, stride, padding, dilation):
+    """scipy's convolution and cross-correlation of the padded grid with the dilated kernel."""
+    from scipy import signal
+
+    top, bottom, left, right = ops.padding_amounts(
+        grid.shape, kernel.shape, stride, padding, dilation
+    )
+    padded = np.pad(grid, [(top, bottom), (left, right)])
+    spread = np.zeros([dilation * (side - 1) + 1 for side in kernel.shape])
+    spread[::dilation, ::dilation] = kernel  # a dilated kernel: d − 1 zeros between weights
+    convolved = signal.convolve2d(padded, spread, mode="valid")[::stride, ::stride]
+    correlated = signal.correlate2d(padded, spread, mode="valid")[::stride, ::stride]
+    return convolved, correlated
+
+
+def test_the_flip_section_gives_scipys_convolution_and_says_when_it_equals_keras():
+    rng = np.random.default_rng(8)
+    kernels = [kernel for _, _, kernel in preset_kernels()]
+    kernels += [rng.integers(-2, 3, size=(side, side)).astype(float) for side in (2, 3, 3, 4)]
+    kernels += [np.array([[1.0, 2.0], [2.0, 1.0]]), np.array([[0.0, 1.0], [-1.0, 0.0]])]
+    grid = convolution.number_grid()
+    sentences = set()
+    for index, kernel in enumerate(kernels):
+        stride, dilation = ((1, 1), (2, 1), (1, 2))[index % 3]
+        padding = ops.CONV_PADDINGS[index % 3]
+        try:
+            output = ops.conv2d(grid, kernel, stride, padding, dilation)
+        except ValueError:
+            continue
+        convolved, correlated = textbook_reference(grid, kernel, stride, padding, dilation)
+        np.testing.assert_allclose(output, correlated, atol=1e-9)  # Keras' is the correlation
+        cell = (output.shape[0] - 1, 0)
+        step = ops.conv_step(grid, kernel, *cell, stride, padding, dilation)
+        flipped_sum, sentence = convolution.flip_comparison(step)
+        terms, _, total = parse_arithmetic(flipped_sum)
+        assert total == ops.format_number(convolved[cell], convolution.STEP_DECIMALS)
+        # Its terms are the kernel turned 180° over the same window.
+        shown_weights = np.array([weight for weight, _ in terms])
+        np.testing.assert_allclose(shown_weights, kernel[::-1, ::-1].ravel(), rtol=5e-3)
+        here = f"Keras gives {ops.format_number(output[cell], 2)}"
+        assert here in sentence and f"the textbook convolution {total}" in sentence
+        if "at every cell" in sentence and "the same numbers" in sentence:
+            np.testing.assert_array_equal(kernel, kernel[::-1, ::-1])
+            np.testing.assert_allclose(convolved, correlated, atol=1e-9)
+        elif "minus" in sentence:
+            np.testing.assert_array_equal(kernel[::-1, ::-1], -kernel)
+            np.testing.assert_allclose(convolved, -correlated, atol=1e-9)
+        else:
+            assert not np.allclose(kernel, kernel[::-1, ::-1])
+            assert not np.allclose(kernel[::-1, ::-1], -kernel)
+            assert "different" in sentence
+        sentences.add(sentence.split(":")[0])
+    assert len(sentences) == 3  # symmetric, antisymmetric and neither were all checked
