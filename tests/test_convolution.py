@@ -276,3 +276,18 @@ def test_the_flip_section_gives_scipys_convolution_and_says_when_it_equals_keras
             assert "different" in sentence
         sentences.add(sentence.split(":")[0])
     assert len(sentences) == 3  # symmetric, antisymmetric and neither were all checked
+
+
+def test_the_written_multiply_add_of_hand_worked_cells():
+    image = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])
+    sobel = convolution.preset_kernel("Sobel x (vertical edges)", 3)
+    assert convolution.step_arithmetic(ops.conv_step(image, sobel, 0, 0)) == (
+        "(−1)·1 + 0·2 + 1·3 + (−2)·4 + 0·5 + 2·6 + (−1)·7 + 0·8 + 1·9 = 8"
+    )
+    corner = ops.conv_step(image, np.full((2, 2), 0.5), 2, 2, padding="same")
+    assert convolution.step_arithmetic(corner) == "0.5·9 + 0.5·0 + 0.5·0 + 0.5·0 = 4.5"
+    # A 7×7 Gaussian's corner weight, 1/4096, reads as itself, not as 0.
+    gaussian = ops.conv_step(
+        np.full((7, 7), 8.0), convolution.preset_kernel("Gaussian blur", 7), 0, 0
+    )
+    assert convolution.step_arithmetic(gaussian).startswith("0.000244·8 + ")

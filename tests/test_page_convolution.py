@@ -184,8 +184,7 @@ GRID = "Grid of numbers (edit it in the step-through)"
 @pytest.fixture
 def grid_page() -> AppTest:
     """The page on its small grid of numbers: every rerun is quick."""
-    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
-    app.run()
+    app = run_script(PAGE)
     app.selectbox(key="conv_sample").set_value(GRID).run()
     assert not app.exception, app.exception
     return app
@@ -203,7 +202,9 @@ def test_every_preset_and_size_gets_the_sentence_of_its_exact_weights(grid_page)
             assert not grid_page.exception, grid_page.exception
             kernel = convolution.preset_kernel(name, side)
             np.testing.assert_array_equal(grid_page.session_state["conv_kernel_edited"], kernel)
-            sentence = next(line for line in texts(grid_page) if line.startswith("The weights"))
+            sentence = next(
+                line for line in markdown_texts(grid_page) if line.startswith("The weights")
+            )
             assert sentence == convolution.weight_sentence(kernel), (name, side)
             if np.isclose(kernel.sum(), 1.0):
                 assert "keeps its brightness" in sentence, (name, side)
@@ -232,7 +233,7 @@ def test_the_page_never_offers_a_stride_and_a_dilation_both_above_1(grid_page):
 
 
 def test_a_kept_stride_and_dilation_both_above_1_come_back_as_a_pair_keras_allows():
-    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    app = AppTest.from_file(PAGE, default_timeout=PAGE_TIMEOUT_S)
     app.session_state["conv_stride"] = 2
     app.session_state["conv_dilation"] = 3
     app.run()
@@ -251,14 +252,16 @@ def test_the_dilation_label_says_how_many_cells_lie_between_weights(grid_page):
 
 def test_the_flip_section_follows_the_kernels_symmetry(grid_page):
     grid = convolution.number_grid()
-    lines = texts(grid_page)
+    lines = markdown_texts(grid_page)
     sobel = convolution.preset_kernel("Sobel x (vertical edges)", 3)
     written, sentence = convolution.flip_comparison(ops.conv_step(grid, sobel, 0, 0))
     assert written in [code.value for code in grid_page.code]
     assert any(line.startswith(sentence) for line in lines)
     assert "minus Keras' output at every cell" in sentence  # Sobel x turned 180° is −Sobel x
     grid_page.selectbox(key="conv_preset").set_value("Gaussian blur").run()
-    assert any("the two give the same numbers at every cell" in line for line in texts(grid_page))
+    assert any(
+        "the two give the same numbers at every cell" in line for line in markdown_texts(grid_page)
+    )
 
 
 def output_of(grid: np.ndarray, kernel: np.ndarray, stride: int, dilation: int, padding: str):
@@ -325,7 +328,7 @@ def test_every_sentence_with_a_number_agrees_with_the_numbers_over_the_controls(
         if output.size > 1:
             app.slider(key="conv_cell").set_value(cell_index).run()
         cell = divmod(cell_index, output.shape[1])
-        lines, captions = texts(app), [caption.value for caption in app.caption]
+        lines, captions = markdown_texts(app), [caption.value for caption in app.caption]
         codes = [code.value for code in app.code]
         rows, cols = output.shape
         # The output's size: its title, the formula's result per axis, the size sentence.

@@ -3,6 +3,7 @@
 from streamlit.testing.v1 import AppTest
 
 from bench.support.fresh_python import run_fresh_python
+from cnnviz import PROJECT_ROOT
 from tests.apptest_helpers import APP, PAGE_TIMEOUT_S
 
 
@@ -30,7 +31,7 @@ def test_home_never_imports_tensorflow():
 
 
 def test_home_says_which_numbers_are_computed_live_and_which_were_shipped():
-    app = AppTest.from_file(APP, default_timeout=30)
+    app = AppTest.from_file(APP, default_timeout=PAGE_TIMEOUT_S)
     app.run()
     text = " ".join(element.value for element in app.markdown)
     # Not "everything": the models, their histories and the shift curves were computed before.
