@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -18,12 +18,23 @@ import numpy as np
 from cnnviz import ops
 
 KERNEL_SIDES = tuple(range(1, 8))  # the editable kernel: 1×1 up to 7×7
+# A kernel built around its middle pixel comes only in odd sides: an even one has no middle, and
+# would shift the image by a pixel (identity) or half a pixel (Gaussian).
+ODD_SIDES = tuple(side for side in KERNEL_SIDES if side % 2)
+ODD_ONLY = " Odd sizes only: an even kernel has no middle pixel."
+# Two sums closer than this are the same sum: a preset's weights add up to 1 only to within
+# floating point (nine ninths are 0.9999999999999999 or 1.0000000000000002).
+SUM_TOLERANCE = 1e-9
 LEARNED = "Learned: a LeNet-5 C1 filter"
 NUMBER_GRID_SHAPE = (6, 6)  # the step-through's grid: few enough cells to check every product
 NUMBER_GRID_SEED = 3  # the same digits 0–9 on every machine
-# Rounding for the step-through's products: two places keep every blur weight readable (1/9 ≈
-# 0.11) and the sum checkable by hand.
+# The step-through's output cells and sums are written to two places, as its chart writes them.
 STEP_DECIMALS = 2
+# Each weight and cell of a written multiply-add has at least this many significant digits (1/9
+# reads 0.111, a 7×7 Gaussian's corner 0.000244, never 0), and more when the terms written
+# would not add up to the total written.
+STEP_SIGNIFICANT = 3
+STEP_MAX_SIGNIFICANT = 12
 COLOUR_MAX_SIDE = 256  # the channels section convolves three channels on every rerun
 CHANNEL_NAMES = ("red", "green", "blue")
 
@@ -69,28 +80,29 @@ class KernelPreset:
 PRESETS: dict[str, KernelPreset] = {
     "Identity": KernelPreset(
         _identity,
-        KERNEL_SIDES,
-        "One weight of 1, the rest 0: each output cell is a copy of the single pixel under "
-        "that weight, so the output shows the input itself (cut at the border or framed by "
-        "zeros, depending on the padding; with a stride, only every s-th pixel).",
+        ODD_SIDES,
+        "One weight of 1 in the middle, the rest 0: each output cell is a copy of the single "
+        "pixel under that weight, so the output shows the input itself (cut at the border or "
+        "framed by zeros, depending on the padding; with a stride, only every s-th pixel)."
+        + ODD_ONLY,
     ),
     "Box blur": KernelPreset(
         _box_blur,
-        KERNEL_SIDES,
+        KERNEL_SIDES[1:],  # 1×1 would be the identity, no blur
         "Every weight is 1 / (number of weights): each output cell is the mean of its window, "
         "which smooths noise and blurs edges; bigger kernels blur more.",
     ),
     "Gaussian blur": KernelPreset(
         _gaussian_blur,
-        KERNEL_SIDES,
-        "A weighted mean with the largest weights in the middle: a softer blur than the box, "
-        "because nearby pixels count more than far ones.",
+        ODD_SIDES[1:],  # 1×1 would be the identity
+        "A weighted mean with the largest weight in the middle: a softer blur than the box, "
+        "because nearby pixels count more than far ones." + ODD_ONLY,
     ),
     "Sharpen": KernelPreset(
         _sharpen,
-        KERNEL_SIDES,
+        ODD_SIDES[1:],  # 1×1 would be the identity
         "Twice the middle pixel minus the mean of the window: where a pixel differs from its "
-        "surroundings the difference is doubled, so edges stand out.",
+        "surroundings the difference is doubled, so edges stand out." + ODD_ONLY,
     ),
     "Sobel x (vertical edges)": KernelPreset(
         _fixed("Sobel (vertical edges)"),
@@ -234,23 +246,24 @@ def weight_sentence(weights: np.ndarray) -> str:
     'The weights sum to 0: a f'
     """
     weights = np.asarray(weights, dtype=float)
-    total = float(weights.sum())
-    total_text = ops.format_number(total, STEP_DECIMALS)
-    if math.isclose(total, 0.0, abs_tol=1e-9):
+    total = float(weights.sum())  # of the weights themselves, never of their rounded text
+    if math.isclose(total, 0.0, abs_tol=SUM_TOLERANCE):
         return (
             "The weights sum to 0: a flat area gives 0, and only changes in brightness give an "
             "output."
         )
-    if np.all(weights >= 0) and math.isclose(total, 1.0, rel_tol=1e-6):
+    one = math.isclose(total, 1.0, rel_tol=SUM_TOLERANCE)
+    if one and np.all(weights >= 0):
         return (
             "The weights sum to 1 and none is negative: each output is a weighted mean of its "
             "window, so a flat area keeps its brightness."
         )
-    if math.isclose(total, 1.0, rel_tol=1e-6):
+    if one:
         return (
             "The weights sum to 1, some are negative: a flat area keeps its brightness, and "
             "differences between neighbours are amplified."
         )
+    total_text = _sum_text(total)
     if total > 0:
         effect = "brighter" if total > 1 else "darker"
         return (
@@ -261,6 +274,102 @@ def weight_sentence(weights: np.ndarray) -> str:
         f"The weights sum to {total_text}, below 0: a flat area of brightness b comes out as "
         f"{total_text} × b, so the brightest flat areas give the most negative outputs."
     )
+
+
+def _sum_text(total: float) -> str:
+    """``total`` to as many places as it takes not to read as 0 or 1 (0.9999 is not 1)."""
+    for decimals in range(STEP_DECIMALS, 12):
+        text = ops.format_number(total, decimals)
+        if float(text.replace("−", "-")) not in (0.0, 1.0):
+            return text
+    return ops.format_number(total, 12)
+
+
+def _term_number(value: float, digits: int) -> str:
+    """``value`` to ``digits`` significant digits, positional, a real minus sign in brackets."""
+    text = np.format_float_positional(
+        float(value), precision=digits, unique=False, fractional=False, trim="-"
+    )
+    if float(text) == 0:
+        return "0"  # no "−0"
+    return f"(−{text[1:]})" if text.startswith("-") else text
+
+
+def step_arithmetic(step: ops.ConvStep) -> str:
+    """One output cell's multiply-add written out so that it adds up as written.
+
+    Each term is ``weight·cell`` (a padded cell is 0); the total is the output cell to
+    ``STEP_DECIMALS`` places, as the step-through's chart writes it. The weights and cells get
+    ``STEP_SIGNIFICANT`` significant digits, more if that is what it takes for the products
+    written to add up to the total written (to its places).
+
+    Examples
+    --------
+    >>> image = np.arange(16.0).reshape(4, 4)
+    >>> step_arithmetic(ops.conv_step(image, np.array([[1.0, -1.0]]), 0, 0))
+    '1·0 + (−1)·1 = −1'
+    >>> step_arithmetic(ops.conv_step(np.full((1, 3), 9.0), np.full((1, 3), 1 / 3), 0, 0))
+    '0.3333·9 + 0.3333·9 + 0.3333·9 = 9'
+    """
+    total = ops.format_number(step.total, STEP_DECIMALS)
+    pairs = list(zip(step.weights.ravel(), step.values.ravel(), strict=True))
+    for digits in range(STEP_SIGNIFICANT, STEP_MAX_SIGNIFICANT + 1):
+        written = [
+            (_term_number(weight, digits), _term_number(value, digits)) for weight, value in pairs
+        ]
+        written_sum = sum(
+            float(weight.strip("()").replace("−", "-")) * float(value.strip("()").replace("−", "-"))
+            for weight, value in written
+        )
+        if ops.format_number(written_sum, STEP_DECIMALS) == total:
+            break
+    else:  # a total on a rounding knife-edge: say the terms are rounded
+        return f"{' + '.join(f'{w}·{v}' for w, v in written)} ≈ {total} (each term rounded)"
+    return f"{' + '.join(f'{w}·{v}' for w, v in written)} = {total}"
+
+
+def flip_comparison(step: ops.ConvStep) -> tuple[str, str]:
+    """Keras' cross-correlation against the textbook convolution at one output cell.
+
+    Keras (and :func:`cnnviz.ops.conv2d`) multiplies weight (0, 0) by the window's top-left
+    cell; the convolution of maths textbooks turns the kernel 180° first (flips it in both
+    axes). Returns the textbook sum written out over the same window (``step_arithmetic``)
+    and a sentence with both numbers that says when the two agree: a kernel that is the same
+    turned 180° gives the same numbers everywhere, one that turns into minus itself (a Sobel
+    kernel) gives minus Keras' numbers everywhere.
+
+    Examples
+    --------
+    >>> image = np.arange(16.0).reshape(4, 4)
+    >>> written, sentence = flip_comparison(ops.conv_step(image, np.array([[1.0, -1.0]]), 0, 0))
+    >>> written
+    '(−1)·0 + 1·1 = 1'
+    >>> sentence[:47]
+    'Turned 180° your kernel is minus itself: here K'
+    """
+    weights = np.asarray(step.weights, dtype=float)
+    turned = weights[::-1, ::-1]  # both axes; the channels (a third axis) stay in place
+    textbook = replace(step, weights=turned)
+    keras_text = ops.format_number(step.total, STEP_DECIMALS)
+    textbook_text = ops.format_number(textbook.total, STEP_DECIMALS)
+    here = f"here Keras gives {keras_text} and the textbook convolution {textbook_text}"
+    if np.array_equal(turned, weights):
+        sentence = (
+            f"Turned 180° your kernel is the same kernel: {here}, and the two give the same "
+            "numbers at every cell."
+        )
+    elif np.array_equal(turned, -weights):
+        sentence = (
+            f"Turned 180° your kernel is minus itself: {here}, and the textbook convolution is "
+            "minus Keras' output at every cell."
+        )
+    else:
+        agree = ", the same number by chance of this window" if keras_text == textbook_text else ""
+        sentence = (
+            f"Turned 180° your kernel is a different kernel: {here}{agree}; the two are "
+            "different operations for it."
+        )
+    return step_arithmetic(textbook), sentence
 
 
 def colour_photo() -> np.ndarray:

@@ -95,7 +95,8 @@ def set_kernel() -> None:
             kernel = convolution.preset_kernel("Identity", 5)
     else:
         kernel = convolution.preset_kernel(preset, state["conv_side"])
-    state["conv_kernel"] = np.round(np.asarray(kernel, dtype=float), 3)
+    # The exact weights: the sentences and the sums follow them (nine 0.111s sum to 0.999).
+    state["conv_kernel"] = np.asarray(kernel, dtype=float)
     state["conv_kernel_edited"] = state["conv_kernel"]
     state["conv_kernel_version"] = state.get("conv_kernel_version", 0) + 1
 
@@ -195,10 +196,33 @@ def kernel_controls() -> np.ndarray:
 
 
 def conv_controls() -> ConvChoice:
+    """Stride, dilation and padding; never a stride and a dilation both above 1 (Keras refuses)."""
+    state = st.session_state
+    if state.get("conv_stride", 1) > 1 and state.get("conv_dilation", 1) > 1:
+        state["conv_dilation"] = 1  # a pair kept from before the rule; Keras refuses it
     columns = st.columns(3)
-    stride = columns[0].slider("Stride s (step between windows)", 1, 4, 1, key="conv_stride")
-    dilation = columns[1].slider("Dilation d (gap between weights)", 1, 4, 1, key="conv_dilation")
+    stride = columns[0].slider(
+        "Stride s (step between windows)",
+        1,
+        4,
+        1,
+        key="conv_stride",
+        disabled=state.get("conv_dilation", 1) > 1,
+    )
+    dilation = columns[1].slider(
+        "Dilation d (d − 1 cells between weights)",
+        1,
+        4,
+        1,
+        key="conv_dilation",
+        disabled=stride > 1,
+    )
     padding = columns[2].radio("Padding", ops.CONV_PADDINGS, key="conv_padding", horizontal=True)
+    if stride > 1 or dilation > 1:
+        st.caption(
+            "Keras' `Conv2D` does not allow a stride and a dilation both above 1, so one of "
+            "them stays at 1: set the other back to 1 to change it."
+        )
     return ConvChoice(stride, dilation, padding)
 
 
@@ -271,7 +295,7 @@ def step_through(weights: np.ndarray, choice: ConvChoice) -> None:
     cell = divmod(index, output.shape[1])
     step = ops.conv_step(grid, weights, *cell, choice.stride, choice.padding, choice.dilation)
     right.plotly_chart(conv_charts.step_through(grid, step, output, cell), key="conv_step_chart")
-    products = ops.describe_conv_step(step, convolution.STEP_DECIMALS)
+    products = convolution.step_arithmetic(step)
     st.markdown(f"Output cell {cell}: weight · cell for each weight, added up:")
     st.code(products, language=None, wrap_lines=True)
     padded_cells = int((~step.inside).sum())
@@ -280,6 +304,17 @@ def step_through(weights: np.ndarray, choice: ConvChoice) -> None:
             f"{padded_cells} of the {step.inside.size} weights sit on padding here, so they "
             "multiply 0."
         )
+    flipped_products, flip_sentence = convolution.flip_comparison(step)
+    st.markdown(
+        "**Keras does not flip the kernel.** What Keras' `Conv2D` computes, and this page with "
+        "it, is strictly a *cross-correlation*: weight (0, 0) multiplies the window's top-left "
+        "cell. The *convolution* of maths textbooks first turns the kernel 180° (flips it in "
+        f"both axes), so the same output cell {cell} becomes:"
+    )
+    st.code(flipped_products, language=None, wrap_lines=True)
+    st.markdown(
+        f"{flip_sentence} A network does not mind: it would simply learn the turned kernel."
+    )
 
 
 @st.cache_resource(max_entries=64)

@@ -50,8 +50,12 @@ def in_class() -> None:
         "included, so nobody has to wait.\n"
         "- **Finish with Draw a digit**: let students try to fool the network, then look at "
         "the mistakes gallery on the training page to see which digits it confuses.\n"
-        "- Everything on screen is computed live from the same formulas as Keras, so any "
-        "number a student doubts can be checked by hand in the step-through."
+        "- The convolutions, poolings, output sizes and predictions on screen are computed live "
+        "from the same formulas as Keras, so any number a student doubts can be checked by hand "
+        "in the step-through. Computed in advance and shipped: the trained models and their "
+        "learned filters (`models/*.keras`), their learning curves and test accuracy "
+        "(`models/*.history.json`) and their accuracy on shifted digits on the Pooling page "
+        "(`models/shift_accuracy.json`)."
     )
 
 

@@ -177,3 +177,91 @@ def test_five_panel_titles_fit_side_by_side_on_a_phone():
         assert widest * annotation.font.size / 2 <= room, annotation.text
     tallest = max(len(annotation.text.split("<br>")) for annotation in annotations)
     assert figure.layout.margin.t >= base.TOOLBAR_HEIGHT + tallest * annotations[0].font.size
+
+
+def _plain_spec_builders() -> dict[str, object]:
+    """Every chart builder in cnnviz.charts that skips plotly's validation (figure_from_spec)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import cnnviz.charts
+
+    found = {}
+    for module_info in pkgutil.iter_modules(cnnviz.charts.__path__):
+        module = importlib.import_module(f"cnnviz.charts.{module_info.name}")
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if function.__module__ != module.__name__ or name == "figure_from_spec":
+                continue
+            if "figure_from_spec(" in inspect.getsource(function):
+                found[f"{module_info.name}.{name}"] = function
+    return found
+
+
+def _plain_spec_examples() -> dict[str, list]:
+    """Calls of each plain-spec builder, covering the colour scales each can send."""
+    from cnnviz import ops
+    from cnnviz.charts import convolution as conv_charts
+    from cnnviz.charts import draw as draw_charts
+
+    grid = np.arange(16, dtype=float).reshape(4, 4)
+
+    def step_through(weights: np.ndarray, cell: tuple[int, int], padding: str):
+        output = ops.conv2d(grid, weights, padding=padding)
+        step = ops.conv_step(grid, weights, *cell, 1, padding, 1)
+        return conv_charts.step_through(grid, step, output, cell)
+
+    return {
+        "convolution.step_through": [
+            # Signed kernel and signed output; non-negative kernel and output (grey output).
+            step_through(np.array([[1.0, -1.0], [0.5, 0.0]]), (3, 3), "same"),
+            step_through(np.full((3, 3), 1 / 9), (1, 0), "valid"),
+        ],
+        "draw.compared_probability_bars": [
+            draw_charts.compared_probability_bars(
+                {"LeNet-5": np.full(10, 0.1), "AlexNet": np.eye(10)[4]}, title="Both"
+            )
+        ],
+        "draw.sweep_chart": [
+            draw_charts.sweep_chart(
+                [-1.0, 0.0, 1.0], {"LeNet-5": [0.2, 0.9, 0.3]}, axis="rotation", digit=3, current=0
+            )
+        ],
+    }
+
+
+def test_every_plain_spec_figure_reaches_the_browser_as_its_validated_figure_would():
+    # Streamlit sends a Figure's own dict to plotly.js without validating it. Validation turns
+    # names into what plotly.py means by them (its "RdBu" runs red to blue, plotly.js' own
+    # "RdBu" blue to red; plotly.js has no "gray" at all): a spec built without it must already
+    # hold what validation would send, colour scales spelt out as [[position, colour], ...].
+    import json
+
+    import plotly.graph_objects as go
+    import plotly.io
+
+    builders = _plain_spec_builders()
+    examples = _plain_spec_examples()
+    assert sorted(builders) == sorted(examples), "give every plain-spec builder an example"
+    checked_scales = 0
+    for name, figures in examples.items():
+        for figure in figures:
+            sent = json.loads(plotly.io.to_json(figure, validate=False))
+            validated = json.loads(plotly.io.to_json(go.Figure(figure.to_dict()), validate=True))
+            assert sent == validated, name
+            for trace in sent["data"]:
+                if "colorscale" in trace:
+                    assert isinstance(trace["colorscale"], list), name
+                    checked_scales += 1
+    assert checked_scales == 6  # three panels in each of the two step-throughs
+
+
+def test_the_signed_scale_runs_red_for_negative_to_blue_for_positive():
+    # What every chart's legend says ("blue cells are positive, red ones negative").
+    scale = base.explicit_colorscale(base.SIGNED_COLORSCALE)
+    (low_red, _, low_blue), (high_red, _, high_blue) = (
+        [int(part) for part in colour[4:-1].split(",")] for colour in (scale[0][1], scale[-1][1])
+    )
+    assert low_red > low_blue and high_blue > high_red
+    grey = base.explicit_colorscale(base.IMAGE_COLORSCALE)
+    assert grey[0][1].replace(" ", "") == "rgb(0,0,0)" and grey[0][0] == 0.0

@@ -53,7 +53,7 @@ def test_an_outline_needs_cells():
 def test_the_step_through_is_a_spec_plotly_itself_accepts():
     # Built without plotly's validation (it redraws on every move of the cell slider): made
     # again with validation, which raises on any property plotly does not know, it keeps every
-    # property (validation only spells out the named colour scales).
+    # property (the colour scales too: test_charts_base compares the JSON sent).
     grid = np.arange(16, dtype=float).reshape(4, 4)
     weights = np.array([[1.0, -1.0], [0.5, 0.0]])
     output = ops.conv2d(grid, weights, padding="same")

@@ -469,17 +469,6 @@ def test_conv_step_is_the_output_cell_everywhere():
     assert checked > 300
 
 
-def test_describe_conv_step_writes_each_product_and_the_sum():
-    image = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])
-    sobel = ops.EXAMPLE_KERNELS["Sobel (vertical edges)"]
-    step = ops.conv_step(image, sobel, 0, 0)
-    assert ops.describe_conv_step(step) == (
-        "(−1)·1 + 0·2 + 1·3 + (−2)·4 + 0·5 + 2·6 + (−1)·7 + 0·8 + 1·9 = 8"
-    )
-    corner = ops.conv_step(image, np.full((2, 2), 0.5), 2, 2, padding="same")
-    assert ops.describe_conv_step(corner) == "0.5·9 + 0.5·0 + 0.5·0 + 0.5·0 = 4.5"
-
-
 def test_parameter_count_matches_a_keras_conv2d_layer(keras):
     for kernel_shape, channels, filters in [((5, 5), 1, 6), ((5, 5), 6, 16), ((3, 3), 3, 8)]:
         layer = keras.layers.Conv2D(filters, kernel_shape)

@@ -3,6 +3,7 @@
 from streamlit.testing.v1 import AppTest
 
 from bench.support.fresh_python import run_fresh_python
+from cnnviz import PROJECT_ROOT
 from tests.apptest_helpers import APP, PAGE_TIMEOUT_S
 
 
@@ -27,3 +28,15 @@ def test_home_never_imports_tensorflow():
         """
     )
     assert "TF: False" in printed
+
+
+def test_home_says_which_numbers_are_computed_live_and_which_were_shipped():
+    app = AppTest.from_file(APP, default_timeout=PAGE_TIMEOUT_S)
+    app.run()
+    text = " ".join(element.value for element in app.markdown)
+    # Not "everything": the models, their histories and the shift curves were computed before.
+    assert "Everything on screen is computed live" not in text
+    assert "computed live" in text
+    for shipped in ("models/*.keras", "models/*.history.json", "models/shift_accuracy.json"):
+        assert f"`{shipped}`" in text
+        assert list(PROJECT_ROOT.glob(shipped)), shipped

@@ -117,12 +117,32 @@ def image_frame(
 
 
 @functools.lru_cache(maxsize=8)
+def _explicit_colorscale(name: str) -> tuple[tuple[float, str], ...]:
+    return tuple(go.Heatmap(colorscale=name).colorscale)
+
+
+def explicit_colorscale(name: str) -> list[list[float | str]]:
+    """The colour scale ``name`` spelt out as plotly.py's validation sends it to the browser.
+
+    A figure built without validation (``figure_from_spec``) must send this list, not the
+    name: plotly.js reads names its own way (its "RdBu" runs blue to red, the other way round
+    from plotly.py's, and it has no "gray"), so the chart would not match the others.
+
+    Examples
+    --------
+    >>> explicit_colorscale("RdBu")[0], explicit_colorscale("RdBu")[-1]
+    ([0.0, 'rgb(103,0,31)'], [1.0, 'rgb(5,48,97)'])
+    """
+    return [list(step) for step in _explicit_colorscale(name)]
+
+
+@functools.lru_cache(maxsize=8)
 def _colour_lookup(colorscale: str) -> np.ndarray:
     """The colours plotly gives 256 evenly spaced values on ``colorscale``: (256, 3) uint8, or
     (256,) grey levels when the scale is grey (plotly's "gray" is off by one level here and
     there between its channels)."""
-    scale = go.Heatmap(colorscale=colorscale).colorscale  # the name resolved as plotly does
-    colours = sample_colorscale([list(step) for step in scale], np.linspace(0, 1, 256).tolist())
+    scale = explicit_colorscale(colorscale)  # the name resolved as plotly does
+    colours = sample_colorscale(scale, np.linspace(0, 1, 256).tolist())
     lookup = np.array([unlabel_rgb(colour) for colour in colours])
     if np.ptp(lookup, axis=1).max() <= 2:
         lookup = lookup.mean(axis=1)
@@ -262,9 +282,11 @@ def figure_from_spec(spec: Mapping[str, Any]) -> go.Figure:
 
     For charts redrawn on every slider move: building one from ``go.Scatter``, ``add_hline``
     and ``update_layout`` costs tens of milliseconds of validation (most of a move's server
-    time on the Draw page, bench/README.md), this a few. The spec must be one plotly accepts:
-    the tests run every figure built this way through plotly's validation
-    (``plotly.io.to_json(figure, validate=True)``), which rejects a misspelt property.
+    time on the Draw page, bench/README.md), this a few. The spec must be what plotly's
+    validation would send: a misspelt property is rejected there, and a name validation
+    resolves (a colour scale's) must be spelt out here (``explicit_colorscale``), since the
+    browser reads names its own way. The tests compare every figure built this way with its
+    validated copy (``plotly.io.to_json(figure, validate=True)``).
 
     >>> spec = {"data": [{"type": "bar", "y": [1, 2]}], "layout": {"height": 200}}
     >>> figure = figure_from_spec(spec)

@@ -17,6 +17,7 @@ from cnnviz.charts.base import (
     IMAGE_COLORSCALE,
     SIGNED_COLORSCALE,
     cell_box,
+    explicit_colorscale,
     figure_from_spec,
     heatmap,
     image_frame,
@@ -137,6 +138,7 @@ def step_through(
     ]
     # Plain dicts, not go.Heatmap: the chart redraws on every move of the cell slider, and
     # plotly's property-by-property validation was most of its cost (see figure_from_spec).
+    # The colour scales go spelt out, as validation would send them.
     traces = [
         {
             "type": "heatmap",
@@ -146,7 +148,7 @@ def step_through(
             "textfont": {"size": 12},
             "zmin": zmin,
             "zmax": zmax if zmax > zmin else zmin + 1,
-            "colorscale": colorscale,
+            "colorscale": explicit_colorscale(colorscale),
             "showscale": False,
             "hovertemplate": "row %{y}, col %{x}: %{text}<extra></extra>",
             "xaxis": axes[0],

@@ -1,7 +1,7 @@
 """The step-throughs: the window or the weights behind one output cell, and its arithmetic.
 
-:func:`window_for_output` and :func:`describe_window` for pooling, :func:`conv_step` and
-:func:`describe_conv_step` for a convolution; the pages draw the cell and write the sum out.
+:func:`window_for_output` and :func:`describe_window` for pooling, :func:`conv_step` for a
+convolution (``cnnviz.convolution.step_arithmetic`` writes its sum out); the pages draw the cell.
 """
 
 from __future__ import annotations
@@ -204,27 +204,6 @@ def conv_step(
     padded = pad2d(image, *amounts)
     values = padded[np.ix_(rows + top, cols + left)]
     return ConvStep(rows, cols, values, weights, inside, amounts)
-
-
-def describe_conv_step(step: ConvStep, decimals: int = 2) -> str:
-    """The arithmetic of one output cell written out: ``1·0 + (−1)·2 + … = total``.
-
-    Each term is ``weight·cell``; a cell on the padding is written as ``0``. Numbers are
-    rounded to ``decimals`` places for reading; the total is the exact sum, rounded alike.
-
-    Examples
-    --------
-    >>> image = np.arange(16.0).reshape(4, 4)
-    >>> describe_conv_step(conv_step(image, np.array([[1.0, -1.0]]), 0, 0))
-    '1·0 + (−1)·1 = −1'
-    """
-    if decimals < 0:
-        raise ValueError(f"decimals must be 0 or more, got {decimals}.")
-    terms = [
-        f"{format_number(weight, decimals, wrap=True)}·{format_number(value, decimals, wrap=True)}"
-        for weight, value in zip(step.weights.ravel(), step.values.ravel(), strict=True)
-    ]
-    return f"{' + '.join(terms)} = {format_number(step.total, decimals)}"
 
 
 def format_number(value: float, decimals: int = 2, wrap: bool = False) -> str:

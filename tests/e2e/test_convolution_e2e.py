@@ -86,7 +86,7 @@ def test_typing_a_kernel_weight_changes_the_output(page, app_url, console_errors
     assert output_picture(page) != before
     edited = np.array([[-1.0, 0.0, 5.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
     step = ops.conv_step(convolution.number_grid(), edited, 0, 0)
-    products = ops.describe_conv_step(step, convolution.STEP_DECIMALS)
+    products = convolution.step_arithmetic(step)
     expect(page.get_by_test_id("stCode").first).to_contain_text(products)
     assert exception_texts(page) == []
     assert console_errors == []
@@ -101,7 +101,7 @@ def test_the_step_through_draws_a_dilated_window(page, app_url, console_errors):
     select = page.get_by_test_id("stSelectbox").first
     select.click()
     rerun_after(page, lambda: page.get_by_role("option", name="Grid of numbers").click())
-    slider = page.get_by_role("slider", name="Dilation d (gap between weights)")
+    slider = page.get_by_role("slider", name="Dilation d (d − 1 cells between weights)")
 
     def press() -> None:
         slider.focus()
