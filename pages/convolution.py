@@ -15,7 +15,8 @@ from cnnviz import charts, convolution, images, ops
 from cnnviz.charts import convolution as conv_charts
 from cnnviz.data import MnistNotFoundError, how_to_get_mnist
 from cnnviz.site import keep_settings
-from pages import shared_figure, through_the_router
+from pages.glue.figure_cache import shared_figure
+from pages.glue.router import through_the_router
 
 through_the_router()  # a deep link on a fresh server ran this page past app.py
 

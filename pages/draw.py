@@ -12,7 +12,8 @@ from streamlit_drawable_canvas import st_canvas
 from cnnviz import charts, draw_lesson, inference, preprocess, receptive_field, transforms
 from cnnviz.charts import draw as draw_charts
 from cnnviz.site import SESSION_MODELS_KEY, keep_settings
-from pages import shared_figure, through_the_router
+from pages.glue.figure_cache import shared_figure
+from pages.glue.router import through_the_router
 
 through_the_router()  # a deep link on a fresh server ran this page past app.py
 

@@ -13,7 +13,8 @@ from cnnviz import charts, images, ops, translation
 from cnnviz.charts import pooling as pooling_charts
 from cnnviz.data import MnistNotFoundError, how_to_get_mnist
 from cnnviz.site import keep_settings
-from pages import shared_figure, shared_result, through_the_router
+from pages.glue.figure_cache import shared_figure, shared_result
+from pages.glue.router import through_the_router
 
 through_the_router()  # a deep link on a fresh server ran this page past app.py
 
