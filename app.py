@@ -6,7 +6,8 @@ from streamlit.runtime.scriptrunner import script_runner
 
 from cnnviz.classmode import page_name
 from cnnviz.site import PAGES
-from pages import class_panel, hold_training, publish_for_class
+from pages.glue.class_panel import class_panel, publish_for_class
+from pages.glue.training_claim import hold_training
 
 
 def keep_keras_state() -> None:

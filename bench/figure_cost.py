@@ -2,9 +2,9 @@
 
 Times, in CPU seconds of this process, each Pooling-page figure on the default photo and a few
 Draw-page figures: building it with its cnnviz.charts builder, and what ``st.plotly_chart`` does
-with a figure it is given (``to_dict`` and the JSON). The difference is what
-``pages.shared_figure`` saves every session that asks for a figure already built for the same
-arguments. Also times the translation measure (``pages.shared_result``). No server, no Streamlit.
+with a figure it is given (``to_dict`` and the JSON). The difference is what ``shared_figure``
+(pages/glue/figure_cache.py) saves every session that asks for a figure already built for the
+same arguments. Also times the translation measure (``shared_result``). No server, no Streamlit.
 
     python -m bench.figure_cost [--repeats 5]
 """

@@ -2,8 +2,8 @@
 
 Thin page: the class lives in the database (cnnviz.classroom), the questions and statistics are
 computed in cnnviz.classmode, the charts in cnnviz.charts.classroom. This browser's membership
-(code, student id or teacher secret) is in its session; the sidebar panel (pages/__init__.py)
-joins from links and follows the teacher on every page.
+(code, student id or teacher secret) is in its session (pages/glue/class_membership.py); the
+sidebar panel (pages/glue/class_panel.py) joins from links and follows the teacher on every page.
 """
 
 from urllib.parse import urlsplit
@@ -17,7 +17,7 @@ from cnnviz.charts import classroom as class_charts
 from cnnviz.classroom import ClassroomError, ClassState, TrainingPermission
 from cnnviz.models import MODEL_SPECS, shipped_files
 from cnnviz.training import load_shipped_history
-from pages import (
+from pages.glue.class_membership import (
     CLASS_CODE_KEY,
     STUDENT_ID_KEY,
     TEACHER_SECRET_KEY,
@@ -27,8 +27,8 @@ from pages import (
     is_teacher,
     join,
     leave_class,
-    through_the_router,
 )
+from pages.glue.router import through_the_router
 
 through_the_router()
 

@@ -15,7 +15,9 @@ from cnnviz import charts, convolution, images, ops
 from cnnviz.charts import convolution as conv_charts
 from cnnviz.data import MnistNotFoundError, how_to_get_mnist
 from cnnviz.site import keep_settings
-from pages import shared_figure, through_the_router
+from pages.glue.figure_cache import shared_figure
+from pages.glue.router import through_the_router
+from pages.glue.uploads import uploaded_image
 
 through_the_router()  # a deep link on a fresh server ran this page past app.py
 
@@ -124,26 +126,8 @@ def image_source() -> tuple[str, np.ndarray]:
     if state.get("conv_sample") not in names:
         state["conv_sample"] = DEFAULT_SAMPLE
     sample = left.selectbox("Image", names, key="conv_sample")
-    upload = right.file_uploader(
-        f"…or upload your own ({images.UPLOAD_FORMATS_TEXT})", key="conv_upload"
-    )
-    if upload is not None:
-        if state.get("conv_upload_id") != upload.file_id:  # decode once per file, in memory
-            try:
-                state.conv_upload_result = images.decode_upload(upload.getvalue())
-            except images.ImageError as error:
-                state.conv_upload_result = error
-            state.conv_upload_id = upload.file_id
-        result = state.conv_upload_result
-        if isinstance(result, images.ImageError):
-            right.error(f"{result} Showing the chosen image instead.")
-        else:
-            if result.note:
-                right.info(result.note)
-            return upload.name, result.image
-    else:
-        state.pop("conv_upload_result", None)
-        state.pop("conv_upload_id", None)
+    if (uploaded := uploaded_image(right, "conv_upload", instead="the chosen image")) is not None:
+        return uploaded
     if sample == GRID:
         return "grid of numbers", state.get("conv_grid_edited", state.conv_grid)
     try:

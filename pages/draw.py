@@ -7,13 +7,15 @@ from typing import NamedTuple
 
 import numpy as np
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 from streamlit_drawable_canvas import st_canvas
 
 from cnnviz import charts, draw_lesson, inference, preprocess, receptive_field, transforms
 from cnnviz.charts import draw as draw_charts
 from cnnviz.charts import network as network_charts
 from cnnviz.site import SESSION_MODELS_KEY, keep_settings
-from pages import shared_figure, through_the_router
+from pages.glue.figure_cache import shared_figure
+from pages.glue.router import through_the_router
 
 through_the_router()  # a deep link on a fresh server ran this page past app.py
 
@@ -139,13 +141,17 @@ def canvas() -> Canvas:
         key=f"digit_canvas_{st.session_state.canvas_version}",
     )
     st.session_state.canvas_json = result.json_data
-    has_strokes = bool((result.json_data or {}).get("objects"))
+    canvas_buttons(has_strokes=bool((result.json_data or {}).get("objects")))
+    return Canvas(result.image_data, stroke_width, INKS[ink_name][1])
+
+
+def canvas_buttons(has_strokes: bool) -> None:
+    """Undo and Clear, under the canvas (the component's own toolbar is hidden)."""
     undo_column, clear_column, _ = st.columns([1, 1, 2])
     undo_column.button(
         "Undo", on_click=undo_stroke, key="draw_undo", disabled=not has_strokes, width="stretch"
     )
     clear_column.button("Clear", on_click=clear_canvas, key="draw_clear", width="stretch")
-    return Canvas(result.image_data, stroke_width, INKS[ink_name][1])
 
 
 def prediction(choices: dict, drawn: Canvas) -> Reading | None:
@@ -158,18 +164,8 @@ def prediction(choices: dict, drawn: Canvas) -> Reading | None:
         return None
     answer = st.container()  # filled once the chosen model has read the drawing
     model = choices[st.selectbox("Model", list(choices), key="draw_model")]
-    drawing = drawn.image
-    try:
-        steps = None if drawing is None else preprocess.canvas_to_mnist_steps(drawing)
-    except preprocess.BlankCanvasError:
-        steps = None  # nothing drawn yet, or only a few stray pixels
+    steps = recipe_steps(drawn, answer)
     if steps is None:
-        answer.info("Draw a digit on the canvas: the prediction appears here.")
-        return None
-    # A dot, a canvas inked all over or two digits: say what it is rather than guess a digit.
-    problem = preprocess.drawing_problem(drawing, drawn.pen_width, drawn.background)
-    if problem is not None:
-        answer.warning(problem)
         return None
     probabilities = inference.predict_digit(model, steps.centred)
     digit = int(probabilities.argmax())
@@ -181,7 +177,25 @@ def prediction(choices: dict, drawn: Canvas) -> Reading | None:
         ),
         key="draw_probabilities",
     )
-    return Reading(model, drawing, steps, digit)
+    return Reading(model, drawn.image, steps, digit)
+
+
+def recipe_steps(drawn: Canvas, answer: DeltaGenerator) -> preprocess.PreprocessSteps | None:
+    """The drawing through the MNIST recipe; None, with the reason in ``answer``, when there is
+    no digit to read."""
+    try:
+        steps = None if drawn.image is None else preprocess.canvas_to_mnist_steps(drawn.image)
+    except preprocess.BlankCanvasError:
+        steps = None  # nothing drawn yet, or only a few stray pixels
+    if steps is None:
+        answer.info("Draw a digit on the canvas: the prediction appears here.")
+        return None
+    # A dot, a canvas inked all over or two digits: say what it is rather than guess a digit.
+    problem = preprocess.drawing_problem(drawn.image, drawn.pen_width, drawn.background)
+    if problem is not None:
+        answer.warning(problem)
+        return None
+    return steps
 
 
 def overconfidence(choices: dict) -> None:
@@ -226,8 +240,13 @@ def preprocessing(reading: Reading) -> None:
         ),
         key="draw_steps",
     )
-    if not st.toggle("Compare with a naive resize of the whole canvas", key="draw_naive"):
-        return
+    if st.toggle("Compare with a naive resize of the whole canvas", key="draw_naive"):
+        naive_comparison(reading)
+
+
+def naive_comparison(reading: Reading) -> None:
+    """The whole canvas squashed to 28 × 28, beside the recipe's digit, and what each reads."""
+    steps = reading.steps
     naive = preprocess.naive_resize(reading.drawing)
     naive_probabilities = inference.predict_digit(reading.model, naive)
     naive_digit = int(naive_probabilities.argmax())
@@ -260,7 +279,13 @@ def layer_views(reading: Reading) -> dict[str, np.ndarray]:
             key=f"draw_layer_{index}",
         )
         st.caption(network_charts.feature_map_legend(layer.maps))
-    filters = inference.first_layer_filters(reading.model)
+    first_layer_filters(reading.model)
+    return {layer.name: layer.maps for layer in layers}
+
+
+def first_layer_filters(model: object) -> None:
+    """The first convolution's kernels, and how to read their colours."""
+    filters = inference.first_layer_filters(model)
     st.plotly_chart(
         shared_figure(
             network_charts.filter_grid,
@@ -273,7 +298,6 @@ def layer_views(reading: Reading) -> dict[str, np.ndarray]:
         "Blue weights add brightness under them, red ones subtract it: each filter responds "
         "most to strokes shaped like its blue part."
     )
-    return {layer.name: layer.maps for layer in layers}
 
 
 def pick_clicked_unit(chart_key: str, shape: tuple[int, int]) -> None:
@@ -304,44 +328,57 @@ def receptive_field_view(reading: Reading, layer_maps: dict[str, np.ndarray]) ->
     except ValueError as error:  # a session-trained model of another shape
         st.info(f"Receptive fields are not available for this model: {error}")
         return
+    field, row, col = unit_controls(fields)
+    if field.layer in layer_maps:
+        unit_picker(field, layer_maps[field.layer], row, col)
+    field_on_the_digit(reading, field, row, col)
+
+
+def unit_controls(
+    fields: dict[str, receptive_field.ReceptiveField],
+) -> tuple[receptive_field.ReceptiveField, int, int]:
+    """The layer picker and the unit's row and column sliders: (the layer's field, row, col)."""
     state = st.session_state
     if state.get("draw_rf_layer") not in fields:
         state["draw_rf_layer"] = next(iter(fields))
-    columns = st.columns(3)
-    field = fields[columns[0].selectbox("Layer", list(fields), key="draw_rf_layer")]
+    layer_column, row_column, col_column = st.columns(3)
+    field = fields[layer_column.selectbox("Layer", list(fields), key="draw_rf_layer")]
     rows, cols = field.output_shape
-    for key, limit in (("draw_rf_row", rows), ("draw_rf_col", cols)):
-        if state.get(key, 0) >= limit:
-            state[key] = limit // 2
-    row = (
-        columns[1].slider("Unit's row", 0, rows - 1, rows // 2, key="draw_rf_row")
-        if rows > 1
-        else 0
+    row = unit_slider(row_column, "Unit's row", "draw_rf_row", rows)
+    col = unit_slider(col_column, "Unit's column", "draw_rf_col", cols)
+    return field, row, col
+
+
+def unit_slider(column: DeltaGenerator, label: str, key: str, size: int) -> int:
+    """A slider over ``size`` positions (none for a single one), kept inside a smaller layer."""
+    if st.session_state.get(key, 0) >= size:  # the layer picked has fewer positions
+        st.session_state[key] = size // 2
+    return column.slider(label, 0, size - 1, size // 2, key=key) if size > 1 else 0
+
+
+def unit_picker(
+    field: receptive_field.ReceptiveField, maps: np.ndarray, row: int, col: int
+) -> None:
+    """The layer's map, the unit picked outlined; a click on another unit picks that one."""
+    # A new key for each unit: the chart starts with nothing selected, so a click on any
+    # unit, the one picked before a slider moved included, is a change that moves the sliders.
+    chart_key = f"draw_rf_map_{field.layer}_{row}_{col}"
+    st.plotly_chart(
+        shared_figure(draw_charts.unit_picker, maps, f"{field.layer}: click a unit", (row, col)),
+        key=chart_key,
+        on_select=functools.partial(pick_clicked_unit, chart_key, field.output_shape),
+        selection_mode="points",
     )
-    col = (
-        columns[2].slider("Unit's column", 0, cols - 1, cols // 2, key="draw_rf_col")
-        if cols > 1
-        else 0
+    st.caption(
+        "Each cell is one position of the layer, shaded by the strongest of its maps "
+        "there; the red square is the unit picked."
     )
-    if field.layer in layer_maps:
-        # A new key for each unit: the chart starts with nothing selected, so a click on any
-        # unit, the one picked before a slider moved included, is a change that moves the sliders.
-        chart_key = f"draw_rf_map_{field.layer}_{row}_{col}"
-        st.plotly_chart(
-            shared_figure(
-                draw_charts.unit_picker,
-                layer_maps[field.layer],
-                f"{field.layer}: click a unit",
-                (row, col),
-            ),
-            key=chart_key,
-            on_select=functools.partial(pick_clicked_unit, chart_key, (rows, cols)),
-            selection_mode="points",
-        )
-        st.caption(
-            "Each cell is one position of the layer, shaded by the strongest of its maps "
-            "there; the red square is the unit picked."
-        )
+
+
+def field_on_the_digit(
+    reading: Reading, field: receptive_field.ReceptiveField, row: int, col: int
+) -> None:
+    """The unit's field outlined on the network's input and on the 28 × 28 digit, in words."""
     digit = reading.steps.centred
     network_input = draw_lesson.first_layer_input(
         reading.model, inference.model_input(reading.model, digit)
@@ -436,6 +473,27 @@ def break_the_model(compared: dict, recipe_digit: np.ndarray, drawn_guess: int) 
         "its answer. All sliders at 0 show how the models read your drawing as it is."
     )
     distortion = distortion_controls()
+    axis, digit = sweep_choice(drawn_guess)
+    result = cached_sweep(compared, recipe_digit, digit, axis, distortion)
+    # The sliders' setting is one point of the sweep: the models read it in the same call.
+    setting = distortion.as_dict()[axis]
+    side_by_side(transforms.apply(recipe_digit, distortion), result.at(setting))
+    st.plotly_chart(
+        shared_figure(
+            draw_charts.sweep_chart,
+            result.values,
+            {label: result.of_digit(label) for label in compared},
+            axis=axis,
+            digit=digit,
+            current=setting,
+        ),
+        key="break_sweep",
+    )
+    st.markdown(transforms.robustness_sentence(result))
+
+
+def sweep_choice(drawn_guess: int) -> tuple[str, int]:
+    """What to sweep over, and the digit the student meant: (axis, digit)."""
     sweep_column, digit_column = st.columns([2, 1])
     axis = sweep_column.radio(
         "Sweep over the whole range of",
@@ -448,36 +506,20 @@ def break_the_model(compared: dict, recipe_digit: np.ndarray, drawn_guess: int) 
     digit = digit_column.selectbox(
         "The digit you drew", range(10), index=drawn_guess, key=f"break_digit_{drawn_guess}"
     )
-    result = cached_sweep(compared, recipe_digit, digit, axis, distortion)
-    # The sliders' setting is one point of the sweep: the models read it in the same call.
-    probabilities = result.at(distortion.as_dict()[axis])
-    picture, *model_columns = st.columns([1] + [1] * len(compared))
-    picture.image(
-        transforms.apply(recipe_digit, distortion),
-        caption="What the models read (28 × 28)",
-        width=168,
-        clamp=True,
-    )
+    return axis, digit
+
+
+def side_by_side(changed_digit: np.ndarray, probabilities: dict[str, np.ndarray]) -> None:
+    """The changed digit, each model's answer to it, and their probabilities in one chart."""
+    picture, *model_columns = st.columns([1] + [1] * len(probabilities))
+    picture.image(changed_digit, caption="What the models read (28 × 28)", width=168, clamp=True)
     for column, (label, values) in zip(model_columns, probabilities.items(), strict=True):
-        answer = int(values.argmax())
-        column.metric(label, answer)
+        column.metric(label, int(values.argmax()))
         column.caption(draw_lesson.probability_caption(values))
     st.plotly_chart(
         shared_figure(draw_charts.compared_probability_bars, probabilities, height=260),
         key="break_bars",
     )
-    st.plotly_chart(
-        shared_figure(
-            draw_charts.sweep_chart,
-            result.values,
-            {label: result.of_digit(label) for label in compared},
-            axis=axis,
-            digit=digit,
-            current=distortion.as_dict()[axis],
-        ),
-        key="break_sweep",
-    )
-    st.markdown(transforms.robustness_sentence(result))
 
 
 introduction()

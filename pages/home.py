@@ -6,7 +6,7 @@ No TensorFlow here: the first page a class opens must appear at once.
 import streamlit as st
 
 from cnnviz.site import lesson_pages
-from pages import through_the_router
+from pages.glue.router import through_the_router
 
 through_the_router()  # a deep link on a fresh server ran this page past app.py
 

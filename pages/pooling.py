@@ -13,7 +13,9 @@ from cnnviz import charts, images, ops, shift_accuracy, shifts
 from cnnviz.charts import pooling as pooling_charts
 from cnnviz.data import MnistNotFoundError, how_to_get_mnist
 from cnnviz.site import keep_settings
-from pages import shared_figure, shared_result, through_the_router
+from pages.glue.figure_cache import shared_figure, shared_result
+from pages.glue.router import through_the_router
+from pages.glue.uploads import uploaded_image
 
 through_the_router()  # a deep link on a fresh server ran this page past app.py
 
@@ -46,29 +48,8 @@ def chosen_image() -> tuple[str, np.ndarray]:
     """The uploaded image if there is a good one, else the chosen sample: (name, image)."""
     left, right = st.columns(2)
     sample = left.selectbox("Sample image", images.sample_names(), key="sample")
-    # Any file is accepted here and checked by cnnviz.images: a file the browser refused would get
-    # Streamlit's own message beside the previous file's note; ours replaces it, in plain words.
-    upload = right.file_uploader(
-        f"…or upload your own ({images.UPLOAD_FORMATS_TEXT})", key="upload"
-    )
-    if upload is not None:
-        # Decode once per file (kept in this session's memory, never written to disk).
-        if st.session_state.get("upload_id") != upload.file_id:
-            try:
-                st.session_state.upload_result = images.decode_upload(upload.getvalue())
-            except images.ImageError as error:
-                st.session_state.upload_result = error
-            st.session_state.upload_id = upload.file_id
-        result = st.session_state.upload_result
-        if isinstance(result, images.ImageError):
-            right.error(f"{result} Showing the sample instead.")
-        else:
-            if result.note:
-                right.info(result.note)
-            return upload.name, result.image
-    else:  # the upload was removed: let its decoded image go
-        st.session_state.pop("upload_result", None)
-        st.session_state.pop("upload_id", None)
+    if (uploaded := uploaded_image(right, "upload", instead="the sample")) is not None:
+        return uploaded
     try:
         return sample, load_sample(sample)
     except MnistNotFoundError:

@@ -29,16 +29,10 @@ from cnnviz.data import (
 )
 from cnnviz.parallel import native_bfloat16
 from cnnviz.site import keep_settings
-from pages import (
-    TRAINING_TOKEN_KEY,
-    class_queue_role,
-    class_training_permission,
-    is_teacher,
-    session_claim,
-    session_ttl_s,
-    through_the_router,
-)
-from pages import training_views as views
+from pages.glue import training_views as views
+from pages.glue.class_membership import class_queue_role, class_training_permission, is_teacher
+from pages.glue.router import through_the_router
+from pages.glue.training_claim import TRAINING_TOKEN_KEY, session_claim, session_ttl_s
 
 through_the_router()  # a deep link on a fresh server ran this page past app.py
 

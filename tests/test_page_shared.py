@@ -1,11 +1,11 @@
-"""The pages' server-wide caches (pages.shared_figure, pages.shared_result): one figure built
+"""The pages' server-wide caches (pages.glue.figure_cache): one figure built
 for every session on the same arguments, never a stale one for other arguments."""
 
 import numpy as np
 import pytest
 
 from cnnviz import charts, shifts
-from pages import shared_figure, shared_result
+from pages.glue.figure_cache import shared_figure, shared_result
 
 
 def test_the_same_arguments_give_the_one_figure_built_for_them():

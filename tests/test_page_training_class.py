@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import pages
 from cnnviz import classmode, training
 from cnnviz.classroom import ClassroomStore
 from cnnviz.training.queue import TRAINING_SLOTS, QueueRole
+from pages.glue import class_membership
 from tests.apptest_helpers import APP, TENSORFLOW_TIMEOUT_S, texts
 
 PAGE = "pages/training.py"
@@ -34,9 +34,9 @@ def class_store(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNVIZ_DATABASE_URL", f"sqlite:///{tmp_path / 'class.sqlite'}")
     monkeypatch.setenv("CNNVIZ_MAX_TRAININGS", "1")
     monkeypatch.setattr(training, "prewarm_worker", lambda: None)  # no worker: nothing trains
-    pages.class_store.clear()  # only the store: the page's models stay cached
+    class_membership.class_store.clear()  # only the store: the page's models stay cached
     yield ClassroomStore()
-    pages.class_store.clear()
+    class_membership.class_store.clear()
 
 
 @pytest.fixture

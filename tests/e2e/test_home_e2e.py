@@ -107,7 +107,7 @@ def test_a_deep_link_as_a_fresh_servers_first_visit_goes_through_the_router(brow
     """A class often starts from a shared link such as /pooling, on a server just started.
 
     That first session must get app.py's router (titled navigation, wide layout), not
-    Streamlit's legacy listing of the pages/ files (pages.through_the_router); so this test
+    Streamlit's legacy listing of the pages/ files (pages.glue.router); so this test
     starts its own server.
     """
     with running_app() as server:

@@ -18,7 +18,7 @@ from cnnviz.charts import network as network_charts
 from cnnviz.charts import training as training_charts
 from cnnviz.data import MNIST_TRAIN_SIZE
 from cnnviz.site import SESSION_MODELS_KEY
-from pages import shared_figure
+from pages.glue.figure_cache import shared_figure
 
 GALLERY_SIZE = 16  # misclassified digits shown at once
 ANY_DIGIT = "any"
