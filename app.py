@@ -4,7 +4,7 @@ pages is cnnviz.site.PAGES."""
 import streamlit as st
 from streamlit.runtime.scriptrunner import script_runner
 
-from cnnviz.classmode import page_name
+from cnnviz.classroom.teaching import page_name
 from cnnviz.site import PAGES
 from pages import class_panel, hold_training, publish_for_class
 

@@ -21,7 +21,8 @@ calls :func:`through_the_router` first.
   address (``&student=ID``) as well as in the session, so a reload (F5), which starts a new
   session, finds the same student; the store checks that the id belongs to that class first.
 - **Publishing** (the teacher's browser): after each page run, the page and its followed
-  settings (``cnnviz.classmode.FOLLOWED_SETTINGS``) go to the database, only when they changed.
+  settings (``cnnviz.classroom.teaching.FOLLOWED_SETTINGS``) go to the database, only when
+  they changed.
 - **A session's hold on its trainings** (:func:`session_claim`, :func:`hold_training`):
   Streamlit releases a session's resources, and with them its hold on its training jobs, as
   soon as its browser disconnects; the jobs then wait ``server.disconnectedSessionTTL`` for a
@@ -43,7 +44,7 @@ from typing import Any, TypeVar
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from cnnviz import PROJECT_ROOT, classmode
+from cnnviz import PROJECT_ROOT
 from cnnviz.classroom import (
     ClassroomError,
     ClassroomStore,
@@ -52,6 +53,7 @@ from cnnviz.classroom import (
     UnknownClassError,
     UnknownStudentError,
 )
+from cnnviz.classroom import teaching as classmode
 from cnnviz.site import PAGES
 from cnnviz.training.registry import TabClaim
 

@@ -14,10 +14,11 @@ import dataclasses
 import numpy as np
 import streamlit as st
 
-from cnnviz import classmode, comparison, evaluation, layer_table, models, training
+from cnnviz import comparison, evaluation, layer_table, models, training
 from cnnviz import training_lesson as lesson
 from cnnviz.charts import draw as draw_charts
 from cnnviz.charts import training as training_charts
+from cnnviz.classroom import teaching
 from cnnviz.data import (
     MNIST_DOWNLOAD_BYTES,
     MNIST_TRAIN_SIZE,
@@ -151,7 +152,7 @@ def under_class_rules(settings: dict) -> dict | None:
     if permission is None:
         return settings
     asked = settings["subset"] or MNIST_TRAIN_SIZE
-    allowance = classmode.student_training(permission, asked)
+    allowance = teaching.student_training(permission, asked)
     if not allowance.allowed:
         st.session_state.training_message = allowance.message
         return None
@@ -164,9 +165,9 @@ def under_class_rules(settings: dict) -> dict | None:
 def class_training_rules() -> None:
     """In a class: the teacher's rule for students, and why the teacher's runs go first."""
     if is_teacher():
-        st.caption(f"You lead a class. {classmode.TEACHER_FIRST}")
+        st.caption(f"You lead a class. {teaching.TEACHER_FIRST}")
     elif (permission := class_training_permission()) is not None:
-        st.info(classmode.student_training_rule(permission))
+        st.info(teaching.student_training_rule(permission))
     if notice := st.session_state.get(CLASS_NOTICE_KEY):
         st.warning(notice)
 

@@ -8,7 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from cnnviz import classmode, ops
+from cnnviz import ops
+from cnnviz.classroom import questions
 
 SHAPES = [(28, 28), (300, 451), (451, 300), (7, 12), (5, 5)]
 
@@ -17,7 +18,7 @@ SHAPES = [(28, 28), (300, 451), (451, 300), (7, 12), (5, 5)]
 def test_the_output_size_answer_and_its_sums_are_what_pooling_gives(shape):
     for pool_size, stride, padding in itertools.product((2, 3), (1, 2, 3), ("valid", "same")):
         rows, cols = ops.pool2d(np.zeros(shape, np.float32), pool_size, stride, padding).shape
-        question = classmode.output_size_question(shape, pool_size, stride, padding)
+        question = questions.output_size_question(shape, pool_size, stride, padding)
         assert question.choices[question.correct_index] == f"{rows} × {cols}"
         # Distinct choices, up to 4 (the classic slips can coincide: 13, 14, 15 for 28 → 14).
         assert len(set(question.choices)) == len(question.choices) >= 3
