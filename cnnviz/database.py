@@ -51,7 +51,7 @@ _schema_metadata = sa.MetaData()
 _schema = sa.Table(
     SCHEMA_TABLE,
     _schema_metadata,
-    sa.Column("tables", sa.String(40), primary_key=True),  # whose tables: "classroom", ...
+    sa.Column("owner", sa.String(40), primary_key=True),  # whose tables: "classroom", ...
     sa.Column("version", sa.Integer, nullable=False),
 )
 
@@ -164,7 +164,7 @@ def _create_versioned(
 ) -> None:
     _schema_metadata.create_all(connection, checkfirst=True)
     stamped = connection.execute(
-        sa.select(_schema.c.version).where(_schema.c.tables == owner)
+        sa.select(_schema.c.version).where(_schema.c.owner == owner)
     ).scalar()
     where = database_name(connection.engine.url)
     advice = (
@@ -191,4 +191,4 @@ def _create_versioned(
                 )
     metadata.create_all(connection, checkfirst=True)
     if stamped is None:
-        connection.execute(sa.insert(_schema).values(tables=owner, version=version))
+        connection.execute(sa.insert(_schema).values(owner=owner, version=version))

@@ -2,14 +2,15 @@
 hold for the numbers (checked against pooling itself, ``ops.pool2d``, which the ops tests check
 against keras)."""
 
+import dataclasses
 import itertools
 import re
 
 import numpy as np
 import pytest
 
-from cnnviz import ops
-from cnnviz.classroom import questions
+from cnnviz import ops, pooling_settings
+from cnnviz.classroom import ClassDrawing, questions
 
 SHAPES = [(28, 28), (300, 451), (451, 300), (7, 12), (5, 5)]
 
@@ -29,3 +30,53 @@ def test_the_output_size_answer_and_its_sums_are_what_pooling_gives(shape):
             assert (
                 question.explanation.startswith("Rows: ") and "; columns: " in question.explanation
             )
+
+
+def drawing(drawing_id: int, label: int, read: int | None) -> ClassDrawing:
+    return ClassDrawing(
+        drawing_id=drawing_id,
+        student_id="s",
+        student_number=1,
+        label=label,
+        image28=np.zeros((28, 28), np.float32),
+        predictions={} if read is None else {"lenet": read},
+        round_id=None,
+        created_at=0.0,
+    )
+
+
+def context(settings: dict, drawings: list[ClassDrawing]) -> questions.QuestionContext:
+    return questions.QuestionContext(
+        settings={**pooling_settings.defaults(), **settings},
+        load_image=lambda name: np.arange(64, dtype=np.float64).reshape(8, 8) / 64,
+        drawings=lambda: drawings,
+        model="lenet",
+        model_label="LeNet-5",
+    )
+
+
+def test_every_registered_kind_is_made_from_the_pooling_settings_and_the_drawings():
+    kinds = [kind.key for kind in questions.QUESTION_KINDS]
+    assert kinds == ["size", "thin", "value", "digit"]
+    made = context({}, [drawing(1, 3, 3), drawing(2, 4, 9), drawing(3, 5, 5)])
+    size = questions.question_kind("size").make(made)
+    assert size.choices[size.correct_index] == "4 × 4"  # 8 × 8 at 2 × 2, stride 2, valid
+    thin = questions.question_kind("thin").make(made)
+    assert thin.choices[thin.correct_index] == "Max"
+    value = questions.question_kind("value").make(made)
+    assert value is not None and value.choices[value.correct_index] == max(value.choices)
+    digit = questions.question_kind("digit").make(made)
+    # The latest drawing the network misread: #2, a 4 read as a 9.
+    assert digit.drawing.drawing_id == 2 and digit.correct_index == 9
+
+
+def test_a_kind_that_cannot_be_asked_returns_none_and_says_why():
+    no_drawings = context({"pool_size": 8}, [drawing(1, 3, None)])
+    assert questions.question_kind("digit").make(no_drawings) is None
+    assert questions.question_kind("value").make(no_drawings) is None  # 8 × 8: too many values
+    too_big = context({"pool_size": 8, "sample": "tiny"}, [])
+    small = dataclasses.replace(too_big, load_image=lambda name: np.zeros((5, 5)))
+    assert questions.question_kind("size").make(small) is None
+    assert all(kind.unavailable.endswith(".") for kind in questions.QUESTION_KINDS)
+    with pytest.raises(ValueError, match="There is no question kind 'own'; the kinds are size"):
+        questions.question_kind("own")

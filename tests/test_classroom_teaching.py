@@ -2,6 +2,7 @@
 
 import pytest
 
+from cnnviz import pooling_settings
 from cnnviz.classroom import TrainingPermission, teaching
 
 
@@ -46,3 +47,12 @@ def test_the_rule_sentence_names_the_permission_and_that_the_teacher_goes_first(
     assert expected[permission.value] in sentence
     assert sentence.endswith(teaching.TEACHER_FIRST)
     assert "never interrupted" in teaching.TEACHER_FIRST
+
+
+def test_a_follower_takes_over_exactly_the_pooling_pages_settings():
+    followed = teaching.FOLLOWED_SETTINGS["pooling"]
+    assert followed == {s.key: s.options for s in pooling_settings.POOLING_SETTINGS}
+    assert followed["pool_size"] == followed["stride"] == tuple(range(1, 9))
+    published = {"pool_size": 8, "stride": 9, "mode": "avg", "padding": "full", "evil": 1}
+    assert teaching.settings_to_apply("pooling", published) == {"pool_size": 8, "mode": "avg"}
+    assert teaching.settings_to_apply("pooling", {"pool_size": True}) == {}  # bool is no size
