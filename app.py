@@ -4,7 +4,7 @@ pages is cnnviz.site.PAGES."""
 import streamlit as st
 from streamlit.runtime.scriptrunner import script_runner
 
-from cnnviz.classmode import page_name
+from cnnviz.classroom.teaching import page_name
 from cnnviz.site import PAGES
 from pages.glue.class_panel import class_panel, publish_for_class
 from pages.glue.training_claim import hold_training

@@ -52,8 +52,8 @@ from bench.support.harness import (
 from bench.support.processes import streamlit_cpu_seconds
 from bench.support.stats import percentile
 from bench.support.streamlit_client import StreamlitClient, StreamlitClientError
-from cnnviz.classmode import FOLLOW_POLL_ENV_VAR, follow_poll_s
 from cnnviz.classroom import ClassroomStore
+from cnnviz.classroom.teaching import FOLLOW_POLL_ENV_VAR, follow_poll_s
 
 CLASS_OF = 40
 FOLLOW_IDLE_S = 10.0  # the protocol class's polls alone are timed this long

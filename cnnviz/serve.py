@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import IO
 
 from cnnviz import PROJECT_ROOT
-from cnnviz.training.queue import SHARED_SLOTS_ENV_VAR
+from cnnviz.training.slots import SHARED_SLOTS_ENV_VAR
 
 DEFAULT_PROCESSES = 2
 DEFAULT_PORT = 8501

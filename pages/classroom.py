@@ -1,9 +1,10 @@
 """Class: the teacher leads a class, the students answer questions and draw digits.
 
-Thin page: the class lives in the database (cnnviz.classroom), the questions and statistics are
-computed in cnnviz.classmode, the charts in cnnviz.charts.classroom. This browser's membership
-(code, student id or teacher secret) is in its session (pages/glue/class_membership.py); the
-sidebar panel (pages/glue/class_panel.py) joins from links and follows the teacher on every page.
+Thin page: the class lives in the database (cnnviz.classroom), its questions and statistics are
+computed in cnnviz.classroom.questions and .statistics, the charts in cnnviz.charts.classroom.
+This browser's membership (code, student id or teacher secret) is in its session
+(pages/glue/class_membership.py); the sidebar panel (pages/glue/class_panel.py) joins from
+links and follows the teacher on every page.
 """
 
 from urllib.parse import urlsplit
@@ -12,9 +13,11 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from cnnviz import classmode, images, inference, preprocess
+from cnnviz import images, inference, pooling_settings, preprocess
 from cnnviz.charts import classroom as class_charts
-from cnnviz.classroom import ClassroomError, ClassState, TrainingPermission
+from cnnviz.classroom import ClassroomError, ClassState, TrainingPermission, teaching
+from cnnviz.classroom import questions as class_questions
+from cnnviz.classroom import statistics as class_statistics
 from cnnviz.models import MODEL_SPECS, shipped_files
 from cnnviz.training import load_shipped_history
 from pages.glue.class_membership import (
@@ -37,17 +40,15 @@ LIVE_REFRESH_S = 1.0  # the teacher's histogram and confusion matrix refresh thi
 CANVAS_SIZE = 280
 PERMISSION_LABELS = {
     TrainingPermission.OFF: "Off: only I train",
-    TrainingPermission.SUBSETS: f"Small subsets (≤ {classmode.STUDENT_SUBSET_MAX:,} images)",
+    TrainingPermission.SUBSETS: f"Small subsets (≤ {teaching.STUDENT_SUBSET_MAX:,} images)",
     TrainingPermission.ON: "On: full runs too",
 }
-POOLING_DEFAULTS = {"mode": "max", "pool_size": 2, "stride": 2, "padding": "valid"}
-QUESTION_KINDS = {
-    "size": "Output size of my pooling",
-    "thin": "Which pooling keeps the thin line",
-    "value": "The pooled value of a window",
-    "digit": "Which digit the network reads for a class drawing",
-    "own": "My own question",
+OWN_QUESTION = "own"  # the teacher types the question: the one kind cnnviz does not generate
+QUESTION_LABELS = {
+    **{kind.key: kind.label for kind in class_questions.QUESTION_KINDS},
+    OWN_QUESTION: "My own question",
 }
+QUESTION_MODEL = "lenet"  # the network the digit question asks about
 
 
 @st.cache_resource(show_spinner="Loading the trained models…")
@@ -139,7 +140,7 @@ def resume_as_teacher(code: str, secret: str) -> None:
 def join_banner(state: ClassState) -> None:
     """The code, the link and its QR code, big enough to read from the back of the room."""
     parts = urlsplit(st.context.url or "http://localhost:8501/")
-    link = classmode.join_link(f"{parts.scheme}://{parts.netloc}", state.code)
+    link = teaching.join_link(f"{parts.scheme}://{parts.netloc}", state.code)
     code_column, qr_column = st.columns([3, 1])
     with code_column:
         st.markdown(f"### {state.title}")
@@ -150,7 +151,7 @@ def join_banner(state: ClassState) -> None:
         st.markdown(f"Join at **{link}** or type the code on the Class page.")
         if state.closed:
             st.warning("This class is closed: its data stays, nobody can join or answer.")
-    qr_column.image(classmode.qr_png(link), caption="Scan to join", width=220)
+    qr_column.image(teaching.qr_png(link), caption="Scan to join", width=220)
 
 
 def secret_once() -> None:
@@ -181,7 +182,7 @@ def class_controls(state: ClassState) -> None:
             format_func=PERMISSION_LABELS.get,
             horizontal=True,
             key="class_permission",
-            help=classmode.TEACHER_FIRST,
+            help=teaching.TEACHER_FIRST,
             disabled=state.closed,
         )
         if permission != state.training_permission:
@@ -217,46 +218,38 @@ def class_controls(state: ClassState) -> None:
 def teacher_pooling_settings() -> dict:
     """The pooling settings the teacher last had on the Pooling page (its defaults before)."""
     published = st.session_state.get(TEACHER_SETTINGS_KEY, {}).get("pooling", {})
-    settings = {**POOLING_DEFAULTS, "sample": images.sample_names()[0], **published}
-    return settings
+    return {**pooling_settings.defaults(), **published}
 
 
-def generated_question(kind: str, state: ClassState) -> classmode.GeneratedQuestion | None:
+def generated_question(
+    kind: class_questions.QuestionKind, state: ClassState
+) -> class_questions.GeneratedQuestion | None:
     """The question of ``kind`` from the teacher's live settings, answered by cnnviz."""
-    settings = teacher_pooling_settings()
-    pool_size, stride, padding = settings["pool_size"], settings["stride"], settings["padding"]
-    if kind == "size":
-        image = images.load_sample(settings["sample"])
-        return classmode.output_size_question(image.shape[:2], pool_size, stride, padding)
-    if kind == "thin":
-        return classmode.thin_line_question(pool_size, stride, padding)
-    if kind == "value":
-        image = images.load_sample(settings["sample"])
-        question = classmode.pooled_value_question(image, pool_size, stride, settings["mode"])
-        if question is None:
-            st.info("Pick a pool size of 3 or less on the Pooling page to ask about a window.")
-        return question
-    drawings = class_store().drawings(state.code)
-    readable = [d for d in drawings if "lenet" in d.predictions]
-    if not readable:
-        st.info("No class drawing yet: start a drawing round first.")
-        return None
-    # The latest drawing the network got wrong makes the best question; else the latest one.
-    wrong = [d for d in readable if d.predictions["lenet"] != d.label]
-    drawing = (wrong or readable)[-1]
-    st.plotly_chart(
-        class_charts.drawing_gallery([drawing.image28], [f"#{drawing.drawing_id}"]),
-        key="class_question_drawing",
+    context = class_questions.QuestionContext(
+        settings=teacher_pooling_settings(),
+        load_image=images.load_sample,
+        drawings=lambda: class_store().drawings(state.code),
+        model=QUESTION_MODEL,
+        model_label=MODEL_SPECS[QUESTION_MODEL].label,
     )
-    return classmode.digit_question(drawing, "lenet", MODEL_SPECS["lenet"].label)
+    question = kind.make(context)
+    if question is None:
+        st.info(kind.unavailable)
+    elif question.drawing is not None:
+        drawing = question.drawing
+        st.plotly_chart(
+            class_charts.drawing_gallery([drawing.image28], [f"#{drawing.drawing_id}"]),
+            key="class_question_drawing",
+        )
+    return question
 
 
 def ask_question(state: ClassState) -> None:
     st.subheader("Predict, then reveal")
     kind = st.selectbox(
-        "Question", list(QUESTION_KINDS), format_func=QUESTION_KINDS.get, key="class_kind"
+        "Question", list(QUESTION_LABELS), format_func=QUESTION_LABELS.get, key="class_kind"
     )
-    if kind == "own":
+    if kind == OWN_QUESTION:
         prompt = st.text_input("Your question", key="class_own_prompt", max_chars=300)
         choices_text = st.text_area("Choices, one per line", key="class_own_choices")
         choices = [line.strip() for line in choices_text.splitlines() if line.strip()]
@@ -268,7 +261,7 @@ def ask_question(state: ClassState) -> None:
         )
         question = (prompt, choices, right)
     else:
-        generated = generated_question(kind, state)
+        generated = generated_question(class_questions.question_kind(kind), state)
         if generated is None:
             return
         st.markdown(f"**{generated.prompt}**")
@@ -349,17 +342,17 @@ def live_drawings(code: str) -> None:
         key="class_model",
     )
     label = MODEL_SPECS[model].label
-    accuracy = classmode.class_accuracy(drawings, model)
+    accuracy = class_statistics.class_accuracy(drawings, model)
     mnist = mnist_test_accuracy(model)
     left, right = st.columns(2)
     left.metric(f"{label} on the class's drawings", "—" if accuracy is None else f"{accuracy:.1%}")
     right.metric(f"{label} on MNIST's test digits", "—" if mnist is None else f"{mnist:.2%}")
-    confusion = classmode.class_confusion(drawings, model)
+    confusion = class_statistics.class_confusion(drawings, model)
     st.plotly_chart(class_charts.class_confusion_matrix(confusion, label), key="class_confusion")
     meant, read = st.columns(2)
     true_digit = meant.selectbox("Meant as", range(10), index=7, key="class_cell_true")
     read_digit = read.selectbox("Read as", range(10), index=1, key="class_cell_read")
-    cell = classmode.drawings_in_cell(drawings, model, true_digit, read_digit)
+    cell = class_statistics.drawings_in_cell(drawings, model, true_digit, read_digit)
     if cell:
         st.plotly_chart(
             class_charts.drawing_gallery(

@@ -5,11 +5,14 @@ never import TensorFlow (tests/test_page_pooling.py checks).
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from cnnviz import charts, images, ops, shift_accuracy, shifts
+from cnnviz import pooling_settings as settings
 from cnnviz.charts import pooling as pooling_charts
 from cnnviz.data import MnistNotFoundError, how_to_get_mnist
 from cnnviz.site import keep_settings
@@ -19,16 +22,11 @@ from pages.glue.uploads import uploaded_image
 
 through_the_router()  # a deep link on a fresh server ran this page past app.py
 
-MODE_LABELS = {"max": "Max", "min": "Min", "avg": "Average"}
 CONV_PREVIEW_SIDE = 32  # the convolution section shrinks the image so each pixel shows
 EQUIVARIANCE_SIDE = 128  # the equivariance check runs on the image shrunk to this side
 # Every control but the uploader (Streamlit cannot set a file uploader): kept across pages.
 KEPT_SETTINGS = (
-    "sample",
-    "mode",
-    "pool_size",
-    "stride",
-    "padding",
+    *(setting.key for setting in settings.POOLING_SETTINGS),
     "grid",
     "step",
     "kernel",
@@ -47,7 +45,7 @@ def load_sample(name: str) -> np.ndarray:
 def chosen_image() -> tuple[str, np.ndarray]:
     """The uploaded image if there is a good one, else the chosen sample: (name, image)."""
     left, right = st.columns(2)
-    sample = left.selectbox("Sample image", images.sample_names(), key="sample")
+    sample = left.selectbox(settings.SAMPLE.label, images.sample_names(), key=settings.SAMPLE.key)
     if (uploaded := uploaded_image(right, "upload", instead="the sample")) is not None:
         return uploaded
     try:
@@ -90,14 +88,30 @@ def introduction() -> None:
 
 def controls() -> PoolChoice:
     """The pooling controls under the image picker."""
-    columns = st.columns(4)
-    mode = columns[0].radio(
-        "Pooling", list(MODE_LABELS), format_func=MODE_LABELS.get, key="mode", horizontal=True
+    mode_column, size_column, stride_column, padding_column = st.columns(4)
+    return PoolChoice(
+        mode=radio_setting(mode_column, settings.MODE),
+        pool_size=slider_setting(size_column, settings.POOL_SIZE),
+        stride=slider_setting(stride_column, settings.STRIDE),
+        padding=radio_setting(padding_column, settings.PADDING),
     )
-    pool_size = columns[1].slider("Pool size (window k × k)", 1, 8, 2, key="pool_size")
-    stride = columns[2].slider("Stride s", 1, 8, 2, key="stride")
-    padding = columns[3].radio("Padding", ops.POOL_PADDINGS, key="padding", horizontal=True)
-    return PoolChoice(mode, pool_size, stride, padding)
+
+
+def radio_setting(column: DeltaGenerator, setting: settings.Choice) -> Any:
+    """A horizontal radio for one of the pooling settings."""
+    return column.radio(
+        setting.label,
+        setting.options,
+        index=setting.options.index(setting.default),
+        format_func=setting.show,
+        key=setting.key,
+        horizontal=True,
+    )
+
+
+def slider_setting(column: DeltaGenerator, setting: settings.IntRange) -> int:
+    """A slider for one of the pooling settings."""
+    return column.slider(setting.label, setting.low, setting.high, setting.default, key=setting.key)
 
 
 def input_and_output(name: str, image: np.ndarray, choice: PoolChoice) -> None:
@@ -114,7 +128,7 @@ def input_and_output(name: str, image: np.ndarray, choice: PoolChoice) -> None:
     )
     if pooled is not None:
         title = (
-            f"{MODE_LABELS[choice.mode]} pooling, {choice.pool_size}×{choice.pool_size}, "
+            f"{settings.MODE.show(choice.mode)} pooling, {choice.pool_size}×{choice.pool_size}, "
             f"stride {choice.stride}, {choice.padding}"
         )
         columns[1].plotly_chart(
@@ -135,7 +149,7 @@ def input_and_output(name: str, image: np.ndarray, choice: PoolChoice) -> None:
     st.subheader("Max, min and average side by side")
     # The chosen mode is already pooled above; only the other two are computed here.
     side_by_side = {
-        MODE_LABELS[each]: pooled if each == choice.mode else choice.pool(image, each)
+        settings.MODE.show(each): pooled if each == choice.mode else choice.pool(image, each)
         for each in ops.POOL_MODES
     }
     st.plotly_chart(shared_figure(charts.image_row, side_by_side, zmin=0, zmax=1), key="modes")
@@ -336,7 +350,9 @@ def translation_section(image: np.ndarray, choice: PoolChoice) -> None:
         st.warning(str(error))
         return
     bars = {"input": measure.input_change, "subsampled": measure.subsampled_change}
-    bars |= {f"{MODE_LABELS[each]} pooled": measure.pooled_change[each] for each in ops.POOL_MODES}
+    bars |= {
+        f"{settings.MODE.show(each)} pooled": measure.pooled_change[each] for each in ops.POOL_MODES
+    }
     st.plotly_chart(
         shared_figure(
             pooling_charts.change_bars,

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz import classmode, layer_table, models, training
+from cnnviz import layer_table, models, training
 from cnnviz import training_form as form
 from cnnviz import training_lesson as lesson
 from cnnviz import training_messages as messages
 from cnnviz.charts import training as training_charts
+from cnnviz.classroom import teaching
 from cnnviz.data import (
     MNIST_DOWNLOAD_BYTES,
     MNIST_TRAIN_SIZE,
@@ -155,7 +156,7 @@ def under_class_rules(settings: dict) -> dict | None:
     if permission is None:
         return settings
     asked = settings["subset"] or MNIST_TRAIN_SIZE
-    allowance = classmode.student_training(permission, asked)
+    allowance = teaching.student_training(permission, asked)
     if not allowance.allowed:
         st.session_state.training_message = allowance.message
         return None
@@ -168,9 +169,9 @@ def under_class_rules(settings: dict) -> dict | None:
 def class_training_rules() -> None:
     """In a class: the teacher's rule for students, and why the teacher's runs go first."""
     if is_teacher():
-        st.caption(f"You lead a class. {classmode.TEACHER_FIRST}")
+        st.caption(f"You lead a class. {teaching.TEACHER_FIRST}")
     elif (permission := class_training_permission()) is not None:
-        st.info(classmode.student_training_rule(permission))
+        st.info(teaching.student_training_rule(permission))
     if notice := st.session_state.get(CLASS_NOTICE_KEY):
         st.warning(notice)
 

@@ -22,7 +22,6 @@ import sqlalchemy as sa
 
 from cnnviz import PROJECT_ROOT
 from cnnviz.classroom import (
-    DATABASE_URL_ENV,
     JOIN_CODE_ALPHABET,
     ClassClosedError,
     ClassLimits,
@@ -33,9 +32,9 @@ from cnnviz.classroom import (
     TrainingPermission,
     UnknownClassError,
     UnknownStudentError,
-    default_database_url,
     normalise_code,
 )
+from cnnviz.database import DATABASE_URL_ENV, default_database_url
 
 CLASS_SIZE = 40
 

@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bench.support.fresh_python import run_fresh_python
-from cnnviz import PROJECT_ROOT, images, shift_accuracy, shifts
+from cnnviz import PROJECT_ROOT, images, pooling_settings, shift_accuracy, shifts
 from tests.apptest_helpers import (
     PAGE_TIMEOUT_S,
     chart_titles,
@@ -37,6 +37,34 @@ def test_page_runs_and_shows_input_output_and_every_section(page):
     # in/out, modes, step, padded, conv, shift bars, the bright pixel's moves, shifted digits
     assert len(page.get("plotly_chart")) == 9
     assert not page.warning
+
+
+def test_the_controls_are_built_from_the_pooling_settings_spec(page):
+    """Keys, labels, options, ranges and defaults: what class mode publishes and accepts."""
+    built = 0
+    for setting in pooling_settings.POOLING_SETTINGS:
+        if isinstance(setting, pooling_settings.IntRange):
+            (widget,) = [w for w in page.slider if w.key == setting.key]
+            assert (widget.min, widget.max) == (setting.low, setting.high) == (1, 8)
+        elif setting is pooling_settings.SAMPLE:
+            (widget,) = [w for w in page.selectbox if w.key == setting.key]
+            # The page offers the samples this server can load: a part of the spec, in order.
+            assert widget.options == [n for n in setting.options if n in widget.options]
+            assert widget.options == images.sample_names()
+        else:
+            (widget,) = [w for w in page.radio if w.key == setting.key]
+            assert widget.options == [setting.show(option) for option in setting.options]
+        assert widget.label == setting.label
+        assert widget.value == setting.default
+        built += 1
+    assert built == 5
+    assert pooling_settings.defaults() == {
+        "sample": "Photo: cat (Chelsea)",
+        "mode": "max",
+        "pool_size": 2,
+        "stride": 2,
+        "padding": "valid",
+    }
 
 
 def test_changing_pool_stride_and_padding_changes_the_shapes_and_the_formula(page):

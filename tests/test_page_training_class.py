@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import classmode, training
-from cnnviz.classroom import ClassroomStore
-from cnnviz.training.queue import TRAINING_SLOTS, QueueRole
+from cnnviz import training
+from cnnviz.classroom import ClassroomStore, teaching
+from cnnviz.training.queue import QueueRole
+from cnnviz.training.slots import TRAINING_SLOTS
 from pages.glue import class_membership
 from tests.apptest_helpers import APP, TENSORFLOW_TIMEOUT_S, texts
 
@@ -84,7 +85,7 @@ def test_with_training_off_a_students_start_is_refused_and_says_why(class_store,
     code, secret = class_store.create_class("Period 3")
     class_store.set_training_permission(code, secret, "off")
     student = training_page(busy_server, **as_student(class_store, code))
-    assert classmode.student_training_rule("off") in texts(student.info)
+    assert teaching.student_training_rule("off") in texts(student.info)
     press_start(student)
     assert student.session_state["training_jobs"] == {}
     (refusal,) = texts(student.error)
@@ -96,7 +97,7 @@ def test_small_subsets_only_clamps_a_students_run_and_the_form_shows_it(class_st
     student = training_page(busy_server, **as_student(class_store, code))
     press_start(student, subset=60_000)
     (job,) = student.session_state["training_jobs"].values()
-    assert job.config.subset == classmode.STUDENT_SUBSET_MAX == 2000
+    assert job.config.subset == teaching.STUDENT_SUBSET_MAX == 2000
     assert student.number_input(key="train_subset").value == 2000
     assert texts(student.warning) == [
         "Your teacher allows small subsets only in this class, so this run trains on 2,000 "
@@ -132,7 +133,7 @@ def test_the_teachers_run_goes_ahead_of_a_waiting_student_and_both_are_told(
     press_start(teacher, subset=60_000)
     (teacher_job,) = teacher.session_state["training_jobs"].values()
     assert teacher_job.config.subset == 60_000 and texts(teacher.error) == []
-    assert f"You lead a class. {classmode.TEACHER_FIRST}" in texts(teacher.caption)
+    assert f"You lead a class. {teaching.TEACHER_FIRST}" in texts(teacher.caption)
     assert teacher_job.snapshot().queue_position == 1
     assert "Busy, you are next: a student's run is training now" in " ".join(texts(teacher.info))
 

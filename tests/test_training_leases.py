@@ -19,6 +19,7 @@ import pytest
 from cnnviz.training import queue
 from cnnviz.training.leases import DatabaseTrainingSlots
 from cnnviz.training.queue import QueueRole
+from cnnviz.training.slots import SHARED_SLOTS_ENV_VAR, training_slots
 
 TTL_S = 1.0  # short leases, so a dead process's expires within the test
 HEARTBEAT_S = 0.2
@@ -186,15 +187,15 @@ def test_a_killed_process_lease_expires_and_the_next_job_trains(processes, fresh
 
 def test_the_environment_chooses_the_shared_queue(monkeypatch, tmp_path):
     monkeypatch.setenv("CNNVIZ_DATABASE_URL", f"sqlite:///{tmp_path / 'classes.sqlite'}")
-    monkeypatch.setenv(queue.SHARED_SLOTS_ENV_VAR, "1")
-    shared = queue.training_slots()
+    monkeypatch.setenv(SHARED_SLOTS_ENV_VAR, "1")
+    shared = training_slots()
     assert isinstance(shared, DatabaseTrainingSlots)
     waiter = Waiter()
     assert shared.acquire(waiter) and shared.running == 1
     shared.release(waiter)
     shared.close()
-    monkeypatch.delenv(queue.SHARED_SLOTS_ENV_VAR)
-    assert isinstance(queue.training_slots(), queue.TrainingSlots)
+    monkeypatch.delenv(SHARED_SLOTS_ENV_VAR)
+    assert isinstance(training_slots(), queue.TrainingSlots)
 
 
 def test_a_heartbeat_must_beat_within_the_lease():

@@ -2,7 +2,7 @@
 
 Streamlit reruns its script on every click, which would kill a ``fit`` running inside it, so a
 :class:`TrainingJob` is looked after by a plain daemon thread that makes no Streamlit calls. That
-thread waits for one of the server's training slots (:mod:`cnnviz.training.queue`), then trains
+thread waits for one of the server's training slots (:mod:`cnnviz.training.slots`), then trains
 in a worker process (:mod:`cnnviz.training.worker`; or, with ``in_process=True`` as the CLI does,
 right in the thread). Either way the fitting code reports a live stream of records, which the
 job folds into its state under a lock; the page copies that state with
@@ -29,7 +29,7 @@ from typing import Any
 from cnnviz.data import Mnist, MnistNotFoundError, find_mnist_file
 from cnnviz.models import TrainingConfig, held_out_count
 from cnnviz.training import worker as workers
-from cnnviz.training.queue import TRAINING_SLOTS, QueueRole
+from cnnviz.training.queue import QueueRole
 from cnnviz.training.records import (
     BatchPoint,
     EpochRecord,
@@ -39,6 +39,7 @@ from cnnviz.training.records import (
     TrainingPlan,
     TrainingResult,
 )
+from cnnviz.training.slots import TRAINING_SLOTS
 from cnnviz.training.snapshots import FilterSnapshot, SnapshotSeries
 
 LOGGER = logging.getLogger(__name__)

@@ -29,21 +29,29 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from contextlib import AbstractContextManager
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from cnnviz.classroom import create_database_engine, default_database_url
+from cnnviz.database import (
+    create_database_engine,
+    create_tables,
+    default_database_url,
+    write_transaction,
+)
 from cnnviz.training.queue import QueueRole, Waiter, max_concurrent_trainings
 
 LEASE_TTL_S = 15.0  # a lease not renewed for this long belongs to a dead process
 HEARTBEAT_S = 2.0  # each process renews its leases this often (well inside the TTL)
 POLL_S = 0.5  # a waiter rechecks the table this often (another process may have freed a slot)
+# Raised whenever the leases table changes: a database with another version is refused.
+SCHEMA_VERSION = 1
+LEASES_TABLE = "training_leases"
 
 _metadata = sa.MetaData()
 _leases = sa.Table(
-    "training_leases",
+    LEASES_TABLE,
     _metadata,
     sa.Column("lease_id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("process", sa.String(120), nullable=False, index=True),  # who renews it
@@ -119,21 +127,13 @@ class DatabaseTrainingSlots:
         with self._setup_lock:
             if self._engine is None:
                 engine = create_database_engine(self.url or default_database_url())
-                for attempt in range(3):  # several processes may create the table at once
-                    try:
-                        with engine.execution_options(cnnviz_write=True).begin() as connection:
-                            _metadata.create_all(connection, checkfirst=True)
-                        break
-                    except sa.exc.DBAPIError:
-                        if attempt == 2:
-                            raise
-                        time.sleep(0.1 * (attempt + 1))
+                create_tables(engine, _metadata, owner="training queue", version=SCHEMA_VERSION)
                 self._engine = engine
             return self._engine
 
-    def _writing(self) -> _SerialisedWrite:
+    def _writing(self) -> AbstractContextManager[Connection]:
         """A write transaction that serialises with every other process's decisions."""
-        return _SerialisedWrite(self._database())
+        return write_transaction(self._database(), lock_table=LEASES_TABLE)
 
     # -- the interface of cnnviz.training.queue.TrainingSlots ------------------------------------
 
@@ -330,23 +330,3 @@ class DatabaseTrainingSlots:
 
 class LeaseLostError(RuntimeError):
     """This process's lease vanished from the table while it waited (it could not renew it)."""
-
-
-class _SerialisedWrite:
-    """``with _SerialisedWrite(engine) as connection``: a write transaction that excludes every
-    other process's (SQLite: BEGIN IMMEDIATE through the store's ``cnnviz_write`` option;
-    PostgreSQL and others: a lock on the leases table until the commit)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._context: Any = None
-
-    def __enter__(self) -> Connection:
-        self._context = self._engine.execution_options(cnnviz_write=True).begin()
-        connection = self._context.__enter__()
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql("LOCK TABLE training_leases IN SHARE ROW EXCLUSIVE MODE")
-        return connection
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._context.__exit__(*exc_info)

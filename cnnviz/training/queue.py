@@ -13,14 +13,9 @@ from __future__ import annotations
 import os
 import threading
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
-
-if TYPE_CHECKING:
-    from cnnviz.training.leases import DatabaseTrainingSlots
+from typing import Protocol
 
 MAX_TRAININGS_ENV_VAR = "CNNVIZ_MAX_TRAININGS"
-# "1": the queue is shared by every server process on the class database (cnnviz.serve sets it).
-SHARED_SLOTS_ENV_VAR = "CNNVIZ_SHARED_TRAINING_SLOTS"
 DEFAULT_MAX_TRAININGS = 1  # one training saturates a 2-core laptop; more would only starve pages
 WAIT_RECHECK_S = 0.5  # a waiter rechecks the environment's cap this often, even unwoken
 
@@ -120,17 +115,3 @@ class TrainingSlots:
         """How many slots are taken now."""
         with self._condition:
             return len(self._running)
-
-
-def training_slots() -> TrainingSlots | DatabaseTrainingSlots:
-    """This server's queue: the in-process one, or with ``CNNVIZ_SHARED_TRAINING_SLOTS=1`` (set
-    by ``python -m cnnviz.serve`` for its several processes) leases in the class database, so
-    the cap holds across every process that shares it (:mod:`cnnviz.training.leases`)."""
-    if os.environ.get(SHARED_SLOTS_ENV_VAR, "").strip() == "1":
-        from cnnviz.training.leases import DatabaseTrainingSlots
-
-        return DatabaseTrainingSlots()
-    return TrainingSlots()
-
-
-TRAINING_SLOTS = training_slots()

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz import classmode
 from cnnviz.classroom import (
     ClassroomError,
     ClassroomStore,
     TrainingPermission,
     UnknownClassError,
+    teaching,
 )
 
 # Session keys of class mode (this browser's membership; the class itself is in the database).
@@ -49,7 +49,7 @@ def leave_class() -> None:
     for key in (CLASS_CODE_KEY, STUDENT_ID_KEY, TEACHER_SECRET_KEY, APPLIED_VERSION_KEY):
         st.session_state.pop(key, None)
     st.session_state.pop(PUBLISHED_KEY, None)
-    st.query_params.pop(classmode.STUDENT_QUERY_PARAMETER, None)  # a reload must not rejoin
+    st.query_params.pop(teaching.STUDENT_QUERY_PARAMETER, None)  # a reload must not rejoin
 
 
 def join(code: str, nickname: str) -> None:
@@ -72,8 +72,8 @@ def membership_in_url() -> dict[str, str]:
     if not is_student():
         return {}
     return {
-        classmode.CLASS_QUERY_PARAMETER: st.session_state[CLASS_CODE_KEY],
-        classmode.STUDENT_QUERY_PARAMETER: st.session_state[STUDENT_ID_KEY],
+        teaching.CLASS_QUERY_PARAMETER: st.session_state[CLASS_CODE_KEY],
+        teaching.STUDENT_QUERY_PARAMETER: st.session_state[STUDENT_ID_KEY],
     }
 
 

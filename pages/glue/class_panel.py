@@ -9,19 +9,19 @@
   address (``&student=ID``) as well as in the session, so a reload (F5), which starts a new
   session, finds the same student; the store checks that the id belongs to that class first.
 - **Publishing** (the teacher's browser): after each page run, the page and its followed
-  settings (``cnnviz.classmode.FOLLOWED_SETTINGS``) go to the database, only when they changed.
+  settings (``cnnviz.teaching.FOLLOWED_SETTINGS``) go to the database, only when they changed.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz import classmode
 from cnnviz.classroom import (
     ClassroomError,
     ClassState,
     UnknownClassError,
     UnknownStudentError,
+    teaching,
 )
 from cnnviz.site import PAGES
 from pages.glue.class_membership import (
@@ -46,7 +46,7 @@ CLASS_PAGE = "pages/classroom.py"
 def page_path(name: str) -> str | None:
     """The script of the page called ``name`` in the store (e.g. "pooling"), or None."""
     for page in PAGES:
-        if classmode.page_name(page.path) == name:
+        if teaching.page_name(page.path) == name:
             return page.path
     return None
 
@@ -65,7 +65,7 @@ def _rejoin_from_link(code: str, student_id: str) -> bool:
         student = class_store().student(code, student_id)
         state = class_store().state(code)
     except ClassroomError:
-        st.query_params.pop(classmode.STUDENT_QUERY_PARAMETER, None)
+        st.query_params.pop(teaching.STUDENT_QUERY_PARAMETER, None)
         st.sidebar.warning("This link's student is not in that class: join it again below.")
         return False
     st.session_state[CLASS_CODE_KEY] = state.code
@@ -97,7 +97,7 @@ def _join_from_link(code: str) -> None:
 def _apply_teacher(state: ClassState, current_page: str) -> None:
     """Take over the teacher's settings and go to the teacher's page."""
     if state.page is not None:
-        for key, value in classmode.settings_to_apply(state.page, state.settings).items():
+        for key, value in teaching.settings_to_apply(state.page, state.settings).items():
             st.session_state[key] = value
     st.session_state[APPLIED_VERSION_KEY] = state.version
     target = page_path(state.page) if state.page else None
@@ -105,7 +105,7 @@ def _apply_teacher(state: ClassState, current_page: str) -> None:
         st.switch_page(target, query_params=membership_in_url())
 
 
-@st.fragment(run_every=classmode.follow_poll_s())
+@st.fragment(run_every=teaching.follow_poll_s())
 def _poll(code: str, rerun_on_change: bool) -> None:
     """Read the class's version only; a full rerun only when the teacher changed something."""
     try:
@@ -118,8 +118,8 @@ def _poll(code: str, rerun_on_change: bool) -> None:
 
 def class_panel(current_page: str) -> None:
     """The sidebar's class panel; a following student is taken to the teacher's page here."""
-    link_code = st.query_params.get(classmode.CLASS_QUERY_PARAMETER)
-    link_student = st.query_params.get(classmode.STUDENT_QUERY_PARAMETER)
+    link_code = st.query_params.get(teaching.CLASS_QUERY_PARAMETER)
+    link_student = st.query_params.get(teaching.STUDENT_QUERY_PARAMETER)
     if not (is_student() or is_teacher()):
         rejoined = bool(link_code and link_student) and _rejoin_from_link(link_code, link_student)
         if not rejoined:
@@ -163,7 +163,7 @@ def class_panel(current_page: str) -> None:
     if following and state.version != st.session_state.get(APPLIED_VERSION_KEY):
         _apply_teacher(state, current_page)
     # Exploring students still see new questions and rounds when they are on the Class page.
-    on_class_page = current_page == classmode.page_name(CLASS_PAGE)
+    on_class_page = current_page == teaching.page_name(CLASS_PAGE)
     with st.sidebar:
         _poll(state.code, following or on_class_page)
     if not following and on_class_page:
@@ -174,7 +174,7 @@ def publish_for_class(current_page: str) -> None:
     """The teacher's page and its followed settings, published when they changed."""
     if not is_teacher():
         return
-    keys = classmode.FOLLOWED_SETTINGS.get(current_page, {})
+    keys = teaching.FOLLOWED_SETTINGS.get(current_page, {})
     settings = {key: st.session_state[key] for key in keys if key in st.session_state}
     if keys:
         st.session_state.setdefault(TEACHER_SETTINGS_KEY, {})[current_page] = settings

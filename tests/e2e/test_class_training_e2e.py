@@ -25,14 +25,14 @@ from bench.support.harness import (
     running_app,
     save_screenshot,
 )
-from cnnviz import classmode
+from cnnviz.classroom import teaching
 
 pytestmark = pytest.mark.e2e
 expect = playwright_expect()
 
 PROGRESS = "[data-testid='stProgress']"
 TRAINING_TIMEOUT_MS = 240_000  # a cold worker imports TensorFlow first (over a minute under load)
-SUBSETS = f"Small subsets (≤ {classmode.STUDENT_SUBSET_MAX:,} images)"
+SUBSETS = f"Small subsets (≤ {teaching.STUDENT_SUBSET_MAX:,} images)"
 
 
 def start_training(page, images: int, epochs: int) -> None:
@@ -79,12 +79,12 @@ def test_the_teachers_run_goes_first_and_the_students_says_who_is_ahead(browser,
             # The student reads the rule, asks for a full run and gets the subset, in line.
             click_nav(student, "Live training")
             expect(
-                student.get_by_text(classmode.student_training_rule("subsets"), exact=True)
+                student.get_by_text(teaching.student_training_rule("subsets"), exact=True)
             ).to_be_visible()
             start_training(student, 60_000, 1)
             expect(
                 student.get_by_text(
-                    f"so this run trains on {classmode.STUDENT_SUBSET_MAX:,} images instead of "
+                    f"so this run trains on {teaching.STUDENT_SUBSET_MAX:,} images instead of "
                     "the 60,000 you asked for"
                 )
             ).to_be_visible()
@@ -96,7 +96,7 @@ def test_the_teachers_run_goes_first_and_the_students_says_who_is_ahead(browser,
             # (a few seconds of work: it may well have finished by the time we look).
             main = teacher.locator("[data-testid='stMain']")
             main.get_by_role("button", name="Stop training", exact=True).click()
-            subset_batches = math.ceil(classmode.STUDENT_SUBSET_MAX / 32)  # the last one partial
+            subset_batches = math.ceil(teaching.STUDENT_SUBSET_MAX / 32)  # the last one partial
             expect(
                 student.locator(PROGRESS).get_by_text(
                     re.compile(rf"(Running|Finished) · epoch 1/1 · batch \d+/{subset_batches}")

@@ -1,0 +1,350 @@
+"""Predict-then-reveal questions, answered by cnnviz from the teacher's live settings.
+
+Each question is computed, never typed in: its right answer is what :mod:`cnnviz.ops` gives for
+the teacher's current pooling settings (:mod:`cnnviz.pooling_settings`), or what the network
+read for a class drawing. :data:`QUESTION_KINDS` lists the kinds the Class page offers, each with
+how to make it from a :class:`QuestionContext` and what to say when it cannot be asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from cnnviz import images, ops
+from cnnviz.classroom.records import ClassDrawing
+from cnnviz.pooling_settings import MODE
+
+__all__ = [
+    "QUESTION_KINDS",
+    "GeneratedQuestion",
+    "QuestionContext",
+    "QuestionKind",
+    "digit_question",
+    "output_size_question",
+    "pooled_value_question",
+    "question_kind",
+    "thin_line_question",
+]
+
+
+@dataclass(frozen=True)
+class GeneratedQuestion:
+    """A question with its answer computed by cnnviz; ``explanation`` is shown at the reveal.
+
+    ``drawing`` is the class drawing the question is about, for the page to show beside it.
+    """
+
+    prompt: str
+    choices: tuple[str, ...]
+    correct_index: int
+    explanation: str
+    drawing: ClassDrawing | None = None
+
+
+def _with_distractors(correct: str, candidates: Sequence[str], count: int) -> tuple[list, int]:
+    """``correct`` and up to ``count - 1`` different candidates, in a fixed, sorted order."""
+    choices = [correct]
+    for candidate in candidates:
+        if candidate not in choices and len(choices) < count:
+            choices.append(candidate)
+    ordered = sorted(choices, key=_natural_key)
+    return ordered, ordered.index(correct)
+
+
+def _natural_key(text: str) -> tuple:
+    parts = text.replace("×", " ").split()
+    return (*(int(p) if p.isdigit() else 10**9 for p in parts), text)
+
+
+def output_size_question(
+    image_shape: tuple[int, int], pool_size: int, stride: int, padding: str
+) -> GeneratedQuestion:
+    """ "What size is the output?" for this image and pooling, answered by ``ops.output_size``.
+
+    The wrong choices are the classic slips: the other padding, forgetting the ``+ 1``,
+    dividing by the window instead of the stride, forgetting the stride.
+
+    >>> question = output_size_question((28, 28), 3, 2, "valid")
+    >>> question.choices[question.correct_index], question.explanation
+    ('13 × 13', 'Each side: ⌊(28 − 3) / 2⌋ + 1 = 13.')
+    >>> output_size_question((300, 451), 2, 2, "same").explanation
+    'Rows: ⌈300 / 2⌉ = 150; columns: ⌈451 / 2⌉ = 226.'
+    """
+    height, width = image_shape
+
+    def size(rows: int, cols: int) -> str:
+        return f"{rows} × {cols}"
+
+    def shaped(padding_used: str) -> tuple[int, int]:
+        return (
+            ops.output_size(height, pool_size, stride, padding_used),
+            ops.output_size(width, pool_size, stride, padding_used),
+        )
+
+    correct_shape = shaped(padding)
+    if min(correct_shape) < 1:
+        raise ValueError(
+            f"A {pool_size} × {pool_size} window does not fit in {height} × {width} with "
+            f"{padding} padding: there is no output to ask about."
+        )
+    other = "same" if padding == "valid" else "valid"
+    candidates = []
+    other_shape = shaped(other)
+    if min(other_shape) >= 1:
+        candidates.append(size(*other_shape))
+    candidates += [
+        size(max(correct_shape[0] - 1, 1), max(correct_shape[1] - 1, 1)),
+        size(correct_shape[0] + 1, correct_shape[1] + 1),
+        size(max(height // pool_size, 1), max(width // pool_size, 1)),
+        size(max(height - pool_size + 1, 1), max(width - pool_size + 1, 1)),  # stride forgotten
+    ]
+    choices, correct_index = _with_distractors(size(*correct_shape), candidates, 4)
+    if height == width:
+        explanation = f"Each side: {ops.output_size_formula(height, pool_size, stride, padding)}."
+    else:  # two sizes, two sums: "each side" with one of them would hide the other
+        explanation = (
+            f"Rows: {ops.output_size_formula(height, pool_size, stride, padding)}; "
+            f"columns: {ops.output_size_formula(width, pool_size, stride, padding)}."
+        )
+    return GeneratedQuestion(
+        prompt=(
+            f"The input is {height} × {width}. {MODE.show('max')}-, min- or average-"
+            f"pooling with a {pool_size} × {pool_size} window, stride {stride} and {padding} "
+            "padding: how big is the output?"
+        ),
+        choices=tuple(choices),
+        correct_index=correct_index,
+        explanation=explanation,
+    )
+
+
+THIN_LINE_ALL = "All three keep it"
+THIN_LINE_NONE = "None of them"
+# A mode "keeps" the line when the line's brightest pooled value is still this share of its own.
+KEEPS_LINE_SHARE = 0.99
+
+
+def thin_line_question(pool_size: int, stride: int, padding: str) -> GeneratedQuestion:
+    """ "Which pooling keeps the thin bright line?" on the thin-lines pattern, computed.
+
+    The pattern (:func:`cnnviz.images.thin_lines`) is pooled with each mode; a mode keeps the
+    lines when the brightest pooled value is still at least 99% of the brightest input value.
+
+    >>> question = thin_line_question(2, 2, "valid")
+    >>> question.choices[question.correct_index]
+    'Max'
+    """
+    pattern = images.thin_lines()
+    brightest = float(pattern.max())
+    keeps = [
+        mode
+        for mode in MODE.options
+        if float(ops.pool2d(pattern, pool_size, stride, padding, mode).max())
+        >= KEEPS_LINE_SHARE * brightest
+    ]
+    choices = (
+        *(MODE.show(mode) for mode in MODE.options),
+        THIN_LINE_ALL,
+        THIN_LINE_NONE,
+    )
+    if len(keeps) == len(MODE.options):
+        correct = THIN_LINE_ALL
+    elif len(keeps) == 1:
+        correct = MODE.show(keeps[0])
+    elif not keeps:
+        correct = THIN_LINE_NONE
+    else:  # two of three: no single choice is right, so offer exactly that pair
+        correct = " and ".join(MODE.show(mode) for mode in keeps)
+        choices = (*choices, correct)
+    kept = ", ".join(MODE.show(m) for m in keeps) or "none"
+    return GeneratedQuestion(
+        prompt=(
+            f"The 'thin lines' pattern has bright lines one pixel wide on a dark background. "
+            f"Pooled with a {pool_size} × {pool_size} window, stride {stride}, {padding} "
+            "padding: which pooling keeps the lines as bright as they were?"
+        ),
+        choices=choices,
+        correct_index=choices.index(correct),
+        explanation=(
+            f"Kept at full brightness by: {kept}. Max pooling keeps a window's brightest pixel; "
+            "min pooling its darkest (the background); average pooling dilutes a thin line "
+            "with the background around it."
+        ),
+    )
+
+
+MAX_ASKED_WINDOW = 3  # a window's values are listed in the question: at most 3 × 3 of them
+
+
+def pooled_value_question(
+    image: np.ndarray, pool_size: int, stride: int, mode: str
+) -> GeneratedQuestion | None:
+    """ "What does this window pool to?" for the image's most varied window, values listed.
+
+    The window's values are rounded to two decimals and listed in the question, and the choices
+    are computed from those listed values (so a student can check by hand): their max, min and
+    average; the right one is ``mode``'s. None when the window is bigger than 3 × 3 (too many
+    values to read) or every window is uniform (the three modes would agree).
+
+    >>> image = np.array([[0.0, 0.5], [1.0, 0.25]])
+    >>> question = pooled_value_question(image, 2, 2, "avg")
+    >>> question.choices, question.choices[question.correct_index]
+    (('0.00', '0.44', '1.00'), '0.44')
+    """
+    if mode not in MODE.options:
+        raise ValueError(f"Unknown pooling mode {mode!r}; choose one of {list(MODE.options)}.")
+    image = np.asarray(image, dtype=np.float64)
+    if pool_size > MAX_ASKED_WINDOW or min(image.shape) < pool_size:
+        return None
+    windows = np.lib.stride_tricks.sliding_window_view(image, (pool_size, pool_size))
+    windows = windows[::stride, ::stride]  # (rows, cols, k, k): the valid windows
+    spread = windows.max(axis=(2, 3)) - windows.min(axis=(2, 3))
+    row, col = np.unravel_index(int(np.argmax(spread)), spread.shape)
+    window = np.round(windows[row, col], 2)
+    values = {
+        "max": f"{window.max():.2f}",
+        "min": f"{window.min():.2f}",
+        "avg": f"{window.mean():.2f}",
+    }
+    if len(set(values.values())) < len(values):
+        return None
+    listed = " / ".join(", ".join(f"{v:.2f}" for v in window_row) for window_row in window)
+    choices = tuple(sorted(values.values(), key=float))
+    return GeneratedQuestion(
+        prompt=(
+            f"A {pool_size} × {pool_size} window of the image holds (row by row) {listed}. "
+            f"What does {MODE.show(mode).lower()} pooling make of it?"
+        ),
+        choices=choices,
+        correct_index=choices.index(values[mode]),
+        explanation=(
+            f"Max {values['max']}, min {values['min']}, average {values['avg']} "
+            f"(the sum of the {pool_size * pool_size} values divided by {pool_size * pool_size})."
+        ),
+    )
+
+
+def digit_question(drawing: ClassDrawing, model: str, model_label: str) -> GeneratedQuestion:
+    """ "Which digit will the network read?" for a class drawing, answered by its stored reading."""
+    if model not in drawing.predictions:
+        raise ValueError(f"{model_label} did not read drawing #{drawing.drawing_id}.")
+    choices = tuple(str(digit) for digit in range(10))
+    predicted = drawing.predictions[model]
+    return GeneratedQuestion(
+        drawing=drawing,
+        prompt=(
+            f"Look at drawing #{drawing.drawing_id} on the projector (meant as a "
+            f"{drawing.label}). Which digit does {model_label} read?"
+        ),
+        choices=choices,
+        correct_index=predicted,
+        explanation=f"{model_label} reads it as a {predicted}.",
+    )
+
+
+@dataclass(frozen=True)
+class QuestionContext:
+    """What a question is made from.
+
+    ``settings`` are the teacher's pooling settings (the keys of
+    :data:`cnnviz.pooling_settings.POOLING_SETTINGS`); ``load_image`` gives a sample's pixels by
+    name and ``drawings`` the class's drawings, each called only by a kind that needs it;
+    ``model`` is the registry name of the network the digit question asks about.
+    """
+
+    settings: Mapping[str, Any]
+    load_image: Callable[[str], np.ndarray]
+    drawings: Callable[[], Sequence[ClassDrawing]]
+    model: str
+    model_label: str
+
+
+@dataclass(frozen=True)
+class QuestionKind:
+    """A kind of generated question: ``make`` returns None when it cannot be asked now, and
+    the page then shows ``unavailable``."""
+
+    key: str
+    label: str
+    make: Callable[[QuestionContext], GeneratedQuestion | None]
+    unavailable: str
+
+
+def _size(context: QuestionContext) -> GeneratedQuestion | None:
+    settings = context.settings
+    image = context.load_image(settings["sample"])
+    try:
+        return output_size_question(
+            image.shape[:2], settings["pool_size"], settings["stride"], settings["padding"]
+        )
+    except ValueError:  # the window does not fit: there is no output to ask about
+        return None
+
+
+def _thin(context: QuestionContext) -> GeneratedQuestion | None:
+    settings = context.settings
+    try:
+        return thin_line_question(settings["pool_size"], settings["stride"], settings["padding"])
+    except ValueError:  # the window does not fit the pattern: nothing is pooled to compare
+        return None
+
+
+def _value(context: QuestionContext) -> GeneratedQuestion | None:
+    settings = context.settings
+    image = context.load_image(settings["sample"])
+    return pooled_value_question(image, settings["pool_size"], settings["stride"], settings["mode"])
+
+
+def _digit(context: QuestionContext) -> GeneratedQuestion | None:
+    readable = [d for d in context.drawings() if context.model in d.predictions]
+    if not readable:
+        return None
+    # The latest drawing the network got wrong makes the best question; else the latest one.
+    wrong = [d for d in readable if d.predictions[context.model] != d.label]
+    drawing = (wrong or readable)[-1]
+    return digit_question(drawing, context.model, context.model_label)
+
+
+QUESTION_KINDS: tuple[QuestionKind, ...] = (
+    QuestionKind(
+        "size",
+        "Output size of my pooling",
+        _size,
+        "The window does not fit in the image: pick a smaller pool size on the Pooling page.",
+    ),
+    QuestionKind(
+        "thin",
+        "Which pooling keeps the thin line",
+        _thin,
+        "The window does not fit in the thin-lines pattern: pick a smaller pool size.",
+    ),
+    QuestionKind(
+        "value",
+        "The pooled value of a window",
+        _value,
+        "Pick a pool size of 3 or less on the Pooling page to ask about a window.",
+    ),
+    QuestionKind(
+        "digit",
+        "Which digit the network reads for a class drawing",
+        _digit,
+        "No class drawing yet: start a drawing round first.",
+    ),
+)
+
+
+def question_kind(key: str) -> QuestionKind:
+    """The kind with this key.
+
+    >>> question_kind("thin").label
+    'Which pooling keeps the thin line'
+    """
+    for kind in QUESTION_KINDS:
+        if kind.key == key:
+            return kind
+    known = ", ".join(kind.key for kind in QUESTION_KINDS)
+    raise ValueError(f"There is no question kind {key!r}; the kinds are {known}.")

@@ -1,0 +1,111 @@
+"""What the class store hands out: a class's state, its students, drawings, questions, answers.
+
+Frozen dataclasses (and the training permission's enum), read from the database by
+:class:`cnnviz.classroom.ClassroomStore`; nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Answer",
+    "ClassDrawing",
+    "ClassLimits",
+    "ClassState",
+    "Question",
+    "Student",
+    "TrainingPermission",
+]
+
+
+class TrainingPermission(StrEnum):
+    """What the teacher lets students train during a class."""
+
+    OFF = "off"
+    SUBSETS = "subsets"  # small subsets only: a student's run takes seconds, not minutes
+    ON = "on"
+
+
+@dataclass(frozen=True)
+class ClassLimits:
+    """The caps that keep one class (and one mischievous student) bounded."""
+
+    max_students: int = 100  # a large lecture; a school class is 20-40
+    max_drawings_per_student: int = 60  # several rounds of ten digits
+    max_title_length: int = 80
+    max_nickname_length: int = 24
+    max_question_length: int = 300  # a question that fits on a projected slide
+    retention_days: float = 30.0  # a class's data is kept this long after it was started
+
+
+@dataclass(frozen=True)
+class Student:
+    """A student of a class: ``number`` counts joins (1, 2, ...), shown instead of names."""
+
+    student_id: str
+    number: int
+    nickname: str | None
+
+
+@dataclass(frozen=True)
+class ClassDrawing:
+    """One digit a student drew: the 28×28 the network sees, the digit meant, what each model read.
+
+    ``image28`` is a (28, 28) float32 array in [0, 1]; ``predictions`` maps a shipped model's
+    registry name (e.g. ``"lenet"``) to the digit it predicted.
+    """
+
+    drawing_id: int
+    student_id: str
+    student_number: int
+    label: int
+    image28: np.ndarray = field(repr=False)
+    predictions: dict[str, int]
+    round_id: int | None
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Question:
+    """A multiple-choice question; ``correct_index`` is None for an opinion poll."""
+
+    question_id: int
+    prompt: str
+    choices: tuple[str, ...]
+    correct_index: int | None
+    revealed: bool
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A student's answer; ``correct`` is None until the reveal (or for a poll)."""
+
+    student_id: str
+    choice: int
+    correct: bool | None
+
+
+@dataclass(frozen=True)
+class ClassState:
+    """What a student's page follows: the teacher's page and settings, and the class's status.
+
+    ``version`` grows with every change the teacher makes, so a page can poll it alone.
+    """
+
+    code: str
+    title: str
+    version: int
+    page: str | None
+    settings: dict[str, Any]
+    closed: bool
+    training_permission: TrainingPermission
+    show_nicknames: bool
+    current_round: int | None
+    current_question: int | None
+    created_at: float
