@@ -5,6 +5,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import script_runner
 
 from cnnviz.classroom.teaching import page_name
+from cnnviz.console import survive_closed_pipe
 from cnnviz.site import PAGES
 from pages.glue.class_panel import class_panel, publish_for_class
 from pages.glue.training_claim import hold_training
@@ -24,6 +25,8 @@ def keep_keras_state() -> None:
 # Streamlit looks the function up when a run ends, so replacing it here covers every session.
 if hasattr(script_runner, "_clean_problem_modules"):
     script_runner._clean_problem_modules = keep_keras_state
+
+survive_closed_pipe()  # so Ctrl-C still stops a server whose `| tee` exited first
 
 st.set_page_config(page_title="cnnviz — CNNs you can see", page_icon="🧠", layout="wide")
 

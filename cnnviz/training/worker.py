@@ -16,7 +16,11 @@ from everyone. So each job trains in its own process:
   live stream of records (:mod:`cnnviz.training.records`), any picklable payload included, then
   the result (the model as ``.keras`` bytes, the history, confusion counts, probabilities) or
   the failure's message and traceback;
-* when the server goes away (its end of the command pipe closes), the worker exits at once.
+* when the server goes away (its end of the command pipe closes), the worker exits at once;
+* it **ignores SIGINT**: Ctrl-C in the teacher's terminal reaches the whole process group, and
+  the server, not the keyboard, ends a worker (through its pipe, or by its own exit). SIGINT is
+  blocked from before the spawn until the worker ignores it, so even a Ctrl-C during its start
+  prints no ``KeyboardInterrupt`` traceback.
 
 A worker that dies (killed, out of memory, a segfault) shows up as the end of its pipe: the job
 turns "failed" with :func:`death_message` and the process is reaped. No shared memory is used.
@@ -42,6 +46,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from cnnviz.console import survive_closed_pipe
 from cnnviz.data import Mnist
 from cnnviz.models import TrainingConfig
 
@@ -144,6 +149,9 @@ def death_message(exitcode: int | None) -> str:
 
 def worker_main(commands: Connection, events: Connection) -> None:
     """The worker process: get warm, train one job, hand its result over, exit."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a pending Ctrl-C is dropped with it
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    survive_closed_pipe()  # the server's terminal pipe may lose its reader (`| tee`) first
     os.nice(WORKER_NICENESS)  # before TensorFlow starts its threads: they inherit it
     from cnnviz.training import fitting  # the import a warm worker has already paid
 
@@ -233,6 +241,18 @@ def _main_script_hidden() -> Iterator[None]:
                 sys.modules["__main__"] = main
 
 
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Block SIGINT in this thread while a worker is spawned: the child inherits the mask and
+    lifts it only once it ignores SIGINT (:func:`worker_main`). The server's other threads still
+    take its own Ctrl-C meanwhile (multiprocessing's resource tracker starts the same way)."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 class Worker:
     """The server's handle on one worker process and its two pipes."""
 
@@ -247,7 +267,7 @@ class Worker:
             daemon=True,  # ended with the server, whatever happens to the job threads
         )
         self.started_at = time.perf_counter()
-        with _main_script_hidden():
+        with _main_script_hidden(), _sigint_blocked():
             self.process.start()
         # Only the worker holds these ends now: its death closes the event pipe, which we see.
         command_reader.close()
