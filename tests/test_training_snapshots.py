@@ -50,6 +50,57 @@ def test_a_long_run_stays_bounded_and_evenly_spread():
     assert times[-1] > 100_000 - gaps[0] - 1  # and it reaches the end of the run
 
 
+def snapshots_of_a_run(total_steps: int, seconds_per_step: float, steps_per_call: int) -> list:
+    """The steps whose snapshots a run keeps, the fitting loop's way: one before the first
+    batch, one whenever the schedule says so at a live point, one after the last batch."""
+    schedule = SnapshotSchedule(total_steps=total_steps)
+    series = SnapshotSeries()
+
+    def take(step: int) -> None:
+        schedule.taken(step * seconds_per_step, step)
+        series.add(step)
+
+    take(0)
+    step = 0
+    while step < total_steps:
+        step = min(step + steps_per_call, total_steps)
+        if schedule.due(step * seconds_per_step, step):
+            take(step)
+    if series.items[-1] != total_steps:
+        take(total_steps)
+    return list(series.items)
+
+
+@pytest.mark.parametrize(
+    ("total_steps", "seconds_per_step"),
+    [
+        (24, 0.001),  # the shipped sample's tiniest run
+        (1125, 0.001),  # 12,000 images × 3 epochs on a fast machine: over in about a second
+        (1125, 0.02),
+        (9380, 0.003),  # LeNet-5's default run
+        (18_750, 0.5),  # AlexNet, hours
+        (1_000_000, 0.01),
+    ],
+)
+def test_every_run_keeps_several_snapshots_spread_over_its_length_and_never_over_the_cap(
+    total_steps, seconds_per_step
+):
+    steps_per_call = max(1, min(16, total_steps // 3 // 8))  # fitting's live-point grouping
+    kept = snapshots_of_a_run(total_steps, seconds_per_step, steps_per_call)
+    assert 8 <= len(kept) <= MAX_SNAPSHOTS, kept
+    assert kept[0] == 0 or kept[0] <= total_steps / 4  # the early filters are still there
+    assert kept[-1] == total_steps  # so are the trained ones
+    gaps = np.diff(kept)
+    assert gaps.max() <= total_steps / 4  # no stretch of the run left without a picture
+
+
+def test_a_short_fast_run_is_no_longer_left_with_two_snapshots():
+    # 12,000 images × 3 epochs in about a second: a snapshot every 2 s of training took one
+    # before the first batch and one after the last, nothing to scrub between.
+    kept = snapshots_of_a_run(1125, 0.001, steps_per_call=15)
+    assert len(kept) >= 8
+
+
 def test_thin_keeps_every_other_from_the_newest():
     assert thin(range(7)) == [0, 2, 4, 6]
     assert thin(range(6)) == [1, 3, 5]

@@ -237,7 +237,7 @@ class LiveMetrics(keras.callbacks.Callback):
     def _snapshot(self) -> None:
         elapsed = time.perf_counter() - self.train_started
         self.report(self.probe.take(self.step, elapsed))
-        self.schedule.taken(elapsed)
+        self.schedule.taken(elapsed, self.step)
         self.last_snapshot_step = self.step
 
     def on_train_begin(self, logs=None) -> None:
@@ -257,7 +257,9 @@ class LiveMetrics(keras.callbacks.Callback):
         self.step = step
         loss, accuracy = float(logs.get("loss", math.nan)), float(logs.get("accuracy", math.nan))
         self.report(BatchPoint(step, loss, accuracy))
-        if self.probe is not None and self.schedule.due(time.perf_counter() - self.train_started):
+        if self.probe is not None and self.schedule.due(
+            time.perf_counter() - self.train_started, step
+        ):
             self._snapshot()
         if self.stop_requested():
             self.model.stop_training = True
@@ -364,7 +366,9 @@ def fit(
     probe = schedule = None
     if snapshot_seconds is not None:
         probe = FirstLayerProbe(model, x_test[PROBE_INDEX : PROBE_INDEX + 1])
-        schedule = SnapshotSchedule(interval=snapshot_seconds)
+        schedule = SnapshotSchedule(
+            interval=snapshot_seconds, total_steps=steps_per_epoch * config.resolved_epochs
+        )
     live = LiveMetrics(collector, stop_requested, validation, steps_per_epoch, probe, schedule)
     dataset = training_dataset(x_train, y_train, config.batch_size, config.seed, config.augment)
     model.fit(

@@ -1,13 +1,14 @@
 """Filters that learn: snapshots of the first layer while a network trains (no TensorFlow).
 
-Every :data:`SNAPSHOT_SECONDS` of training the fitting code copies the first convolution's
-filters and its feature maps for one fixed probe digit (:data:`PROBE_INDEX` of the MNIST test
-set) into a :class:`FilterSnapshot`, a record of the live stream like a batch point. A
-:class:`SnapshotSeries` keeps at most :data:`MAX_SNAPSHOTS` of them: when it is full it drops
-every other one (keeping the newest), and the fitting code's :class:`SnapshotSchedule` doubles
-its interval at the same moment, so the snapshots stay evenly spread over the whole run however
-long it lasts, and the memory stays bounded (AlexNet: 48 filters of 11 × 11 and 14 × 14 × 48
-maps, 61 KB a snapshot in float32).
+Every :data:`SNAPSHOT_SECONDS` of training, and every ``MAX_SNAPSHOTS - 2``-th part of the
+run's length (so that a run over in seconds has pictures to scrub too), the fitting code copies
+the first convolution's filters and its feature maps for one fixed probe digit
+(:data:`PROBE_INDEX` of the MNIST test set) into a :class:`FilterSnapshot`, a record of the
+live stream like a batch point. A :class:`SnapshotSeries` keeps at most :data:`MAX_SNAPSHOTS` of
+them: when it is full it drops every other one (keeping the newest), and the fitting code's
+:class:`SnapshotSchedule` doubles its spacings at the same moment, so the snapshots stay spread
+over the whole run however long it lasts, and the memory stays bounded (AlexNet: 48 filters of
+11 × 11 and 14 × 14 × 48 maps, 61 KB a snapshot in float32).
 
 History files keep snapshots quantised to 8 bits and compressed (:meth:`FilterSnapshot.as_json`):
 enough for a grey or red-blue picture, about 5 KB a snapshot for LeNet-5.
@@ -28,6 +29,7 @@ Examples
 from __future__ import annotations
 
 import base64
+import math
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -151,33 +153,62 @@ def _unpack(packed: dict[str, Any]) -> np.ndarray:
 
 
 class SnapshotSchedule:
-    """When the fitting code takes the next snapshot: every ``interval`` seconds, the interval
-    doubling each time the series it feeds (same ``capacity``) thins itself.
+    """When the fitting code takes the next snapshot: every ``interval`` seconds, and, for a run
+    of a known ``total_steps`` batches, every ``1 / (capacity - 2)`` of its length too, both
+    spacings doubling each time the series it feeds (same ``capacity``) thins itself.
 
-    Not thread-safe: one fitting loop owns it.
+    The spacing in time keeps a long run's pictures coming while one watches; the spacing by the
+    run's length gives a run over in a few seconds as many pictures to scrub as a long one
+    (capacity − 2 between the first and the last), where 2 s of training apart it kept only
+    those two. Not thread-safe: one fitting loop owns it.
+
+    >>> schedule = SnapshotSchedule(interval=60.0, capacity=6, total_steps=100)
+    >>> [step for step in range(101) if schedule.due(step / 100, step)
+    ...  and schedule.taken(step / 100, step) is None]
+    [0, 25, 50, 75, 100]
     """
 
-    def __init__(self, interval: float = SNAPSHOT_SECONDS, capacity: int = MAX_SNAPSHOTS) -> None:
+    def __init__(
+        self,
+        interval: float = SNAPSHOT_SECONDS,
+        capacity: int = MAX_SNAPSHOTS,
+        *,
+        total_steps: int | None = None,
+    ) -> None:
         if not interval > 0:
             raise ValueError(f"interval must be a positive number of seconds, got {interval}.")
-        if capacity < 2:
-            raise ValueError(f"capacity must be at least 2 snapshots, got {capacity}.")
+        if capacity < 3:
+            raise ValueError(f"capacity must be at least 3 snapshots, got {capacity}.")
+        if total_steps is not None and total_steps < 1:
+            raise ValueError(f"total_steps must be at least 1 batch, got {total_steps}.")
         self.interval = float(interval)
         self.capacity = capacity
+        # The first and the last snapshot come on their own (fitting's begin and end), so the
+        # run's length is cut into capacity - 2 parts: the whole run then fits without thinning.
+        self.step_interval = (
+            None if total_steps is None else max(1, math.ceil(total_steps / (capacity - 2)))
+        )
         self.kept = 0  # how many snapshots the series holds after the last one
         self.next_at = 0.0
+        self.next_step = 0
 
-    def due(self, elapsed_s: float) -> bool:
-        """Whether a snapshot is due ``elapsed_s`` seconds into training."""
-        return elapsed_s >= self.next_at
+    def due(self, elapsed_s: float, step: int = 0) -> bool:
+        """Whether a snapshot is due ``elapsed_s`` seconds and ``step`` batches into training."""
+        by_length = self.step_interval is not None and step >= self.next_step
+        return elapsed_s >= self.next_at or by_length
 
-    def taken(self, elapsed_s: float) -> None:
-        """Note a snapshot taken at ``elapsed_s``; when the series thins, double the interval."""
+    def taken(self, elapsed_s: float, step: int = 0) -> None:
+        """Note a snapshot taken at ``elapsed_s`` (``step``); when the series thins, double the
+        spacings."""
         self.kept += 1
         if self.kept > self.capacity:
             self.kept = len(thin(range(self.kept)))
             self.interval *= 2
+            if self.step_interval is not None:
+                self.step_interval *= 2
         self.next_at = elapsed_s + self.interval
+        if self.step_interval is not None:
+            self.next_step = step + self.step_interval
 
 
 class SnapshotSeries:
