@@ -436,3 +436,36 @@ def lesson_tabs() -> dict[str, tuple[ModelSpec, ...]]:
             )
         tabs[spec.lesson] = (*tabs.get(spec.lesson, ()), spec)
     return tabs
+
+
+def download_note(model: str, file_name: str) -> str:
+    """What sits beside a trained model's download: the input it takes, and the lines that
+    load it and feed it MNIST's ``x_test`` ((N, 28, 28), uint8) the way cnnviz does
+    (:func:`cnnviz.data.to_model_input`: scaled to [0, 1], resized bilinearly when the model's
+    input is not 28 × 28), so a student's first prediction raises no shape error.
+
+    >>> print(download_note("alexnet", "alexnet.keras"))  # doctest: +ELLIPSIS
+    It takes 28 × 28 grey images scaled to [0, 1], shaped (N, 28, 28, 1)...
+    """
+    height, width = MODEL_SPECS[model].recipe.input_size
+    size = f"{height} × {width}"
+    lines = ["import keras", f'model = keras.saving.load_model("{file_name}")']
+    if (height, width) == (28, 28):
+        sentence = (
+            f"It takes {size} grey images scaled to [0, 1], shaped (N, 28, 28, 1): MNIST's own."
+        )
+        lines.append("x = x_test[..., None] / 255.0  # (N, 28, 28, 1)")
+    else:
+        sentence = (
+            f"It takes {size} grey images scaled to [0, 1], shaped (N, {height}, {width}, 1): "
+            f"MNIST's 28 × 28 digits raise a shape error until they are resized to {size} "
+            "(bilinear, as cnnviz trained it; zero padding instead feeds it digits it never saw)."
+        )
+        lines[0] = "import keras, tensorflow as tf"
+        lines.append(
+            f"x = tf.image.resize(x_test[..., None] / 255.0, ({height}, {width}))"
+            f"  # (N, {height}, {width}, 1)"
+        )
+    lines.append("probabilities = model.predict(x)  # (N, 10)")
+    code = "\n".join(lines)
+    return f"{sentence}\n\n```python\n{code}\n```"

@@ -119,6 +119,8 @@ def test_a_tiny_job_ends_with_its_results(started_jobs):
     assert any("The colour is **logarithmic**" in caption.value for caption in app.caption)
     assert any("Per batch" in title for title in titles)
     assert any("Per epoch" in title for title in titles)
+    # Beside the model's download: the input it takes, and the lines that load and feed it.
+    assert any("32 × 32" in text.value and "load_model" in text.value for text in app.markdown)
     # The gallery filters narrow the mistakes down to one true digit.
     app.selectbox(key="true_digit_lenet").set_value(3).run()
     assert any(caption.value.endswith("most confident are shown.") for caption in app.caption)

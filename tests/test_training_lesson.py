@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
-from cnnviz import models, ops
+from cnnviz import PROJECT_ROOT, models, ops
 from cnnviz import training_form as form
 from cnnviz import training_lesson as lesson
 from cnnviz import training_messages as messages
@@ -255,3 +257,32 @@ def test_the_alexnet_padding_lesson_uses_the_models_numbers():
     assert "spans 99 × 99 pixels, more than the whole 64 × 64 image" in text
     # LeNet-5 has no such layer: no lesson.
     assert lesson.alexnet_padding_lesson(models.lenet5()) == ""
+
+
+@pytest.mark.parametrize(
+    ("model", "side"), [("lenet", 32), ("lenet_original", 32), ("alexnet", 28)]
+)
+def test_the_download_says_which_input_size_the_model_takes(model, side):
+    note = lesson.download_note(model, "model.keras")
+    assert f"{side} × {side}" in note
+    assert 'keras.saving.load_model("model.keras")' in note
+
+
+@pytest.mark.slow  # loads TensorFlow and the shipped LeNet-5
+def test_the_downloads_code_feeds_the_model_as_cnnviz_does(tmp_path, monkeypatch):
+    """The note's code, run as a student would, predicts what cnnviz predicts for the same
+    MNIST digits: no shape error, the same preprocessing (scaled, resized 28 → 32)."""
+    from cnnviz.data import load_mnist, to_model_input
+    from cnnviz.inference import load_model_file
+
+    shipped = PROJECT_ROOT / "models" / "lenet5.keras"
+    shutil.copyfile(shipped, tmp_path / "lenet5.keras")
+    monkeypatch.chdir(tmp_path)  # where the student saved the download
+    x_test = load_mnist(allow_download=False).x_test[:64]  # (64, 28, 28) uint8, as MNIST ships
+    note = lesson.download_note("lenet", "lenet5.keras")
+    code = note.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace = {"x_test": x_test}
+    exec(code, namespace)
+    theirs = namespace["model"].predict(namespace["x"], verbose=0)
+    ours = load_model_file(shipped).predict(to_model_input(x_test, (32, 32)), verbose=0)
+    np.testing.assert_allclose(theirs, ours, atol=1e-5)

@@ -193,6 +193,7 @@ def result_downloads(model_key: str, snap, result) -> None:
         on_click="ignore",
         key=f"keras_{model_key}",
     )
+    model_column.markdown(lesson.download_note(snap.config.model, f"{model_key}.keras"))
 
 
 def offer_on_canvas(model_key: str, snap, result) -> None:
