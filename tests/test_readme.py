@@ -63,3 +63,17 @@ def test_the_module_map_names_every_cnnviz_module_and_nothing_else():
     assert sorted(modules - mapped_files) == [], "modules the map leaves out"
     assert sorted(mapped_files - modules) == [], "files the map names that do not exist"
     assert sorted(packages ^ mapped_packages) == [], "packages missing from the map, or gone"
+
+
+def test_the_offline_instructions_give_the_address_and_checksum_the_download_uses():
+    from cnnviz.data import MNIST_SHA256, MNIST_URL
+
+    section = readme_section("Where MNIST comes from (and running offline)")
+    assert f"`{MNIST_URL}`" in section
+    assert f"`{MNIST_SHA256}`" in section
+
+
+def test_class_mode_says_to_open_the_network_url():
+    section = readme_section("Using it in class")
+    class_mode = section[section.index("**Class mode**") :]
+    assert "Network URL" in class_mode.split("\n- ")[0]
