@@ -18,7 +18,7 @@ import pytest
 from cnnviz.data import Mnist, load_mnist, to_model_input
 from cnnviz.models import TrainingConfig
 from cnnviz.training import TRAINING_SLOTS, TrainingJob
-from cnnviz.training.worker import WORKERS, death_message
+from cnnviz.training.worker import WORKERS, WorkerPool, death_message
 from tests.training_faults import RaiseAtFirstPoint, SegfaultAtFirstPoint
 
 pytestmark = pytest.mark.slow
@@ -197,3 +197,13 @@ def test_callbacks_that_cannot_travel_to_a_worker_are_refused(mnist):
 
     with pytest.raises(ValueError, match="must be picklable"):
         TrainingJob(TrainingConfig(), mnist, extra_callbacks=[Local("x")])
+
+
+def test_a_closed_pool_starts_no_worker():
+    # As at the server's exit: a job ending then must not spawn a spare whose parent is gone.
+    pool = WorkerPool()
+    pool.close()
+    pool.prewarm()
+    assert pool.spare_pid() is None
+    with pytest.raises(RuntimeError, match="shutting down"):
+        pool.take()

@@ -29,6 +29,7 @@ This module imports no TensorFlow; the worker process imports :mod:`cnnviz.train
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing
 import os
@@ -337,23 +338,31 @@ class WorkerPool:
     """Hands out fresh workers, keeping one spare warm so a Start pays no TensorFlow import."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held while a worker spawns, too: see close()
         self._spare: Worker | None = None
+        self._closed = False
 
     def take(self) -> Worker:
-        """The warm spare if there is a live one, else a new (cold) worker."""
+        """The warm spare if there is a live one, else a new (cold) worker.
+
+        Raises ``RuntimeError`` once the pool is closed (the server is exiting).
+        """
         with self._lock:
             spare, self._spare = self._spare, None
         if spare is not None and spare.alive():
             return spare
         if spare is not None:
             spare.close()
-        return Worker()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("The server is shutting down: no training starts now.")
+            return Worker()
 
     def prewarm(self) -> None:
-        """Start a spare in the background if there is none (returns at once)."""
+        """Start a spare in the background if there is none (returns at once; nothing once the
+        pool is closed)."""
         with self._lock:
-            if self._spare is not None and self._spare.alive():
+            if self._closed or (self._spare is not None and self._spare.alive()):
                 return
             stale, self._spare = self._spare, Worker()
         if stale is not None:
@@ -378,6 +387,16 @@ class WorkerPool:
         with self._lock:
             return self._spare.pid if self._spare is not None else None
 
+    def close(self) -> None:
+        """Start no more workers, once a spawn under way has handed its child what it needs.
+
+        Run at the interpreter's exit, before multiprocessing ends the (daemon) workers: a job
+        that ends as the server stops would otherwise spawn a fresh spare just then, and a
+        child whose parent exits before sending it its start-up data prints an ``EOFError``.
+        """
+        with self._lock:
+            self._closed = True
+
     def shutdown(self) -> None:
         """Stop the spare (the interpreter's exit does it too: workers are daemons)."""
         with self._lock:
@@ -387,6 +406,8 @@ class WorkerPool:
 
 
 WORKERS = WorkerPool()
+# Registered after multiprocessing's own exit handler, so it runs before it (atexit is LIFO).
+atexit.register(WORKERS.close)
 
 
 def prewarm_worker() -> None:
