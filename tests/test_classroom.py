@@ -445,6 +445,16 @@ def test_a_poll_has_no_right_answer(store):
     assert store.my_answer(code, student, poll).correct is None
 
 
+def test_a_questions_explanation_is_kept_for_the_reveal_and_checked_like_any_text(store):
+    code, secret = store.create_class("A")
+    explained = store.ask(code, secret, "Q?", ["a", "b"], 0, explanation="  Because a.  ")
+    assert store.question(code, explained).explanation == "Because a."
+    plain = store.ask(code, secret, "Q?", ["a", "b"], 0)
+    assert store.question(code, plain).explanation is None
+    with pytest.raises(InvalidInputError, match="explanation"):
+        store.ask(code, secret, "Q?", ["a", "b"], 0, explanation="x" * 601)
+
+
 def test_a_question_of_another_class_is_not_this_classes(store):
     code, secret = store.create_class("A")
     other_code, other_secret = store.create_class("B")

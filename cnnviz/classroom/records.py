@@ -72,7 +72,11 @@ class ClassDrawing:
 
 @dataclass(frozen=True)
 class Question:
-    """A multiple-choice question; ``correct_index`` is None for an opinion poll."""
+    """A multiple-choice question; ``correct_index`` is None for an opinion poll.
+
+    ``explanation`` (None if the teacher gave none) says why the answer is right; pages show it
+    only after the reveal.
+    """
 
     question_id: int
     prompt: str
@@ -80,6 +84,7 @@ class Question:
     correct_index: int | None
     revealed: bool
     created_at: float
+    explanation: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: a question's explanation, shown to everyone at the reveal
 OWNER = "classroom"  # whose tables, in the database's table of schema versions
 IMAGE_SHAPE = (28, 28)
 MAX_PAGE_NAME = 60
@@ -92,6 +92,7 @@ questions = sa.Table(
     sa.Column("prompt", sa.Text, nullable=False),
     sa.Column("choices_json", sa.Text, nullable=False),
     sa.Column("correct_index", sa.Integer, nullable=True),
+    sa.Column("explanation", sa.Text, nullable=True),
     sa.Column("revealed", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
 )

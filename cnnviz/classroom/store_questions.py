@@ -28,12 +28,18 @@ class QuestionsAndAnswers(StoreBase):
         prompt: str,
         choices: Sequence[str],
         correct_index: int | None,
+        explanation: str | None = None,
     ) -> int:
         """Ask the class a multiple-choice question (it becomes the current one); returns its id.
 
-        ``correct_index`` is the position of the right choice, or None for a poll.
+        ``correct_index`` is the position of the right choice, or None for a poll;
+        ``explanation`` says why (every page shows it after the reveal, not before).
         """
         prompt = validation.check_text(prompt, "question", self.limits.max_question_length)
+        if explanation is not None:
+            explanation = validation.check_text(
+                explanation, "explanation", validation.MAX_EXPLANATION_LENGTH
+            )
         if isinstance(choices, str) or not isinstance(choices, Sequence):
             raise InvalidInputError("The choices must be a list of answers.")
         if not 2 <= len(choices) <= validation.MAX_CHOICES:
@@ -57,6 +63,7 @@ class QuestionsAndAnswers(StoreBase):
                     prompt=prompt,
                     choices_json=json.dumps(checked),
                     correct_index=None if correct_index is None else int(correct_index),
+                    explanation=explanation,
                     revealed=False,
                     created_at=self._clock(),
                 )
@@ -85,6 +92,7 @@ class QuestionsAndAnswers(StoreBase):
             correct_index=row.correct_index,
             revealed=bool(row.revealed),
             created_at=row.created_at,
+            explanation=row.explanation,
         )
 
     def question(self, code: str, question_id: int) -> Question:

@@ -42,6 +42,7 @@ MAX_SETTINGS = 40
 MAX_SETTING_TEXT = 200
 MAX_CHOICES = 10
 MAX_CHOICE_LENGTH = 80
+MAX_EXPLANATION_LENGTH = 600  # a generated question's worked answer fits in a few lines
 MAX_MODEL_NAME = 40
 PAGE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 SETTING_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
