@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -13,12 +14,27 @@ from cnnviz.charts.training import confusion_matrix
 __all__ = ["answer_histogram", "class_confusion_matrix", "drawing_gallery"]
 
 GALLERY_MAX = 12  # drawings per gallery row: beyond that each one is too small to read
+# The answers' histogram is projected: its smallest text must read from the back of a classroom
+# (a 1280 × 720 projector's 18 px is about the size of a slide's body text).
+PROJECTED_FONT_SIZE = 22  # px
+CHOICE_LINE_CHARS = 28  # a long choice wraps beside its bar rather than squeezing the bars
+HISTOGRAM_BASE_HEIGHT = 140  # px: the title and the axis of counts
+HISTOGRAM_LINE_HEIGHT = 60  # px per line of choice labels
+
+
+def _wrapped(choice: str) -> str:
+    """A choice broken into lines of at most :data:`CHOICE_LINE_CHARS` characters."""
+    return "<br>".join(textwrap.wrap(choice, CHOICE_LINE_CHARS)) or choice
 
 
 def answer_histogram(
     choices: Sequence[str], counts: Sequence[int], correct_index: int | None = None
 ) -> go.Figure:
-    """How many students chose each answer; after the reveal the right one is green.
+    """How many students chose each answer, readable from the back of the room.
+
+    Horizontal bars, the first choice at the top, so a choice's label reads level (wrapped
+    when long) instead of slanted under a narrow bar; every text is at least
+    :data:`PROJECTED_FONT_SIZE` px. After the reveal the right one is green.
 
     Raises
     ------
@@ -32,23 +48,42 @@ def answer_histogram(
         GREEN if index == correct_index else (GREY if correct_index is not None else BLUE)
         for index in range(len(choices))
     ]
+    labels = [_wrapped(choice) for choice in choices]
     figure = go.Figure(
         go.Bar(
-            x=list(choices),
-            y=counts,
+            x=counts,
+            y=labels,
+            orientation="h",
             marker_color=colours,
             text=counts,
             textposition="outside",
-            hovertemplate="%{x}: %{y} students<extra></extra>",
+            textfont={"size": PROJECTED_FONT_SIZE + 4},
+            customdata=list(choices),
+            hovertemplate="%{customdata}: %{x} students<extra></extra>",
         )
     )
     total = sum(counts)
+    lines = sum(label.count("<br>") + 1 for label in labels)
     figure.update_layout(
-        title=f"{total} answer{'s' if total != 1 else ''}",
-        height=320,
-        margin=CHART_MARGIN,
-        yaxis={"title": "students", "rangemode": "tozero", "dtick": max(1, total // 8 or 1)},
-        xaxis={"type": "category"},
+        title={"text": f"{total} answer{'s' if total != 1 else ''}", "font": {"size": 28}},
+        height=HISTOGRAM_BASE_HEIGHT + HISTOGRAM_LINE_HEIGHT * max(lines, 2),
+        margin={**CHART_MARGIN, "t": 60},
+        font={"size": PROJECTED_FONT_SIZE},
+        # Room past the longest bar for its count.
+        xaxis={
+            "title": "students",
+            "rangemode": "tozero",
+            "range": [0, max(counts, default=0) * 1.15 + 1],
+            "dtick": max(1, total // 8 or 1),
+            "tickfont": {"size": PROJECTED_FONT_SIZE},
+        },
+        yaxis={
+            "type": "category",
+            "autorange": "reversed",
+            "tickfont": {"size": PROJECTED_FONT_SIZE + 4},
+            "automargin": True,
+        },
+        bargap=0.25,
     )
     return figure
 
