@@ -7,15 +7,20 @@ This browser's membership (code, student id or teacher secret) is in its session
 links and follows the teacher on every page.
 """
 
-from urllib.parse import urlsplit
-
 import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from cnnviz import images, inference, pooling_settings, preprocess
 from cnnviz.charts import classroom as class_charts
-from cnnviz.classroom import ClassroomError, ClassState, TrainingPermission, teaching
+from cnnviz.classroom import (
+    ClassroomError,
+    ClassState,
+    Question,
+    TrainingPermission,
+    address,
+    teaching,
+)
 from cnnviz.classroom import questions as class_questions
 from cnnviz.classroom import statistics as class_statistics
 from cnnviz.models import MODEL_SPECS, shipped_files
@@ -35,7 +40,7 @@ from pages.glue.router import through_the_router
 
 through_the_router()
 
-NEW_SECRET_KEY = "class_new_secret"  # the secret, kept only until the teacher has noted it
+OWN_FORM_KEY = "class_own_form"  # the own-question form's version: a new one empties the form
 LIVE_REFRESH_S = 1.0  # the teacher's histogram and confusion matrix refresh this often
 CANVAS_SIZE = 280
 PERMISSION_LABELS = {
@@ -76,7 +81,8 @@ def store_call(action, *args, **kwargs):
 
 
 def introduction() -> None:
-    st.title("Class")
+    """What class mode is for, before the teacher starts (the teacher's projected screen and a
+    student's page lead with the class instead)."""
     st.markdown(
         "Students learn most when they **predict before they see**. Start a class and project "
         "its code: students join on their own devices, follow your page and settings, answer "
@@ -101,7 +107,6 @@ def start_or_join() -> None:
                     code, secret = created
                     st.session_state[CLASS_CODE_KEY] = code
                     st.session_state[TEACHER_SECRET_KEY] = secret
-                    st.session_state[NEW_SECRET_KEY] = secret
                     st.rerun()
         with st.expander("Take over a class you started in another browser"):
             with st.form("class_resume"):
@@ -138,9 +143,18 @@ def resume_as_teacher(code: str, secret: str) -> None:
 
 
 def join_banner(state: ClassState) -> None:
-    """The code, the link and its QR code, big enough to read from the back of the room."""
-    parts = urlsplit(st.context.url or "http://localhost:8501/")
-    link = teaching.join_link(f"{parts.scheme}://{parts.netloc}", state.code)
+    """The code, the link and its QR code, big enough to read from the back of the room.
+
+    The link carries an address students' devices can open (``cnnviz.classroom.address``), not
+    the teacher's own ``127.0.0.1``; the banner says so when there is none.
+    """
+    where = address.student_address(
+        st.context.url,
+        port=st.get_option("server.port"),
+        base_url_path=st.get_option("server.baseUrlPath") or "",
+        server_address=st.get_option("server.address") or "",
+    )
+    link = teaching.join_link(where.base_url, state.code)
     code_column, qr_column = st.columns([3, 1])
     with code_column:
         st.markdown(f"### {state.title}")
@@ -149,25 +163,25 @@ def join_banner(state: ClassState) -> None:
             unsafe_allow_html=True,
         )
         st.markdown(f"Join at **{link}** or type the code on the Class page.")
+        if where.warning:
+            st.warning(where.warning)
         if state.closed:
             st.warning("This class is closed: its data stays, nobody can join or answer.")
-    qr_column.image(teaching.qr_png(link), caption="Scan to join", width=220)
+    qr_column.image(teaching.qr_png(link), caption="Scan to join", width=180)
 
 
-def secret_once() -> None:
-    """The teacher secret, shown once: it is stored only as a hash and cannot be shown again."""
-    secret = st.session_state.get(NEW_SECRET_KEY)
-    if secret is None:
-        return
-    with st.container(border=True):
-        st.warning(
-            "Your teacher secret is shown only this once. Note it down: with it you can lead this "
-            "class from another browser. Students never need it."
-        )
-        st.code(secret, language=None)
-        if st.button("I have noted it", key="class_secret_noted"):
-            st.session_state.pop(NEW_SECRET_KEY, None)
-            st.rerun()
+def teacher_secret() -> None:
+    """The teacher secret, only while the teacher asks for it: with it anyone leads the class, so
+    the projected screen never shows it by itself. (It is stored only as a hash.)"""
+    shown = st.toggle(
+        "Show the teacher secret",
+        key="class_show_secret",
+        help="Note it down where the class cannot see: with it you lead this class from another "
+        "browser or after a restart. Students never need it.",
+    )
+    if shown:
+        st.code(st.session_state[TEACHER_SECRET_KEY], language=None)
+        st.caption("Noted it? Turn this off before the class sees your screen.")
 
 
 def class_controls(state: ClassState) -> None:
@@ -244,43 +258,70 @@ def generated_question(
     return question
 
 
+def own_question() -> tuple[str, list[str], int | None, str | None]:
+    """The teacher's own question: prompt, choices, the right one and why. The right answer and
+    the explanation sit in a closed expander (the class sees this form on the projector), and
+    asking empties the form."""
+    version = st.session_state.setdefault(OWN_FORM_KEY, 0)
+    prompt = st.text_input("Your question", key=f"class_own_prompt_{version}", max_chars=300)
+    choices_text = st.text_area("Choices, one per line", key=f"class_own_choices_{version}")
+    choices = [line.strip() for line in choices_text.splitlines() if line.strip()]
+    with st.expander("The right answer and why (open it where the class cannot see)"):
+        right = st.selectbox(
+            "The right answer (or none, for a poll)",
+            [None, *range(len(choices))],
+            format_func=lambda i: "none: it is a poll" if i is None else choices[i],
+            key=f"class_own_right_{version}",
+        )
+        why = st.text_input(
+            "Why (everyone reads it at the reveal; optional)",
+            key=f"class_own_why_{version}",
+            max_chars=300,
+        )
+    return prompt, choices, right, why.strip() or None
+
+
 def ask_question(state: ClassState) -> None:
     st.subheader("Predict, then reveal")
     kind = st.selectbox(
         "Question", list(QUESTION_LABELS), format_func=QUESTION_LABELS.get, key="class_kind"
     )
     if kind == OWN_QUESTION:
-        prompt = st.text_input("Your question", key="class_own_prompt", max_chars=300)
-        choices_text = st.text_area("Choices, one per line", key="class_own_choices")
-        choices = [line.strip() for line in choices_text.splitlines() if line.strip()]
-        right = st.selectbox(
-            "The right answer (or none, for a poll)",
-            [None, *range(len(choices))],
-            format_func=lambda i: "none: it is a poll" if i is None else choices[i],
-            key="class_own_right",
-        )
-        question = (prompt, choices, right)
+        question = own_question()
     else:
         generated = generated_question(class_questions.question_kind(kind), state)
         if generated is None:
             return
         st.markdown(f"**{generated.prompt}**")
-        st.caption(
-            "Choices: " + " · ".join(generated.choices) + f". Answer: "
-            f"{generated.choices[generated.correct_index]} ({generated.explanation})"
+        st.caption("Choices: " + " · ".join(generated.choices))
+        # Off by default: the class reads this screen, and the answer is for the reveal.
+        if st.toggle("Show the answer to me", key="class_show_answer"):
+            st.caption(
+                f"Answer: {generated.choices[generated.correct_index]} ({generated.explanation})"
+            )
+        question = (
+            generated.prompt,
+            list(generated.choices),
+            generated.correct_index,
+            generated.explanation,
         )
-        question = (generated.prompt, list(generated.choices), generated.correct_index)
     if st.button("Ask the class", type="primary", disabled=state.closed, key="class_ask"):
         asked = store_call(
             class_store().ask, state.code, st.session_state[TEACHER_SECRET_KEY], *question
         )
         if asked is not None:
+            if kind == OWN_QUESTION:
+                st.session_state[OWN_FORM_KEY] += 1  # an empty form: the answer leaves the screen
             st.rerun()
 
 
 @st.fragment(run_every=LIVE_REFRESH_S)
 def live_answers(code: str) -> None:
-    """The current question's histogram, redrawn every second while answers come in."""
+    """The current question, its answers' count every second, and the reveal.
+
+    The histogram stays hidden until the reveal unless the teacher shows it: seeing how the
+    others answered changes what the rest of the class chooses.
+    """
     store = class_store()
     state = store.state(code)
     if state.current_question is None:
@@ -289,23 +330,47 @@ def live_answers(code: str) -> None:
     question = store.question(code, state.current_question)
     counts = store.answer_counts(code, question.question_id)
     st.markdown(f"**Asked:** {question.prompt}")
-    shown_right = question.correct_index if question.revealed else None
+    if not question.revealed:
+        total = sum(counts)
+        shown = st.toggle(
+            "Show the histogram",
+            key=f"class_show_histogram_{question.question_id}",
+            help="Hidden until you reveal the answer, so nobody follows the crowd.",
+        )
+        if shown:
+            st.plotly_chart(
+                class_charts.answer_histogram(question.choices, counts), key="class_histogram"
+            )
+        else:
+            st.caption(
+                f"{total} answer{'s' if total != 1 else ''} so far: the histogram shows at the "
+                "reveal."
+            )
+        if st.button("Reveal the answer", type="primary", key="class_reveal"):
+            store_call(
+                store.reveal, code, st.session_state[TEACHER_SECRET_KEY], question.question_id
+            )
+            st.rerun()
+        return
     st.plotly_chart(
-        class_charts.answer_histogram(question.choices, counts, shown_right),
+        class_charts.answer_histogram(question.choices, counts, question.correct_index),
         key="class_histogram",
     )
-    if question.revealed:
-        if question.correct_index is None:
-            st.info("A poll: there is no right answer.")
-        else:
-            right = counts[question.correct_index]
-            st.success(
-                f"Answer: **{question.choices[question.correct_index]}**. {right} of "
-                f"{sum(counts)} students had it right."
-            )
-    elif st.button("Reveal the answer", type="primary", key="class_reveal"):
-        store_call(store.reveal, code, st.session_state[TEACHER_SECRET_KEY], question.question_id)
-        st.rerun()
+    if question.correct_index is None:
+        st.info("A poll: there is no right answer.")
+    else:
+        right = counts[question.correct_index]
+        st.success(
+            f"Answer: **{question.choices[question.correct_index]}**. {right} of "
+            f"{sum(counts)} students had it right."
+        )
+    explanation(question)
+
+
+def explanation(question: Question) -> None:
+    """Why the answer is right, for everyone once it is revealed."""
+    if question.revealed and question.explanation:
+        st.markdown(f"**Why:** {question.explanation}")
 
 
 def drawing_round(state: ClassState) -> None:
@@ -385,13 +450,15 @@ def exports(state: ClassState) -> None:
 
 
 def teacher_view(state: ClassState) -> None:
+    """The projected screen: the join banner, then the current question full width (what the
+    class must read from the back of the room), then asking and the drawing round."""
     join_banner(state)
-    secret_once()
+    teacher_secret()
     class_controls(state)
+    live_answers(state.code)
     questions, drawings = st.columns(2)
     with questions:
         ask_question(state)
-        live_answers(state.code)
     with drawings:
         drawing_round(state)
         exports(state)
@@ -428,6 +495,7 @@ def student_question(state: ClassState) -> None:
             )
         else:
             st.info("A poll: every answer counts.")
+        explanation(question)
         return
     if choice is not None and (mine is None or mine.choice != choice):
         try:
@@ -505,7 +573,7 @@ def student_view(state: ClassState) -> None:
         student_round(state)
 
 
-introduction()
+st.title("Class")
 if is_teacher() or is_student():
     current = store_call(class_store().state, st.session_state[CLASS_CODE_KEY])
     if current is None:
@@ -515,4 +583,5 @@ if is_teacher() or is_student():
     else:
         student_view(current)
 else:
+    introduction()
     start_or_join()

@@ -8,11 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import streamlit as st
+from google.protobuf import text_format
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.classroom import ClassroomStore
+from cnnviz.classroom import ClassroomStore, address
 from cnnviz.training import load_shipped_history
-from tests.apptest_helpers import APP, PAGE_TIMEOUT_S
+from tests.apptest_helpers import APP, PAGE_TIMEOUT_S, chart_titles, markdown_texts, texts
 
 CLASS_PAGE = "pages/classroom.py"
 
@@ -57,18 +58,107 @@ def start_class(title: str = "Period 3") -> tuple[AppTest, str]:
     return teacher, code
 
 
-def test_a_teacher_starts_a_class_and_sees_its_code_link_qr_and_secret_once(database_url):
+def shown(app: AppTest) -> str:
+    """Everything the run sent to the browser (texts, widget labels, charts' specs), as text."""
+    parts = []
+
+    def walk(node) -> None:
+        if hasattr(node, "children"):
+            for child in node.children.values():
+                walk(child)
+        elif getattr(node, "proto", None) is not None:
+            parts.append(text_format.MessageToString(node.proto, as_utf8=True))
+
+    walk(app._tree)
+    return "\n".join(parts)
+
+
+def test_a_teacher_starts_a_class_and_sees_its_code_link_and_qr_and_the_secret_on_demand(
+    database_url, monkeypatch
+):
+    monkeypatch.setattr(address, "network_address", lambda: "10.9.8.7")
     teacher, code = start_class()
     page_text = " ".join(m.value for m in teacher.markdown)
     assert code in page_text
-    assert f"?class={code}" in page_text
+    # The test's browser is on this machine (localhost): students get the machine's address.
+    port = st.get_option("server.port")
+    assert f"http://10.9.8.7:{port}/?class={code}" in page_text
     assert len(teacher.get("image")) == 1  # the QR code of the link
     secret = teacher.session_state["class_teacher_secret"]
+    assert [c.value for c in teacher.code] == [] and secret not in shown(teacher)
+    teacher.toggle(key="class_show_secret").set_value(True).run()
     assert [c.value for c in teacher.code] == [secret]
-    teacher.button(key="class_secret_noted").click().run()
-    assert [c.value for c in teacher.code] == []
+    teacher.toggle(key="class_show_secret").set_value(False).run()
+    assert [c.value for c in teacher.code] == [] and secret not in shown(teacher)
     no_exception(teacher)
     assert ClassroomStore(database_url).state(code).title == "Period 3"
+
+
+def test_a_machine_without_a_network_address_says_students_cannot_open_the_link(
+    database_url, monkeypatch
+):
+    monkeypatch.setattr(address, "network_address", lambda: None)
+    teacher, code = start_class()
+    assert address.NO_NETWORK in texts(teacher.warning)
+    assert any(
+        f"localhost:{st.get_option('server.port')}/?class={code}" in m.value
+        for m in teacher.markdown
+    )
+
+
+def test_nothing_on_the_projected_screen_gives_the_answer_away_before_the_reveal(database_url):
+    teacher, code = start_class()
+    store = ClassroomStore(database_url)
+    student_id = store.join(code)
+    # The output-size question (the default kind), as the teacher's screen shows it before asking.
+    before_asking = shown(teacher)
+    teacher.button(key="class_ask").click().run()
+    no_exception(teacher)
+    question = store.questions(code)[-1]
+    right = question.choices[question.correct_index]
+    assert question.explanation and question.explanation not in before_asking
+    store.answer(code, student_id, question.question_id, question.correct_index)
+    teacher.run()
+    secret = teacher.session_state["class_teacher_secret"]
+    for hidden in (f"Answer: {right}", question.explanation, secret):
+        assert hidden not in shown(teacher), hidden
+    assert chart_titles(teacher) == []  # no histogram (and no other chart on this screen)
+    assert "1 answer so far: the histogram shows at the reveal." in texts(teacher.caption)
+
+    # The teacher may look on purpose: the answer of the next question, the live histogram.
+    teacher.toggle(key="class_show_answer").set_value(True).run()
+    assert any(c.startswith("Answer: ") for c in texts(teacher.caption))
+    teacher.toggle(key="class_show_answer").set_value(False).run()
+    teacher.toggle(key=f"class_show_histogram_{question.question_id}").set_value(True).run()
+    assert chart_titles(teacher) == ["1 answer"]
+
+    # The reveal shows it all, to the teacher and to the student.
+    teacher.button(key="class_reveal").click().run()
+    no_exception(teacher)
+    assert f"Answer: **{right}**. 1 of 1 students had it right." in texts(teacher.success)
+    assert f"**Why:** {question.explanation}" in markdown_texts(teacher)
+    assert chart_titles(teacher) == ["1 answer"]
+    student = open_app(CLASS_PAGE, query={"class": code, "student": student_id})
+    assert texts(student.success) == ["Right!"]
+    assert f"**Why:** {question.explanation}" in markdown_texts(student)
+
+
+def test_the_teachers_own_right_answer_leaves_the_screen_once_asked(database_url):
+    teacher, code = start_class()
+    teacher.selectbox(key="class_kind").set_value("own").run()
+    teacher.text_input(key="class_own_prompt_0").set_value("Which pooling keeps a thin line?")
+    teacher.text_area(key="class_own_choices_0").set_value("max\nmin\naverage").run()
+    teacher.selectbox(key="class_own_right_0").set_value(0)
+    teacher.text_input(key="class_own_why_0").set_value("The line is the brightest pixel.").run()
+    teacher.button(key="class_ask").click().run()
+    no_exception(teacher)
+    (question,) = ClassroomStore(database_url).questions(code)
+    assert (question.prompt, question.correct_index) == ("Which pooling keeps a thin line?", 0)
+    assert question.explanation == "The line is the brightest pixel."
+    # An empty form for the next question: no right answer, no explanation on the screen.
+    assert teacher.text_area(key="class_own_choices_1").value == ""
+    assert teacher.selectbox(key="class_own_right_1").value is None
+    assert "brightest pixel" not in shown(teacher)
 
 
 def test_a_student_joins_by_link_answers_and_sees_the_result_after_the_reveal(database_url):

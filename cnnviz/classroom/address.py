@@ -118,7 +118,7 @@ def student_address(
     port: int,
     base_url_path: str = "",
     server_address: str = "",
-    local_address: Callable[[], str | None] = network_address,
+    local_address: Callable[[], str | None] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> StudentAddress:
     """The base of the join link that students' devices can open.
@@ -134,7 +134,7 @@ def student_address(
     server_address
         Streamlit's ``server.address`` (empty: it listens on every interface).
     local_address
-        Finds this machine's network address (:func:`network_address`).
+        Finds this machine's network address (:func:`network_address` when None).
     environ
         Where ``CNNVIZ_PUBLIC_URL`` is read (the process environment by default).
 
@@ -161,7 +161,7 @@ def student_address(
         return StudentAddress(f"{scheme}://{parts.netloc}{path}", None)
     # The port the teacher reached (HAProxy's, under `python -m cnnviz.serve`), else Streamlit's.
     reached = parts.port or port
-    address = local_address()
+    address = (local_address or network_address)()
     if address is None:
         return StudentAddress(f"{scheme}://{parts.netloc}{path}", NO_NETWORK)
     return StudentAddress(f"{scheme}://{address}:{reached}{path}", None)
