@@ -42,7 +42,8 @@ POLL_SECONDS = 1.0  # how often the live charts redraw while a job is under way
 # it fits in a projector's 1280 × 720 (checked in tests/e2e/test_training_e2e.py).
 LIVE_CHART_HEIGHT = 320
 RUN_PARAMETER = "run"  # ?run=<token>: the tab's jobs, found again after a reload
-CLASS_NOTICE_KEY = "training_class_notice"  # what the class's rules did to the last Start
+# A student's last Start under the class's rules: (images asked for, the decision), or None.
+CLASS_START_KEY = "training_class_start"
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")
@@ -151,29 +152,52 @@ def under_class_rules(settings: dict) -> dict | None:
 
     Checked here, on the server, whatever the browser sends; the teacher is never limited.
     """
-    st.session_state[CLASS_NOTICE_KEY] = None
+    st.session_state[CLASS_START_KEY] = None
     permission = class_training_permission()
     if permission is None:
         return settings
     asked = settings["subset"] or MNIST_TRAIN_SIZE
     allowance = teaching.student_training(permission, asked)
+    st.session_state[CLASS_START_KEY] = (asked, allowance)
     if not allowance.allowed:
-        st.session_state.training_message = allowance.message
         return None
-    st.session_state[CLASS_NOTICE_KEY] = allowance.message
     if allowance.subset != asked:
         st.session_state.train_subset = allowance.subset  # the form shows what trains
     return {**settings, "subset": allowance.subset}
 
 
+def class_start_said() -> tuple[bool, str | None]:
+    """What the class's rules said to this student's last Start, under the permission now:
+    (whether that Start was allowed, the message or None). Computed from the current
+    permission only, so a message never contradicts the rule beside it."""
+    last = st.session_state.get(CLASS_START_KEY)
+    permission = class_training_permission()
+    if last is None or permission is None:
+        return True, None
+    asked, decision = last
+    return decision.allowed, teaching.still_said(decision, asked, permission)
+
+
 def class_training_rules() -> None:
-    """In a class: the teacher's rule for students, and why the teacher's runs go first."""
+    """In a class: the teacher's rule for students, why the teacher's runs go first, and what
+    the rule did to the student's run (a refusal shows beside Start instead)."""
     if is_teacher():
         st.caption(f"You lead a class. {teaching.TEACHER_FIRST}")
     elif (permission := class_training_permission()) is not None:
         st.info(teaching.student_training_rule(permission))
-    if notice := st.session_state.get(CLASS_NOTICE_KEY):
-        st.warning(notice)
+    allowed, said = class_start_said()
+    if allowed and said:
+        st.warning(said)
+
+
+def start_feedback() -> None:
+    """Why the last Start did nothing, right under Start: below the settings it would be out of
+    sight on a laptop's first screen, and Start would seem broken."""
+    if st.session_state.training_message:
+        st.error(st.session_state.training_message)
+    allowed, said = class_start_said()
+    if not allowed and said:
+        st.error(said)
 
 
 def start_training(mnist) -> None:
@@ -214,6 +238,7 @@ def reset_training() -> None:
     stop_training()
     st.session_state.training_jobs.clear()
     st.session_state.training_message = None
+    st.session_state[CLASS_START_KEY] = None  # no run: nothing left to say about one
 
 
 def live_job(model_key: str, polling: bool) -> None:
@@ -288,6 +313,7 @@ def settings_form(mnist, busy: bool) -> None:
             key="train_start",
             width="stretch",
         )
+        start_feedback()
         left, middle, right = st.columns(3)
         left.number_input(
             label["epochs"], value=None, step=1, key="train_epochs", placeholder="as the recipe"
@@ -324,8 +350,6 @@ def settings_form(mnist, busy: bool) -> None:
             help=form.LEARNING_RATE_HELP,
         )
         right.number_input(label["seed"], value=0, step=1, key="train_seed")
-    if st.session_state.training_message:
-        st.error(st.session_state.training_message)
 
 
 def training_buttons(jobs: dict, busy: bool) -> None:

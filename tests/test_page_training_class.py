@@ -92,6 +92,65 @@ def test_with_training_off_a_students_start_is_refused_and_says_why(class_store,
     assert refusal.startswith("Your teacher has turned training off for students in this class")
 
 
+def in_page_order(app: AppTest) -> list:
+    """Every element of the main area, in the order the page shows them (top to bottom)."""
+    found = []
+
+    def walk(node) -> None:
+        if hasattr(node, "children"):
+            for _, child in sorted(node.children.items()):
+                walk(child)
+        else:
+            found.append(node)
+
+    walk(app.main)
+    return found
+
+
+def test_a_refused_start_says_why_right_under_the_start_button(class_store, busy_server):
+    code, secret = class_store.create_class("Period 3")
+    class_store.set_training_permission(code, secret, "off")
+    student = training_page(busy_server, **as_student(class_store, code))
+    press_start(student)
+    shown = in_page_order(student)
+    start = next(i for i, e in enumerate(shown) if getattr(e, "label", None) == "Start training")
+    after_start = shown[start + 1]
+    assert after_start.type == "error"
+    assert after_start.value.startswith("Your teacher has turned training off for students")
+
+
+def test_a_refusal_goes_once_the_teacher_allows_training_again(class_store, busy_server):
+    code, secret = class_store.create_class("Period 3")
+    class_store.set_training_permission(code, secret, "off")
+    student = training_page(busy_server, **as_student(class_store, code))
+    press_start(student)
+    assert len(texts(student.error)) == 1
+    class_store.set_training_permission(code, secret, "on")
+    student.run()
+    assert texts(student.error) == [] and texts(student.warning) == []
+    assert teaching.student_training_rule("on") in texts(student.info)
+
+
+def test_no_small_subsets_note_stays_beside_training_off_after_a_change_or_a_reset(
+    class_store, busy_server
+):
+    code, secret = class_store.create_class("Period 3")  # small subsets only
+    student = training_page(busy_server, **as_student(class_store, code))
+    press_start(student, subset=60_000)
+    assert len(texts(student.warning)) == 1  # the run was cut to 2,000 images
+    class_store.set_training_permission(code, secret, "off")
+    student.run()
+    assert texts(student.warning) == []  # "small subsets" no longer holds: the rule says off
+    assert teaching.student_training_rule("off") in texts(student.info)
+    class_store.set_training_permission(code, secret, "subsets")
+    next(b for b in student.button if b.label == "Reset").click().run()
+    assert texts(student.warning) == [] and texts(student.error) == []  # no run, nothing to say
+    class_store.set_training_permission(code, secret, "off")
+    student.run()
+    assert texts(student.warning) == [] and texts(student.error) == []
+    assert teaching.student_training_rule("off") in texts(student.info)
+
+
 def test_small_subsets_only_clamps_a_students_run_and_the_form_shows_it(class_store, busy_server):
     code, _ = class_store.create_class("Period 3")  # a new class allows small subsets only
     student = training_page(busy_server, **as_student(class_store, code))

@@ -33,6 +33,7 @@ __all__ = [
     "page_name",
     "qr_png",
     "settings_to_apply",
+    "still_said",
     "student_training",
     "student_training_rule",
 ]
@@ -148,6 +149,22 @@ def student_training(permission: TrainingPermission | str, subset: int) -> Stude
             ),
         )
     return StudentTraining(allowed=True, subset=subset, message=None)
+
+
+def still_said(
+    at_start: StudentTraining, asked: int, permission: TrainingPermission | str
+) -> str | None:
+    """What a student's last Start was told, as long as the permission now still says it.
+
+    The teacher may change the permission after the Start: the message is recomputed from the
+    permission now, and kept only if it is the same decision, so a refusal under "off" never
+    stays beside a rule that says "on", nor a "small subsets" note beside "off".
+
+    >>> refused = student_training("off", 500)
+    >>> still_said(refused, 500, "off") == refused.message, still_said(refused, 500, "on")
+    (True, None)
+    """
+    return at_start.message if student_training(permission, asked) == at_start else None
 
 
 def student_training_rule(permission: TrainingPermission | str) -> str:
