@@ -329,7 +329,7 @@ def live_answers(code: str) -> None:
         return
     question = store.question(code, state.current_question)
     counts = store.answer_counts(code, question.question_id)
-    st.markdown(f"**Asked:** {question.prompt}")
+    st.markdown(f"#### Asked: {question.prompt}")  # read from the back of the room
     if not question.revealed:
         total = sum(counts)
         shown = st.toggle(

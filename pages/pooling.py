@@ -70,25 +70,33 @@ class PoolChoice:
 
 
 def introduction() -> None:
+    """The title and one sentence: on a 1280 × 720 projector the picture then starts on the
+    first screen; why CNNs pool follows the picture (:func:`why_pool`)."""
     st.title("Pooling & padding")
     st.markdown(
-        "A **pooling layer** slides a small window over an image (or a feature map) and keeps "
-        "one number per window: the **largest** (max pooling), the **smallest** (min pooling) "
-        "or the **mean** (average pooling). Keras' pooling layers have no weights to learn "
-        "(LeNet-5's original subsampling layers did: one trainable coefficient and bias per "
-        "map). The classic CNNs (LeNet-5, AlexNet, VGG) all pool, because it makes the maps "
-        "**smaller**: less computation in every later layer, and fewer weights in the dense "
-        "layers after Flatten (a convolution's weights do not depend on the size of its map). "
-        "It also makes them **somewhat less sensitive to small shifts** (a feature that moves "
-        "inside its window gives the same maximum; the last section measures how much), which "
-        "helps against **overfitting** to exact pixel positions. Try it on a photo, a digit "
-        "or a pattern made to show the effects."
+        "A **pooling layer** slides a window over an image or a feature map and keeps one "
+        "number per window: the **largest** (max), the **smallest** (min) or the **mean**."
+    )
+
+
+def why_pool() -> None:
+    """Why the classic CNNs pool, under the picture that shows it."""
+    st.markdown(
+        "Keras' pooling layers have no weights to learn (LeNet-5's original subsampling layers "
+        "did: one trainable coefficient and bias per map). The classic CNNs (LeNet-5, AlexNet, "
+        "VGG) all pool, because it makes the maps **smaller**: less computation in every later "
+        "layer, and fewer weights in the dense layers after Flatten (a convolution's weights do "
+        "not depend on the size of its map). It also makes them **somewhat less sensitive to "
+        "small shifts** (a feature that moves inside its window gives the same maximum; the last "
+        "section measures how much), which helps against **overfitting** to exact pixel "
+        "positions. Try it on a photo, a digit or a pattern made to show the effects."
     )
 
 
 def controls() -> PoolChoice:
-    """The pooling controls under the image picker."""
-    mode_column, size_column, stride_column, padding_column = st.columns(4)
+    """The pooling controls under the image picker, on one line (the mode's three choices get
+    the room to stay on it, so the picture starts higher)."""
+    mode_column, size_column, stride_column, padding_column = st.columns([5, 4, 4, 4])
     return PoolChoice(
         mode=radio_setting(mode_column, settings.MODE),
         pool_size=slider_setting(size_column, settings.POOL_SIZE),
@@ -134,6 +142,7 @@ def input_and_output(name: str, image: np.ndarray, choice: PoolChoice) -> None:
         columns[1].plotly_chart(
             shared_figure(charts.heatmap, pooled, title, zmin=0, zmax=1), key="output"
         )
+    why_pool()
 
     st.markdown("**Output size**, per axis (n input cells, k window, s stride):")
     st.latex(
