@@ -69,8 +69,14 @@ def test_a_teacher_and_three_students_run_a_lesson_that_survives_a_restart(brows
         link = re.search(r"http\S+\?class=([A-Z0-9]{6})", link_text)
         assert link is not None, link_text
         code = link.group(1)
+        # The secret only on demand: a projected screen never shows it by itself.
+        assert teacher.locator("[data-testid='stCode']").count() == 0
+        show_secret = teacher.get_by_text("Show the teacher secret")
+        rerun_after(teacher, show_secret.click)
         secret = teacher.locator("[data-testid='stCode'] code").inner_text().strip()
         assert len(secret) >= 20
+        rerun_after(teacher, show_secret.click)
+        assert teacher.locator("[data-testid='stCode']").count() == 0
         expect(teacher.locator("[data-testid='stImage'] img").first).to_be_visible()  # the QR
         save_screenshot(teacher, "classroom-teacher-start")
 
@@ -140,7 +146,8 @@ def test_a_teacher_and_three_students_run_a_lesson_that_survives_a_restart(brows
         expect(chosen.locator("input")).to_be_checked()
         assert len(ClassroomStore(env["CNNVIZ_DATABASE_URL"]).students(code)) == STUDENTS
         save_screenshot(ada, "classroom-student-reloaded")
-        expect(teacher.get_by_text(f"{STUDENTS} answers")).to_be_visible(timeout=10_000)
+        # Hidden while the class votes: only the count shows until the reveal.
+        expect(teacher.get_by_text(f"{STUDENTS} answers so far")).to_be_visible(timeout=10_000)
         counts = ClassroomStore(env["CNNVIZ_DATABASE_URL"]).answer_counts(
             code, question.question_id
         )
@@ -149,8 +156,10 @@ def test_a_teacher_and_three_students_run_a_lesson_that_survives_a_restart(brows
         rerun_after(
             teacher, lambda: teacher.get_by_role("button", name="Reveal the answer").click()
         )
+        expect(teacher.locator(".gtitle", has_text=f"{STUDENTS} answers")).to_be_visible()
         for student in students:
             expect(student.get_by_text("Right!")).to_be_visible(timeout=FOLLOW_WITHIN_S * 1000)
+            expect(student.get_by_text(question.explanation)).to_be_visible()
 
         # A drawing round: each student draws a 1 and sends it; the teacher sees the matrix.
         rerun_after(
