@@ -19,7 +19,8 @@ The package, by layer (each imports only those above it):
 * :mod:`~cnnviz.classroom.store` — :class:`ClassroomStore`, in parts per concern
   (``store_base``, ``store_classes``, ``store_drawings``, ``store_questions``);
 * :mod:`~cnnviz.classroom.teaching` — what a following student takes over, join links, the
-  students' training rule; :mod:`~cnnviz.classroom.questions` — the generated questions and
+  students' training rule; :mod:`~cnnviz.classroom.address` — the join link's address, one
+  students' devices can open; :mod:`~cnnviz.classroom.questions` — the generated questions and
   their registry; :mod:`~cnnviz.classroom.statistics` — the class's accuracy and confusion.
 """
 
