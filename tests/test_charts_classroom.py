@@ -1,4 +1,4 @@
-"""The Class page's answers histogram (cnnviz.charts.classroom): readable from the back of the room."""
+"""The Class page's answers histogram (cnnviz.charts.classroom), readable from the back."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The join link's address (cnnviz.classroom.address): one students can open, found without traffic."""
+"""The join link's address (cnnviz.classroom.address): reachable, found without traffic."""
 
 from __future__ import annotations
 
