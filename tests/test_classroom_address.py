@@ -96,7 +96,9 @@ def test_a_teacher_on_the_local_url_gets_the_machines_address_with_the_port_and_
     assert served.base_url == "http://10.0.0.5:8600"
 
 
-@pytest.mark.parametrize("teacher_url", ["http://10.0.0.5:8501/classroom", "https://class.example/"])
+@pytest.mark.parametrize(
+    "teacher_url", ["http://10.0.0.5:8501/classroom", "https://class.example/"]
+)
 def test_a_teacher_who_reached_the_server_over_the_network_keeps_that_address(teacher_url):
     link = address.student_address(
         teacher_url, port=8501, local_address=lambda: pytest.fail("not needed"), environ={}
