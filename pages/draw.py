@@ -467,11 +467,7 @@ def break_the_model(compared: dict, recipe_digit: np.ndarray, drawn_guess: int) 
     A fragment: moving a slider reruns only this section, not the canvas or the layer maps.
     """
     st.subheader("Both models side by side — then break them")
-    st.markdown(
-        "Every model reads the same 28 × 28 digit (the recipe's, above). Move it, turn it, "
-        "resize it or change its strokes *after* the recipe, and watch which network keeps "
-        "its answer. All sliders at 0 show how the models read your drawing as it is."
-    )
+    st.markdown(draw_lesson.break_introduction())
     distortion = distortion_controls()
     axis, digit = sweep_choice(drawn_guess)
     result = cached_sweep(compared, recipe_digit, digit, axis, distortion)
@@ -488,6 +484,9 @@ def break_the_model(compared: dict, recipe_digit: np.ndarray, drawn_guess: int) 
             current=setting,
         ),
         key="break_sweep",
+    )
+    st.caption(
+        draw_lesson.sweep_caption(SWEEP_LABELS[axis], transforms.setting_text(axis, setting))
     )
     st.markdown(transforms.robustness_sentence(result))
 
