@@ -59,20 +59,22 @@ def break_introduction() -> str:
     )
 
 
-def sweep_caption(axis_title: str, setting_text: str) -> str:
-    """What the sweep chart's lines mean, for the setting the sliders stand at now.
+def sweep_caption(axis: str, setting: float) -> str:
+    """What the sweep chart's lines mean, for the setting the swept slider stands at now.
 
-    >>> sweep_caption("Shift right (px)", "+3 px")[:60]
-    'Each line is one model\'s probability of the digit you drew, '
+    >>> sweep_caption("shift_x", 3.0).split(". ")[1][:56]
+    'The red line marks where the slider stands now (+3 px), '
     """
+    from cnnviz.transforms import setting_text
+
     return (
-        "Each line is one model's probability of the digit you drew, at every setting of "
-        f"{axis_title.lower()}. The red line marks where the slider stands now "
-        f"({setting_text}), the setting the answer tiles above show. The dotted line marks "
-        "50%: above it the digit has more probability than the other nine together, so it is "
-        "surely the model's answer; below it the model may still answer it, when no other "
-        "digit has more. The sentence below counts a setting as read exactly when the digit "
-        "is the most probable, as the tiles do."
+        "Each line is one model's probability of the digit you drew, at every setting along "
+        "the chart's axis. The red line marks where the slider stands now "
+        f"({setting_text(axis, setting)}), the setting the answer tiles above show. The dotted "
+        "line marks 50%: above it the digit has more probability than the other nine "
+        "together, so it is surely the model's answer; below it the model may still answer "
+        "it, when no other digit has more. The sentence below counts a setting as read "
+        "exactly when the digit is the most probable, as the tiles do."
     )
 
 

@@ -485,9 +485,7 @@ def break_the_model(compared: dict, recipe_digit: np.ndarray, drawn_guess: int) 
         ),
         key="break_sweep",
     )
-    st.caption(
-        draw_lesson.sweep_caption(SWEEP_LABELS[axis], transforms.setting_text(axis, setting))
-    )
+    st.caption(draw_lesson.sweep_caption(axis, setting))
     st.markdown(transforms.robustness_sentence(result))
 
 
