@@ -167,13 +167,13 @@ def run_from_history(
     ``epoch_records`` are the history's epochs as records; ``test_probabilities`` are computed
     by the caller from the shipped model (the history file does not keep them).
     """
-    config = config_from_dict(history["config"])
+    config = config_from_dict(history["config"]) if "config" in history else None
     accuracy = history.get("test_accuracy")
     return RunSummary(
         label=label,
         parameters=int(parameters),
         epochs=tuple(epoch_records),
-        training_images=config.subset or MNIST_TRAIN_SIZE,
+        training_images=(config.subset if config else None) or MNIST_TRAIN_SIZE,
         test_accuracy=None if accuracy is None else float(accuracy),
         test_probabilities=test_probabilities,
         timed_here=False,

@@ -202,7 +202,8 @@ def recipe_changes(config: TrainingConfig, *, training_only: bool = False) -> li
         if value != getattr(recipe, name):
             changes.append(text.format(value))
     if config.resolved_epochs != recipe.resolved_epochs:
-        changes.append(f"{config.resolved_epochs} epochs")
+        epochs = config.resolved_epochs
+        changes.append(f"{epochs} epoch{'s' if epochs != 1 else ''}")
     if config.subset is not None and config.subset < MNIST_TRAIN_SIZE:
         changes.append(f"{config.subset:,} images")
     if config.augment:
@@ -421,7 +422,7 @@ MODEL_SPECS: dict[str, ModelSpec] = {
         ModelSpec(
             key="alexnet",
             label="AlexNet (MNIST)",
-            name="AlexNet (MNIST)",
+            name="AlexNet",
             builder=alexnet_mnist,
             # ReLU, max pooling, 3 epochs; it resizes 28 × 28 to 64 × 64 itself.
             recipe=Recipe(activation="relu", pooling="max", epochs=3, input_size=(28, 28)),

@@ -21,7 +21,9 @@ Two classic networks learn to read handwritten digits while you watch. Pick a mo
 press **Start training**, and see the loss fall and the accuracy climb batch by batch. Click
 around as much as you like: the training runs in the background and carries on when you move a
 widget or visit another page. "**(seed)**" in a model's name means it is built and trained
-exactly as in the *seed notebook*, the class assignment this dashboard grew from.
+exactly as in the *seed notebook*, the class assignment this dashboard grew from; any other
+model's name lists in brackets what differs from that recipe, as "LeNet-5 (8 epochs, augmented)"
+for the shipped LeNet-5.
 """
 
 

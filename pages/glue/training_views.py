@@ -261,7 +261,12 @@ def replay(model_key: str) -> None:
     try:
         history, batch_figure, epoch_figure = shipped_replay(model_key)
         # Named by how it was trained: the shipped LeNet-5 did not follow the seed's recipe.
-        st.subheader(models.settings_label(models.config_from_dict(history["config"])))
+        config = history.get("config")
+        st.subheader(
+            models.config_from_dict(config).label
+            if config
+            else models.model_spec(model_key).label
+        )
         accuracy = f"{history['test_accuracy']:.2%}"
     except FileNotFoundError:
         st.subheader(models.model_spec(model_key).label)
