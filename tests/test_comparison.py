@@ -212,3 +212,49 @@ def test_the_shipped_histories_predate_training_time_and_the_table_says_so():
     rows = {row["Measure"]: row for row in comparison.comparison_rows(lenet, alexnet)}
     speed = rows["Training images per second (of training time)"]
     assert speed[lenet.label] == speed[alexnet.label] == comparison.NOT_RECORDED
+
+
+def test_every_claim_of_the_sentence_holds_for_sampled_runs():
+    """The guard: over sampled sizes, speeds, subsets, validation times and accuracies, each
+    number and direction the sentence states is recomputed from the runs' own numbers."""
+    import re
+
+    rng = np.random.default_rng(0)
+    for index in range(300):
+        runs = []
+        for name in ("A", "B"):
+            images = int(rng.choice([2_048, 6_000, 60_000]))
+            speed = float(rng.uniform(100, 5_000))  # training images per second
+            validation = float(rng.uniform(0, 30))
+            train = images / speed
+            epochs = tuple(
+                Epoch(e + 1, train + validation, 0.1, train, images)
+                for e in range(int(rng.integers(1, 4)))
+            )
+            parameters = int(rng.choice([82_826, 61_706, 2_126_186]))
+            accuracy = float(np.round(rng.uniform(0.9, 0.995), 4))
+            runs.append(RunSummary(f"{name}{index}", parameters, epochs, images, accuracy))
+        first, second = runs
+        sentence = comparison.comparison_sentence(first, second)
+        subject, other = (
+            (first, second) if first.parameters >= second.parameters else (second, first)
+        )
+        if subject.parameters != other.parameters:
+            times = float(re.search(r"has ([\d.]+)× the parameters", sentence)[1])
+            assert times == pytest.approx(subject.parameters / other.parameters, abs=0.05)
+        ratio = subject.images_per_second / other.images_per_second
+        found = re.search(r"trains ([\d.]+)× (slower|faster) per image", sentence)
+        if found is None:
+            assert "about as fast" in sentence and 1 / 1.05 < ratio < 1.05
+        else:
+            value = float(found[1])
+            expected = ratio if found[2] == "faster" else 1 / ratio
+            assert found[2] == ("faster" if ratio > 1 else "slower")
+            assert value == pytest.approx(expected, abs=0.05)
+        points = (subject.test_accuracy - other.test_accuracy) * 100
+        found = re.search(r"([\d.]+) points (more|less) accurate", sentence)
+        if found is None:
+            assert "as accurate" in sentence and abs(points) < 0.005
+        else:
+            assert found[2] == ("more" if points > 0 else "less")
+            assert float(found[1]) == pytest.approx(abs(points), abs=0.005)

@@ -263,9 +263,7 @@ def replay(model_key: str) -> None:
         # Named by how it was trained: the shipped LeNet-5 did not follow the seed's recipe.
         config = history.get("config")
         st.subheader(
-            models.config_from_dict(config).label
-            if config
-            else models.model_spec(model_key).label
+            models.config_from_dict(config).label if config else models.model_spec(model_key).label
         )
         accuracy = f"{history['test_accuracy']:.2%}"
     except FileNotFoundError:
