@@ -9,8 +9,11 @@ Examples
 --------
 >>> import textwrap
 >>> from types import SimpleNamespace as Epoch
->>> fast = RunSummary("A", 1_000, (Epoch(epoch=1, seconds=2.0, val_loss=0.1),), 600, 0.98)
->>> slow = RunSummary("B", 4_000, (Epoch(epoch=1, seconds=8.0, val_loss=0.1),), 600, 0.99)
+>>> def epoch(train_seconds):  # 600 training images, then 3 s of validation
+...     return Epoch(epoch=1, seconds=train_seconds + 3, val_loss=0.1,
+...                  train_seconds=train_seconds, train_images=600)
+>>> fast = RunSummary("A", 1_000, (epoch(2.0),), 600, 0.98)
+>>> slow = RunSummary("B", 4_000, (epoch(8.0),), 600, 0.99)
 >>> fast.images_per_second, slow.images_per_second
 (300.0, 75.0)
 >>> print(textwrap.fill(comparison_sentence(fast, slow), 90))
@@ -26,7 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from cnnviz.models import MNIST_TRAIN_SIZE, TrainingConfig, model_spec
+from cnnviz.models import (
+    MNIST_TRAIN_SIZE,
+    TrainingConfig,
+    config_from_dict,
+    recipe_changes,
+    settings_label,
+)
 
 # Speeds within 5% of each other are "about as fast": epoch times vary that much between runs.
 SAME_SPEED = 1.05
@@ -39,7 +48,8 @@ __all__ = [
     "comparison_sentence",
     "run_from_history",
     "run_from_result",
-    "settings_label",
+    "shipped_label",
+    "unique_label",
 ]
 
 
@@ -50,12 +60,14 @@ class RunSummary:
     Attributes
     ----------
     label : str
-        How the page names the run, e.g. "LeNet-5 (seed), relu, max pooling".
+        How the page names the run, e.g. "LeNet-5 (relu, max pooling)".
     parameters : int
         Trainable and non-trainable weights of the model.
     epochs : tuple of epoch records
-        Objects with ``epoch``, ``seconds`` and ``val_loss`` (plus ``loss``, ``accuracy`` and
-        ``val_accuracy`` for the curves): :class:`cnnviz.training.EpochRecord`.
+        Objects with ``epoch``, ``seconds``, ``val_loss``, ``train_seconds`` and
+        ``train_images`` (plus ``loss``, ``accuracy`` and ``val_accuracy`` for the curves):
+        :class:`cnnviz.training.EpochRecord`. The shipped histories predate ``train_seconds``
+        (None there): their training speed is not known, only their epoch times.
     training_images : int
         Images in one epoch (the subset size, or all 60,000).
     test_accuracy : float or None
@@ -66,6 +78,8 @@ class RunSummary:
         True when the epoch times were measured on this server (a run of this session); a
         shipped model's times come from whatever machine trained it, under whatever load, so
         its speed is shown but never compared with another run's.
+    config : TrainingConfig or None
+        How it was trained, so the comparison can say when a run did not follow its recipe.
     """
 
     label: str
@@ -75,6 +89,7 @@ class RunSummary:
     test_accuracy: float | None
     test_probabilities: np.ndarray | None = None
     timed_here: bool = True
+    config: TrainingConfig | None = None
 
     @property
     def complete_epochs(self) -> tuple[Any, ...]:
@@ -91,44 +106,18 @@ class RunSummary:
 
     @property
     def images_per_second(self) -> float | None:
-        """Training images per second of epoch time, over the complete epochs."""
-        seconds = self.seconds_per_epoch
-        if seconds is None or seconds <= 0:
-            return None
-        return self.training_images / seconds
+        """Training images per second of training time: the images of the timed training
+        batches over the time they took, validation and the graph's tracing left out.
 
-
-def settings_label(config: TrainingConfig) -> str:
-    """The model's name and every setting that differs from its recipe, for telling runs apart.
-
-    >>> settings_label(TrainingConfig(model="lenet", activation="relu", pooling="max"))
-    'LeNet-5 (seed), relu, max pooling'
-    >>> settings_label(TrainingConfig(model="alexnet"))
-    'AlexNet (MNIST)'
-    """
-    recipe = TrainingConfig(model=config.model)
-    changes = []
-    if config.activation is not None:
-        changes.append(config.activation)
-    if config.pooling is not None:
-        changes.append(f"{config.pooling} pooling")
-    for name, text in (
-        ("optimizer", "{}"),
-        ("learning_rate", "learning rate {:g}"),
-        ("batch_size", "batch {}"),
-        ("precision", "{}"),
-        ("seed", "seed {}"),
-    ):
-        value = getattr(config, name, None)
-        if value != getattr(recipe, name, None):
-            changes.append(text.format(value))
-    if config.epochs is not None and config.epochs != recipe.resolved_epochs:
-        changes.append(f"{config.epochs} epochs")
-    if config.subset is not None and config.subset < MNIST_TRAIN_SIZE:
-        changes.append(f"{config.subset:,} images")
-    if config.augment:
-        changes.append("augmented")
-    return ", ".join([config.label, *changes])
+        None when no batch was timed: the shipped histories were written before training time
+        was recorded.
+        """
+        timed = [
+            record for record in self.epochs if getattr(record, "train_seconds", None) is not None
+        ]
+        seconds = sum(record.train_seconds for record in timed)
+        images = sum(record.train_images for record in timed)
+        return images / seconds if seconds > 0 and images > 0 else None
 
 
 def unique_label(label: str, taken: Collection[str]) -> str:
@@ -144,13 +133,13 @@ def unique_label(label: str, taken: Collection[str]) -> str:
     return unique
 
 
-def shipped_label(model_key: str) -> str:
-    """What a shipped model is called among the runs to compare.
+def shipped_label(config: TrainingConfig) -> str:
+    """What a shipped model trained by ``config`` (its history's) is called among the runs.
 
-    >>> shipped_label("lenet")
-    'LeNet-5 (seed), shipped'
+    >>> shipped_label(TrainingConfig(model="lenet", epochs=8, augment=True))
+    'LeNet-5 (8 epochs, augmented), shipped'
     """
-    return f"{model_spec(model_key).label}, shipped"
+    return f"{settings_label(config)}, shipped"
 
 
 def run_from_result(label: str, config: TrainingConfig, result: Any) -> RunSummary:
@@ -162,6 +151,7 @@ def run_from_result(label: str, config: TrainingConfig, result: Any) -> RunSumma
         training_images=config.subset or MNIST_TRAIN_SIZE,
         test_accuracy=float(result.test_accuracy),
         test_probabilities=np.asarray(result.test_probabilities, dtype=np.float32),
+        config=config,
     )
 
 
@@ -177,20 +167,22 @@ def run_from_history(
     ``epoch_records`` are the history's epochs as records; ``test_probabilities`` are computed
     by the caller from the shipped model (the history file does not keep them).
     """
-    config = history.get("config", {})
+    config = config_from_dict(history["config"]) if "config" in history else None
     accuracy = history.get("test_accuracy")
     return RunSummary(
         label=label,
         parameters=int(parameters),
         epochs=tuple(epoch_records),
-        training_images=config.get("subset") or MNIST_TRAIN_SIZE,
+        training_images=(config.subset if config else None) or MNIST_TRAIN_SIZE,
         test_accuracy=None if accuracy is None else float(accuracy),
         test_probabilities=test_probabilities,
         timed_here=False,
+        config=config,
     )
 
 
 SHIPPED_TIMING = "when it was trained"  # a shipped run's times: another machine, another load
+NOT_RECORDED = "not recorded"  # a history written before training time was kept apart
 
 
 def _seconds(run: RunSummary) -> str:
@@ -203,7 +195,7 @@ def _seconds(run: RunSummary) -> str:
 def _images_per_second(run: RunSummary) -> str:
     value = run.images_per_second
     if value is None:
-        return "—"
+        return NOT_RECORDED if run.complete_epochs else "—"
     return f"{value:,.0f}" if run.timed_here else f"{value:,.0f} ({SHIPPED_TIMING})"
 
 
@@ -218,10 +210,11 @@ def comparison_rows(first: RunSummary, second: RunSummary) -> list[dict[str, str
     Examples
     --------
     >>> from types import SimpleNamespace as Epoch
-    >>> a = RunSummary("A", 82_826, (Epoch(epoch=1, seconds=5.0, val_loss=0.1),), 60_000, 0.9841)
+    >>> one = Epoch(epoch=1, seconds=5.0, val_loss=0.1, train_seconds=4.0, train_images=60_000)
+    >>> a = RunSummary("A", 82_826, (one,), 60_000, 0.9841)
     >>> b = RunSummary("B", 2_126_186, (), 60_000, None)
     >>> [row["A"] for row in comparison_rows(a, b)]
-    ['82,826', '5.0 s', '12,000', '98.41%']
+    ['82,826', '5.0 s', '15,000', '98.41%']
     >>> [row["B"] for row in comparison_rows(a, b)]
     ['2,126,186', '—', '—', '—']
     """
@@ -229,8 +222,8 @@ def comparison_rows(first: RunSummary, second: RunSummary) -> list[dict[str, str
         raise ValueError(f"Both runs are called '{first.label}': give them different labels.")
     measures = (
         ("Parameters", lambda run: f"{run.parameters:,}"),
-        ("Time per epoch", _seconds),
-        ("Images per second", _images_per_second),
+        ("Time per epoch (with validation)", _seconds),
+        ("Training images per second (of training time)", _images_per_second),
         (
             "Test accuracy",
             lambda run: "—" if run.test_accuracy is None else f"{run.test_accuracy:.2%}",
@@ -265,9 +258,10 @@ def comparison_sentence(first: RunSummary, second: RunSummary) -> str:
     """One sentence on size, speed and accuracy that holds for these two runs' numbers.
 
     The run with more parameters is the subject (``first`` when they have as many); speed is
-    compared per training image (images per second), so runs on different subsets still
-    compare fairly, and only between runs timed on this server; accuracy differences are in
-    percentage points.
+    compared per training image per second of training time (validating the 10,000 test digits
+    and tracing the graph left out), so runs on different subsets still compare fairly, and
+    only between runs timed on this server; accuracy differences are in percentage points. A
+    run not trained by its recipe is named, with what differs.
     """
     same_size = first.parameters == second.parameters
     subject, other = (first, second) if first.parameters >= second.parameters else (second, first)
@@ -290,9 +284,33 @@ def comparison_sentence(first: RunSummary, second: RunSummary) -> str:
     if subject.test_accuracy is not None and other.test_accuracy is not None:
         clauses.append(_accuracy(subject, other))
     if not clauses:
-        return f"{opening.removesuffix(' and')}."
-    if same_size:
-        return f"{opening} {', and '.join(clauses)}."
-    if len(clauses) == 1:
-        return f"{opening} {clauses[0]}."
-    return f"{opening} {clauses[0]}; it {clauses[1]}."
+        sentence = f"{opening.removesuffix(' and')}."
+    elif same_size:
+        sentence = f"{opening} {', and '.join(clauses)}."
+    elif len(clauses) == 1:
+        sentence = f"{opening} {clauses[0]}."
+    else:
+        sentence = f"{opening} {clauses[0]}; it {clauses[1]}."
+    return sentence + _recipe_note(first, second)
+
+
+def _recipe_note(first: RunSummary, second: RunSummary) -> str:
+    """' This is not recipe against recipe: …' when a run was not trained as the seed trains
+    its model (the shipped LeNet-5: 8 epochs with augmentation); '' when both were."""
+    changed = {
+        run.label: recipe_changes(run.config, training_only=True)
+        for run in (first, second)
+        if run.config is not None and recipe_changes(run.config, training_only=True)
+    }
+    if not changed:
+        return ""
+    described = [f"{label} ({', '.join(changes)})" for label, changes in changed.items()]
+    if len(described) == 2:
+        return (
+            " This is not recipe against recipe: neither was trained as the seed trains it, "
+            f"{described[0]} and {described[1]}."
+        )
+    return (
+        f" This is not recipe against recipe: {described[0]} was not trained as the seed trains "
+        "it, so the difference is not the architectures' alone."
+    )

@@ -41,6 +41,43 @@ strongly the network prefers one digit to the other nine, not how likely it is t
 """
 
 
+def break_introduction() -> str:
+    """The opening of "break the model", naming each slider's neutral setting (scale's is 1×).
+
+    >>> "scale at 1×" in break_introduction()
+    True
+    """
+    from cnnviz.transforms import Distortion
+
+    neutral = Distortion()
+    return (
+        "Every model reads the same 28 × 28 digit (the recipe's, above). Move it, turn it, "
+        "resize it or change its strokes *after* the recipe, and watch which network keeps "
+        f"its answer. With the shifts at {neutral.shift_x} px, the rotation at "
+        f"{neutral.rotation:g}°, the scale at {neutral.scale:g}× and the stroke at "
+        f"{neutral.thickness:g} steps, the models read your drawing as it is."
+    )
+
+
+def sweep_caption(axis: str, setting: float) -> str:
+    """What the sweep chart's lines mean, for the setting the swept slider stands at now.
+
+    >>> sweep_caption("shift_x", 3.0).split(". ")[1][:56]
+    'The red line marks where the slider stands now (+3 px), '
+    """
+    from cnnviz.transforms import setting_text
+
+    return (
+        "Each line is one model's probability of the digit you drew, at every setting along "
+        "the chart's axis. The red line marks where the slider stands now "
+        f"({setting_text(axis, setting)}), the setting the answer tiles above show. The dotted "
+        "line marks 50%: above it the digit has more probability than the other nine "
+        "together, so it is surely the model's answer; below it the model may still answer "
+        "it, when no other digit has more. The sentence below counts a setting as read "
+        "exactly when the digit is the most probable, as the tiles do."
+    )
+
+
 def probability_caption(probabilities: np.ndarray) -> str:
     """The line under the prediction: the winning digit's softmax probability.
 

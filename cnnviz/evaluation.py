@@ -70,7 +70,8 @@ def misclassified_indices(
     true_class: int | None = None,
     predicted_class: int | None = None,
 ) -> np.ndarray:
-    """Indices of the wrongly classified images, most confident mistakes first.
+    """Indices of the wrongly classified images, those whose wrong answer has the highest
+    predicted probability first.
 
     Parameters
     ----------
@@ -101,18 +102,19 @@ def misclassified_indices(
     if predicted_class is not None:
         keep &= predicted == predicted_class
     indices = np.flatnonzero(keep)
-    confidence = scores[indices, predicted[indices]]
-    # Stable sort, so equally confident mistakes keep the test set's order.
-    return indices[np.argsort(-confidence, kind="stable")]
+    probability = scores[indices, predicted[indices]]
+    # Stable sort, so mistakes of equal probability keep the test set's order.
+    return indices[np.argsort(-probability, kind="stable")]
 
 
 def disagreement_indices(
     first_probabilities: np.ndarray, second_probabilities: np.ndarray
 ) -> np.ndarray:
-    """Indices of the images two models answer differently, the surest disagreements first.
+    """Indices of the images two models answer differently, by the lower of their answers'
+    predicted probabilities, highest first.
 
-    Sorted by the lower of the two models' confidence in their own answers, so the digits on
-    which both models are sure, and disagree, come first.
+    The digits on which both models give their own answer a high probability, and disagree,
+    come first.
 
     Parameters
     ----------

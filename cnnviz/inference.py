@@ -23,7 +23,8 @@ import numpy as np
 
 from cnnviz import MODELS_DIR
 from cnnviz.data import MNIST_CLASSES, MNIST_IMAGE_SHAPE, to_model_input
-from cnnviz.models import MODEL_SPECS, input_size, shipped_files
+from cnnviz.models import MODEL_SPECS, input_size, settings_label, shipped_files
+from cnnviz.training.records import trained_config
 
 __all__ = [
     "CONVOLUTION",
@@ -61,7 +62,8 @@ class ModelStatus:
     name : str
         The registry key, e.g. "lenet".
     label : str
-        What the page shows, e.g. "LeNet-5 (seed)".
+        What the page shows: how the model was trained, from the history beside it, e.g.
+        "LeNet-5 (8 epochs, augmented)"; its recipe's label when it has no history.
     path : Path
         The file under the models directory.
     model : keras.Model or None
@@ -196,7 +198,12 @@ def load_registry(
     for name, file_name in files.items():
         _check_file_name(name, file_name)
         path = models_dir / file_name
-        label = MODEL_SPECS[name].label if name in MODEL_SPECS else name
+        # Named by how it was trained ("LeNet-5 (8 epochs, augmented)"), from its history.
+        config = trained_config(path) if name in MODEL_SPECS else None
+        if config is not None:
+            label = settings_label(config)
+        else:
+            label = MODEL_SPECS[name].label if name in MODEL_SPECS else name
         model, error = None, None
         if not path.is_file():
             error = (

@@ -116,24 +116,21 @@ def dense_parameter_formula(inputs: int, units: int) -> str:
 
 def receptive_field_text(field: ReceptiveField) -> str:
     """One unit's field in input pixels, e.g. "5×5"; for a resized input (AlexNet's 64 × 64)
-    also in pixels of the model's own 28 × 28 digit, and a note when it is wider than the image.
+    also the most pixels of the model's own 28 × 28 digit one unit reads through the resize
+    (:meth:`~cnnviz.receptive_field.ReceptiveField.largest_model_input_extent`, the count the
+    Draw page gives unit by unit), and a note when it is wider than the image.
 
     Examples
     --------
-    >>> from cnnviz.receptive_field import ReceptiveField
-    >>> field = ReceptiveField("conv3", "Conv2D", "convolution", (2, 2), (99, 99), (16, 16),
-    ...                        (-32, -32), (64, 64), (28, 28))
-    >>> receptive_field_text(field)
-    '99×99 (≈ 43×43 of the digit), wider than the image'
+    >>> from cnnviz.receptive_field import LayerSpec, fields_from_specs
+    >>> specs = [LayerSpec("resize", "resizing", size=(64, 64)),
+    ...          LayerSpec("conv1", "convolution", kernel=(11, 11), stride=(4, 4))]
+    >>> receptive_field_text(fields_from_specs((28, 28), specs)[0])
+    '11×11 (up to 7×7 of the digit)'
     """
     text = _size_text(field.size)
     if field.resized:
-        (rows, cols), (source_rows, source_cols) = field.input_shape, field.model_input_shape
-        scaled = (
-            round(field.size[0] * source_rows / rows),
-            round(field.size[1] * source_cols / cols),
-        )
-        text += f" (≈ {_size_text(scaled)} of the digit)"
+        text += f" (up to {_size_text(field.largest_model_input_extent())} of the digit)"
     if field.larger_than_input:
         text += ", wider than the image"
     return text

@@ -150,12 +150,78 @@ class TrainingConfig:
 
     @property
     def label(self) -> str:
-        """A short human name for this configuration, e.g. "LeNet-5 (seed)"."""
-        return MODEL_SPECS[self.model].label
+        """What a model trained by this configuration is called (:func:`settings_label`), e.g.
+        "LeNet-5 (seed)", or "LeNet-5 (8 epochs, augmented)" off the recipe."""
+        return settings_label(self)
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a JSON-friendly dict (what the history files record)."""
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def settings_label(config: TrainingConfig) -> str:
+    """What a model trained by ``config`` is called: its recipe's label ("LeNet-5 (seed)") when
+    it was built and trained exactly by the recipe, else its name and every setting that differs.
+
+    >>> settings_label(TrainingConfig(model="lenet", activation="relu", pooling="max"))
+    'LeNet-5 (relu, max pooling)'
+    >>> settings_label(TrainingConfig(model="lenet", epochs=8, augment=True))
+    'LeNet-5 (8 epochs, augmented)'
+    >>> settings_label(TrainingConfig(model="alexnet"))
+    'AlexNet (MNIST)'
+    """
+    changes = recipe_changes(config)
+    spec = MODEL_SPECS[config.model]
+    return f"{spec.name} ({', '.join(changes)})" if changes else spec.label
+
+
+def recipe_changes(config: TrainingConfig, *, training_only: bool = False) -> list[str]:
+    """Every setting of ``config`` that differs from its model's recipe, in words; with
+    ``training_only``, only how it was trained (not the activation or pooling it was built with).
+
+    >>> recipe_changes(TrainingConfig(model="lenet", pooling="max", subset=2048))
+    ['max pooling', '2,048 images']
+    >>> recipe_changes(TrainingConfig(model="lenet", pooling="max"), training_only=True)
+    []
+    """
+    recipe = TrainingConfig(model=config.model)
+    changes = []
+    if not training_only:
+        if config.resolved_activation != recipe.resolved_activation:
+            changes.append(config.resolved_activation)
+        if config.resolved_pooling != recipe.resolved_pooling:
+            changes.append(f"{config.resolved_pooling} pooling")
+    for name, text in (
+        ("optimizer", "{}"),
+        ("learning_rate", "learning rate {:g}"),
+        ("batch_size", "batch {}"),
+        ("precision", "{}"),
+        ("seed", "seed {}"),
+    ):
+        value = getattr(config, name)
+        if value != getattr(recipe, name):
+            changes.append(text.format(value))
+    if config.resolved_epochs != recipe.resolved_epochs:
+        epochs = config.resolved_epochs
+        changes.append(f"{epochs} epoch{'s' if epochs != 1 else ''}")
+    if config.subset is not None and config.subset < MNIST_TRAIN_SIZE:
+        changes.append(f"{config.subset:,} images")
+    if config.augment:
+        changes.append("augmented")
+    if config.holdout:
+        changes.append("held-out validation")
+    return changes
+
+
+def config_from_dict(values: dict[str, Any]) -> TrainingConfig:
+    """The :class:`TrainingConfig` a history file records (``TrainingConfig.as_dict``); fields
+    an older file lacks take their defaults.
+
+    >>> config_from_dict({"model": "lenet", "epochs": 8, "augment": True}).resolved_epochs
+    8
+    """
+    known = TrainingConfig.__dataclass_fields__
+    return TrainingConfig(**{name: value for name, value in values.items() if name in known})
 
 
 def held_out_count(images: int) -> int:
@@ -325,7 +391,10 @@ class ModelSpec:
     """
 
     key: str  # its name everywhere: TrainingConfig.model, the CLI's argument, the registry
-    label: str  # what pages show, e.g. "LeNet-5 (seed)"
+    # What pages call it when built and trained exactly by its recipe, e.g. "LeNet-5 (seed)".
+    label: str
+    # Its name before the list of what differs from the recipe: "LeNet-5 (8 epochs, augmented)".
+    name: str
     builder: Callable[..., keras.Model]  # (activation, pooling) → an uncompiled model
     recipe: Recipe  # the seed's defaults for it
     # Its tab's text in cnnviz.training_lesson.MODEL_LESSONS; models sharing one share the tab.
@@ -342,6 +411,7 @@ MODEL_SPECS: dict[str, ModelSpec] = {
         ModelSpec(
             key="lenet",
             label="LeNet-5 (seed)",
+            name="LeNet-5",
             builder=lenet5,
             # As the seed writes it: tanh, average pooling, 5 epochs, MNIST resized to 32 × 32.
             recipe=Recipe(activation="tanh", pooling="average", epochs=5, input_size=(32, 32)),
@@ -352,6 +422,7 @@ MODEL_SPECS: dict[str, ModelSpec] = {
         ModelSpec(
             key="alexnet",
             label="AlexNet (MNIST)",
+            name="AlexNet",
             builder=alexnet_mnist,
             # ReLU, max pooling, 3 epochs; it resizes 28 × 28 to 64 × 64 itself.
             recipe=Recipe(activation="relu", pooling="max", epochs=3, input_size=(28, 28)),
@@ -362,6 +433,7 @@ MODEL_SPECS: dict[str, ModelSpec] = {
         ModelSpec(
             key="lenet_original",
             label="LeNet-5 (1998 layout, modern form)",
+            name="LeNet-5, 1998 layout",
             builder=lenet5_original,
             # Trained like the seed's LeNet for a fair comparison.
             recipe=Recipe(activation="tanh", pooling="average", epochs=5, input_size=(32, 32)),

@@ -215,6 +215,22 @@ class ReceptiveField:
             return region
         return resized_box_to_source(region, self.input_shape, self.model_input_shape)
 
+    def largest_model_input_extent(self) -> Pair:
+        """The most pixels of the model's own input one unit of this layer reads, per axis:
+        (rows, cols), the maximum of :meth:`model_input_region` over every unit.
+
+        Through a resize the count depends on where a unit's field falls between the source
+        pixels (AlexNet's conv1: 6 or 7 pixels of the 28 × 28 digit for 11 of the 64 × 64
+        image), so this is the one number to quote for a whole layer.
+        """
+        rows, cols = self.output_shape
+        row_extents = [self.model_input_region(row, 0) for row in range(rows)]
+        col_extents = [self.model_input_region(0, col) for col in range(cols)]
+        return (
+            max(bottom - top for top, _, bottom, _ in row_extents),
+            max(right - left for _, left, _, right in col_extents),
+        )
+
 
 def _axis_sizes(n: int, spec: LayerSpec, axis: int) -> tuple[int, int]:
     """(cells padded before the first window, output length) of ``spec`` along one axis."""

@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
-    print(f"Training {MODEL_SPECS[args.model].label} for {config.resolved_epochs} epoch(s) …")
+    print(f"Training {config.label} for {config.resolved_epochs} epoch(s) …")
     # In this process: a command line has no other clicks to keep responsive.
     job = TrainingJob(config, mnist, in_process=True).start()
     shown_epochs = 0

@@ -21,7 +21,9 @@ Two classic networks learn to read handwritten digits while you watch. Pick a mo
 press **Start training**, and see the loss fall and the accuracy climb batch by batch. Click
 around as much as you like: the training runs in the background and carries on when you move a
 widget or visit another page. "**(seed)**" in a model's name means it is built and trained
-exactly as in the *seed notebook*, the class assignment this dashboard grew from.
+exactly as in the *seed notebook*, the class assignment this dashboard grew from; any other
+model's name lists in brackets what differs from that recipe, as "LeNet-5 (8 epochs, augmented)"
+for the shipped LeNet-5.
 """
 
 
@@ -48,7 +50,8 @@ validation; the test accuracy under the results then comes from images nothing w
 LAYER_TABLE_LEGEND = """
 Output size: the formula of the pooling page with this layer's numbers (per side: the maps are
 square). Receptive field: how many input pixels one unit of the layer sees (for AlexNet, pixels
-of the 64 × 64 image its first convolution reads, and ≈ the same in the 28 × 28 digit).
+of the 64 × 64 image its first convolution reads, and in brackets the most pixels of the 28 × 28
+digit one unit reads through the resize: the Draw page gives the count of each unit).
 Parameters: a weight for every kernel cell and input channel plus one bias, per filter (per
 unit for a dense layer); pooling, flattening and dropout have none.
 """
@@ -192,12 +195,13 @@ ALEXNET_OVERVIEW = f"""
 **AlexNet** (Alex Krizhevsky, Ilya Sutskever and Geoffrey Hinton, *ImageNet Classification with
 Deep Convolutional Neural Networks*, 2012) won the ImageNet challenge of 2012 with a top-5 error
 of 15.3%, against 26.2% for the runner-up, and started the deep-learning era in computer vision.
-The 15.3% came from an *ensemble*, the averaged predictions of seven CNNs; one network
-alone made about 18% top-5 errors, still far ahead. It has **8 layers with weights: 5
-convolutional and 3 fully connected**, about 60 million parameters, and classifies colour photos
-into 1,000 classes. The paper says its input is 224 × 224, but its first layer, 11 × 11 filters
-at stride 4 without padding, gives the 55 × 55 maps the paper describes only from 227 × 227:
-{ops.output_size_formula(227, 11, 4, "valid")}, while {ALEXNET_224}.
+Both figures are on the challenge's test set. The 15.3% came from an *ensemble*, the averaged
+predictions of seven CNNs; the paper gives one network's error on the validation set only:
+18.2% top-5 there, against 15.4% for the seven together (Table 2). It has **8 layers with
+weights: 5 convolutional and 3 fully connected**, about 60 million parameters, and classifies
+colour photos into 1,000 classes. The paper says its input is 224 × 224, but its first layer,
+11 × 11 filters at stride 4 without padding, gives the 55 × 55 maps the paper describes only
+from 227 × 227: {ops.output_size_formula(227, 11, 4, "valid")}, while {ALEXNET_224}.
 
 None of its ingredients was new on its own: ReLU units, dropout, training on distorted images
 (LeNet-5 already did) and CNNs trained on GPUs all came before it. AlexNet **combined them and

@@ -326,12 +326,13 @@ def snapshot_caption(step: int, elapsed_s: float) -> str:
 def disagreements_caption(count: int, total: int) -> str:
     """The line above the test digits two runs answer differently.
 
-    >>> disagreements_caption(1234, 10_000)[:62]
-    '**Test digits they answer differently**: 1,234 of 10,000, the '
+    >>> disagreements_caption(1234, 10_000)[:63]
+    '**Test digits they answer differently**: 1,234 of 10,000, first'
     """
     return (
-        f"**Test digits they answer differently**: {count:,} of {total:,}, the ones both are "
-        "surest about first (true digit: A's answer, B's answer)."
+        f"**Test digits they answer differently**: {count:,} of {total:,}, first those where "
+        "both answers have a high predicted probability (ordered by the lower of the two; true "
+        "digit: A's answer, B's answer)."
     )
 
 
@@ -347,7 +348,7 @@ def mistakes_caption(count: int, shown: int) -> str:
     >>> mistakes_caption(5, 16)
     '5 such mistakes, all shown below.'
     >>> mistakes_caption(120, 16)
-    '120 such mistakes; the 16 most confident are shown.'
+    '120 such mistakes; the 16 whose wrong answer has the highest predicted probability are shown.'
     """
     if count == 0:
         return "No such mistakes."
@@ -355,4 +356,7 @@ def mistakes_caption(count: int, shown: int) -> str:
         return "1 such mistake, shown below."
     if count <= shown:
         return f"{count} such mistakes, all shown below."
-    return f"{count} such mistakes; the {shown} most confident are shown."
+    return (
+        f"{count} such mistakes; the {shown} whose wrong answer has the highest predicted "
+        "probability are shown."
+    )

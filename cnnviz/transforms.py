@@ -46,6 +46,7 @@ __all__ = [
     "change_thickness",
     "robustness_sentence",
     "rotate_and_scale",
+    "setting_text",
     "shift",
     "sweep",
     "sweep_values",
@@ -378,19 +379,29 @@ class Sweep:
         """Model ``name``'s probability of :attr:`digit` at each setting: (S,)."""
         return self.probabilities[name][:, self.digit]
 
-    def holds_over(self, name: str, threshold: float = 0.5) -> tuple[float, float] | None:
-        """The widest run of settings around 0 where ``name`` still gives the digit more than
-        ``threshold``: (lowest, highest) setting, or None if it does not even at 0."""
-        held = self.of_digit(name) > threshold
-        zero = int(np.argmin(np.abs(self.values)))
-        if not held[zero]:
-            return None
-        low = high = zero
-        while low > 0 and held[low - 1]:
-            low -= 1
-        while high < len(held) - 1 and held[high + 1]:
-            high += 1
-        return float(self.values[low]), float(self.values[high])
+    def read_at(self, name: str) -> np.ndarray:
+        """Where model ``name`` answers :attr:`digit`, its most probable digit: (S,) bool.
+
+        The criterion of the answer tiles beside the sweep, so both always agree.
+        """
+        return self.probabilities[name].argmax(axis=1) == self.digit
+
+    def read_runs(self, name: str) -> list[tuple[float, float]]:
+        """Every run of consecutive settings where ``name`` answers :attr:`digit`, in order:
+        (lowest, highest) setting of each; empty when it never does.
+
+        >>> rows = np.eye(10)[[3, 3, 0, 3]]
+        >>> Sweep("shift_x", np.arange(-1.0, 3.0), 3, {"m": rows}).read_runs("m")
+        [(-1.0, 0.0), (2.0, 2.0)]
+        """
+        read = self.read_at(name)
+        runs = []
+        for index in np.flatnonzero(read):
+            if runs and index == runs[-1][1] + 1:
+                runs[-1][1] = index
+            else:
+                runs.append([index, index])
+        return [(float(self.values[low]), float(self.values[high])) for low, high in runs]
 
 
 def sweep(
@@ -438,55 +449,79 @@ def sweep(
     return Sweep(axis=axis, values=values, digit=int(digit), probabilities=probabilities)
 
 
-def _setting_text(axis: str, value: float) -> str:
-    """'+3 px' or '−12°': a swept setting as the sentence says it."""
+def setting_text(axis: str, value: float) -> str:
+    """'+3 px' or '−12°': a swept setting as the sentences say it.
+
+    >>> setting_text("shift_x", 3.0), setting_text("rotation", -12.0)
+    ('+3 px', '−12°')
+    """
     unit = "°" if axis == "rotation" else " px"
     sign = "+" if value > 0 else ("−" if value < 0 else "")
     return f"{sign}{abs(value):g}{unit}"
 
 
-def robustness_sentence(result: Sweep, labels: Sequence[str] | None = None) -> str:
-    """How far each model still reads the digit in ``result``, and what pooling has to do with it.
+def _runs_text(axis: str, runs: Sequence[tuple[float, float]]) -> str:
+    """'from −2 px to +2 px and at +5 px': the runs of settings, as the sentence says them."""
+    pieces = [
+        f"at {setting_text(axis, low)}"
+        if low == high
+        else f"from {setting_text(axis, low)} to {setting_text(axis, high)}"
+        for low, high in runs
+    ]
+    return " and ".join(pieces)
 
-    Each model's range is :meth:`Sweep.holds_over` (probability above 50%), so the sentence
-    holds for the chart drawn from the same sweep.
+
+def robustness_sentence(result: Sweep, labels: Sequence[str] | None = None) -> str:
+    """Where each model reads the digit in ``result``, and what pooling has to do with it.
+
+    A model reads the digit at a setting when the digit is its most probable answer there
+    (:meth:`Sweep.read_at`, the criterion of the answer tiles); every run of such settings is
+    named, so the sentence holds for the chart drawn from the same sweep, however far out.
 
     Examples
     --------
     >>> import textwrap
     >>> values = np.arange(-2.0, 3.0)
-    >>> held = np.zeros((5, 10)); held[:, 7] = [0.1, 0.8, 0.9, 0.6, 0.2]
+    >>> held = np.full((5, 10), 0.05); held[:, 7] = [0.1, 0.8, 0.9, 0.6, 0.2]; held[:, 1] = 0.3
     >>> everywhere = np.zeros((5, 10)); everywhere[:, 7] = 0.9
     >>> result = Sweep("shift_x", values, 7, {"LeNet-5": held, "AlexNet": everywhere})
     >>> print(textwrap.fill(robustness_sentence(result), 90))
-    LeNet-5 reads a 7 from −1 px to +1 px, AlexNet over the whole range (−2 px to +2 px)
-    (reading it means a probability above 50%). The pooling page shows why a shift is
-    tolerated only so far: pooling is only partly invariant. A move within a pooling window
-    leaves the window's maximum where it was; a longer one moves it to the next cell, and the
-    layers after it see the digit somewhere they were not trained to.
+    LeNet-5 reads a 7 from −1 px to +1 px; AlexNet reads a 7 over the whole range (−2 px to
+    +2 px) (reading it means: 7 is the model's most probable digit there, as in the answer
+    tiles above). The pooling page shows why a shift is tolerated only so far: pooling is only
+    partly invariant. A move within a pooling window leaves the window's maximum where it was;
+    a longer one moves it to the next cell, and the layers after it see the digit somewhere
+    they were not trained to.
     """
     labels = list(result.probabilities) if labels is None else list(labels)
     low_end, high_end = float(result.values[0]), float(result.values[-1])
+    whole = f"{setting_text(result.axis, low_end)} to {setting_text(result.axis, high_end)}"
     parts = []
-    for index, label in enumerate(labels):
-        held = result.holds_over(label)
-        what = f" reads a {result.digit}" if index == 0 else ""
-        if held is None:
-            parts.append(f"{label} does not read a {result.digit} even at 0 with these settings")
-        elif held == (low_end, high_end):
-            whole = (
-                f"{_setting_text(result.axis, low_end)} to {_setting_text(result.axis, high_end)}"
-            )
-            parts.append(f"{label}{what} over the whole range ({whole})")
+    for label in labels:
+        runs = result.read_runs(label)
+        reads = f"{label} reads a {result.digit}"
+        if not runs:
+            parts.append(f"{reads} nowhere from {whole}")
+        elif runs == [(low_end, high_end)]:
+            parts.append(f"{reads} over the whole range ({whole})")
         else:
-            span = f"{_setting_text(result.axis, held[0])} to {_setting_text(result.axis, held[1])}"
-            parts.append(f"{label}{what} from {span}")
-    opening = ", ".join(parts) + " (reading it means a probability above 50%)."
+            parts.append(f"{reads} {_runs_text(result.axis, runs)}")
+    opening = (
+        "; ".join(parts) + f" (reading it means: {result.digit} is the model's most probable "
+        "digit there, as in the answer tiles above)."
+    )
     if result.axis == "rotation":
         return (
             f"{opening} Pooling does not help against a turn: the pooling page shows it forgiving "
             "small moves within its window, but turning a digit changes the direction of every "
-            "stroke, and only training on turned digits teaches a network to read them."
+            "stroke. What a network tolerates it learned from its training digits, which "
+            "already lean by different amounts; turned copies (the training page's Augment) "
+            "add more."
+        )
+    if all(result.read_at(label).all() for label in labels):
+        return (
+            f"{opening} No model loses the digit anywhere in this range: the pooling page shows "
+            "how pooling forgives a move within its window."
         )
     return (
         f"{opening} The pooling page shows why a shift is tolerated only so far: pooling is "

@@ -10,7 +10,15 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 from streamlit_drawable_canvas import st_canvas
 
-from cnnviz import charts, draw_lesson, inference, preprocess, receptive_field, transforms
+from cnnviz import (
+    charts,
+    draw_lesson,
+    inference,
+    preprocess,
+    receptive_field,
+    transforms,
+    unit_gradient,
+)
 from cnnviz.charts import draw as draw_charts
 from cnnviz.charts import network as network_charts
 from cnnviz.site import SESSION_MODELS_KEY, keep_settings
@@ -380,30 +388,41 @@ def field_on_the_digit(
 ) -> None:
     """The unit's field outlined on the network's input and on the 28 × 28 digit, in words."""
     digit = reading.steps.centred
-    network_input = draw_lesson.first_layer_input(
-        reading.model, inference.model_input(reading.model, digit)
-    )
+    model_input = inference.model_input(reading.model, digit)
+    network_input = draw_lesson.first_layer_input(reading.model, model_input)
     region = field.region(row, col)
     digit_region = (
         receptive_field.resized_box_to_source(region, field.input_shape, digit.shape)
         if field.input_shape != digit.shape
         else region
     )
+    gradient = unit_gradient.unit_gradient(reading.model, field, row, col, model_input)
+    strength = np.abs(gradient.gradient)
     # image_row titles each panel with its shape: "The network's input (32 × 32)".
     st.plotly_chart(
         shared_figure(
             draw_charts.receptive_field_view,
-            {"The network's input": network_input, "Your digit": digit},
-            {"The network's input": region, "Your digit": digit_region},
+            {
+                "The network's input": network_input,
+                "Your digit": digit,
+                "What changes the unit": strength / strength.max() if strength.any() else strength,
+            },
+            {
+                "The network's input": region,
+                "Your digit": digit_region,
+                "What changes the unit": gradient.field,
+            },
         ),
         key="draw_receptive_field",
     )
     st.markdown(receptive_field.region_sentence(field, row, col, digit.shape))
+    st.markdown(unit_gradient.gradient_sentence(gradient))
     st.caption(
         f"Every unit of {field.layer} has a {field.size[0]} × {field.size[1]} field, and "
         f"neighbouring units' fields start {field.jump[0]} pixels apart (the product of the "
-        "strides below). Pixels near the field's edge reach the unit through fewer paths than "
-        "those in its middle."
+        "strides below). The third panel is the size of the unit's gradient with respect to "
+        "each pixel of the model's input, brightest where a small change of the pixel changes "
+        "the unit most."
     )
 
 
@@ -467,11 +486,7 @@ def break_the_model(compared: dict, recipe_digit: np.ndarray, drawn_guess: int) 
     A fragment: moving a slider reruns only this section, not the canvas or the layer maps.
     """
     st.subheader("Both models side by side — then break them")
-    st.markdown(
-        "Every model reads the same 28 × 28 digit (the recipe's, above). Move it, turn it, "
-        "resize it or change its strokes *after* the recipe, and watch which network keeps "
-        "its answer. All sliders at 0 show how the models read your drawing as it is."
-    )
+    st.markdown(draw_lesson.break_introduction())
     distortion = distortion_controls()
     axis, digit = sweep_choice(drawn_guess)
     result = cached_sweep(compared, recipe_digit, digit, axis, distortion)
@@ -489,6 +504,7 @@ def break_the_model(compared: dict, recipe_digit: np.ndarray, drawn_guess: int) 
         ),
         key="break_sweep",
     )
+    st.caption(draw_lesson.sweep_caption(axis, setting))
     st.markdown(transforms.robustness_sentence(result))
 
 

@@ -267,8 +267,10 @@ def live_job(model_key: str, polling: bool) -> None:
     )
     if snap.images_per_second > 0:
         st.caption(
-            f"{snap.images_per_second:,.0f} images per second · "
-            f"{messages.format_duration(snap.elapsed_s)} of training"
+            # Batches over elapsed time (what the ETA extrapolates): validation and the graph's
+            # tracing count too, unlike the comparison's speed per image of training time.
+            f"{snap.images_per_second:,.0f} images per second of elapsed time, validation "
+            f"included · {messages.format_duration(snap.elapsed_s)} of training"
         )
     if snap.batch_steps:
         figure = training_charts.batch_curves(

@@ -80,3 +80,33 @@ def test_the_introduction_remembers_the_augmentation():
     text = " ".join(draw_lesson.INTRODUCTION.split())
     assert "has only ever seen" not in text
     assert "randomly shifted, rotated and zoomed" in text
+
+
+def test_the_break_introduction_names_each_sliders_own_neutral_setting():
+    """Not "all sliders at 0": the scale's neutral setting is 1×."""
+    from cnnviz.transforms import Distortion
+
+    text = draw_lesson.break_introduction()
+    neutral = Distortion()
+    assert neutral.scale == 1.0 and f"the scale at {neutral.scale:g}×" in text
+    assert "all sliders at 0" not in text.lower()
+    assert apply_is_identity(neutral)
+
+
+def apply_is_identity(distortion) -> bool:
+    from cnnviz import transforms
+
+    digit = np.zeros((28, 28), dtype=np.float32)
+    digit[8:20, 12:16] = 1.0
+    return bool(np.array_equal(transforms.apply(digit, distortion), digit))
+
+
+@pytest.mark.parametrize("axis", ["shift_x", "shift_y", "rotation"])
+def test_the_sweep_caption_says_what_its_lines_mean_at_every_setting(axis):
+    from cnnviz import transforms
+
+    for value in transforms.sweep_values(axis):
+        caption = draw_lesson.sweep_caption(axis, value)
+        assert f"({transforms.setting_text(axis, value)})" in caption
+        assert "red line" in caption and "dotted line marks 50%" in caption
+        assert "most probable" in caption  # the criterion of the tiles and the sentence

@@ -142,6 +142,37 @@ def test_receptive_fields_are_the_hand_computed_ones():
     assert lenet["flatten"].receptive_field == layer_table.NOT_APPLICABLE
     alexnet = {row.name: row for row in layer_table.layer_rows(models.alexnet_mnist())}
     # conv1 11; pool1 11 + 2·4 = 19; conv2 19 + 4·8 = 51; pool2 51 + 2·8 = 67; conv3 67 + 2·16.
-    assert alexnet["conv1"].receptive_field == "11×11 (≈ 5×5 of the digit)"  # 11·28/64 = 4.8
-    assert alexnet["conv3"].receptive_field == "99×99 (≈ 43×43 of the digit), wider than the image"
+    # The 64 × 64 pixels 0–10 of conv1's first unit read the digit's 0–5; the unit at row 1
+    # (pixels 4–14, centres 1.84–6.22 of the digit) reads its 1–7: up to 7 pixels.
+    assert alexnet["conv1"].receptive_field == "11×11 (up to 7×7 of the digit)"
+    # conv1's 11×11/4 never reads the 64 × 64 image's last row (63), so no unit reads the
+    # digit's last one: 27 of its 28 rows at most.
+    assert alexnet["conv3"].receptive_field == (
+        "99×99 (up to 27×27 of the digit), wider than the image"
+    )
     assert alexnet["pool2"].receptive_field.startswith("67×67")
+
+
+def test_the_tables_digit_pixels_are_the_largest_the_draw_page_gives_any_unit():
+    """One way to count a field in the digit: the table's figure is the largest count that the
+    Draw page's sentence gives over every unit of the layer."""
+    import re
+
+    from cnnviz.receptive_field import receptive_fields, region_sentence
+
+    model = models.alexnet_mnist()
+    rows_by_layer = {row.name: row for row in layer_table.layer_rows(model)}
+    checked = 0
+    for field in receptive_fields(model):
+        counts = set()
+        for row in range(field.output_shape[0]):
+            for col in range(field.output_shape[1]):
+                sentence = region_sentence(field, row, col, (28, 28))
+                found = re.search(r"\((\d+) × (\d+) pixels\)\.$", sentence)
+                counts.add((int(found[1]), int(found[2])))
+                checked += 1
+        largest = (max(c[0] for c in counts), max(c[1] for c in counts))
+        assert f"(up to {largest[0]}×{largest[1]} of the digit)" in (
+            rows_by_layer[field.layer].receptive_field
+        )
+    assert checked > 200

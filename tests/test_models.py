@@ -277,6 +277,7 @@ def test_a_third_model_declared_once_reaches_the_cli_the_registry_the_form_and_t
     fake = ModelSpec(
         key="fake",
         label="A fake net",
+        name="A fake net",
         builder=lenet5,
         recipe=Recipe(activation="relu", pooling="max", epochs=2, input_size=(32, 32)),
         lesson="fake",

@@ -46,7 +46,8 @@ def test_blank_canvas_asks_for_a_digit_and_predicts_nothing():
     app.toggle(key="draw_letter_a").set_value(True).run()
     assert not app.exception, app.exception
     texts = [markdown.value for markdown in app.markdown]
-    assert any("Try it with the letter A: LeNet-5 (seed) reads it as a " in text for text in texts)
+    lenet = inference.load_registry()["lenet"].label  # named by how it was trained
+    assert any(f"Try it with the letter A: {lenet} reads it as a " in text for text in texts)
 
 
 def test_clear_gives_a_new_canvas():

@@ -17,11 +17,16 @@ from cnnviz import inference, receptive_field
 from tests.apptest_helpers import open_page
 
 
-@pytest.fixture
-def drawn_page(monkeypatch) -> AppTest:
+def drawn_one() -> np.ndarray:
     canvas = np.zeros((280, 280, 4), np.uint8)
     canvas[..., 3] = 255
     canvas[50:230, 130:150, :3] = 255  # a white "1" on black
+    return canvas
+
+
+@pytest.fixture
+def drawn_page(monkeypatch) -> AppTest:
+    canvas = drawn_one()
     fake = SimpleNamespace(
         st_canvas=lambda **kwargs: SimpleNamespace(image_data=canvas, json_data=None)
     )
@@ -36,7 +41,10 @@ def outlined_boxes(app: AppTest) -> list[tuple[float, ...]]:
     """The red rectangles of the receptive-field chart, as (x0, y0, x1, y1)."""
     for chart in app.get("plotly_chart"):
         spec = json.loads(chart.proto.spec)
-        titles = [note.get("text", "") for note in spec["layout"].get("annotations", [])]
+        titles = [
+            note.get("text", "").replace("<br>", " ")  # long titles wrap over three panels
+            for note in spec["layout"].get("annotations", [])
+        ]
         if "Your digit (28 × 28)" in titles:  # the shape once, not "28 × 28 (28 × 28)"
             return [
                 (shape["x0"], shape["y0"], shape["x1"], shape["y1"])
@@ -61,10 +69,38 @@ def test_a_unit_of_lenet_shows_its_region_and_sentence(drawn_page):
     d_top, d_left, d_bottom, d_right = receptive_field.resized_box_to_source(
         (top, left, bottom, right), (32, 32), (28, 28)
     )
+    # The gradient's panel is the model's own 32 × 32 input: the field's box again.
     assert outlined_boxes(app) == [
         (left - 0.5, top - 0.5, right - 0.5, bottom - 0.5),
         (d_left - 0.5, d_top - 0.5, d_right - 0.5, d_bottom - 0.5),
+        (left - 0.5, top - 0.5, right - 0.5, bottom - 0.5),
     ]
+
+
+def test_beside_the_field_the_gradient_says_what_the_unit_responds_to(drawn_page):
+    """The guard over the section's controls: for every layer the picker offers (its centre unit
+    and a corner) the page's gradient sentence is the one computed here from the same drawing,
+    and the gradient's panel outlines the unit's field in the model's own input."""
+    from cnnviz import preprocess, unit_gradient
+
+    app = drawn_page
+    lenet = inference.load_registry()["lenet"].model
+    model_input = inference.model_input(
+        lenet, preprocess.canvas_to_mnist_steps(drawn_one()).centred
+    )
+    for layer, field in {f.layer: f for f in receptive_field.receptive_fields(lenet)}.items():
+        app.selectbox(key="draw_rf_layer").set_value(layer).run()
+        rows, cols = field.output_shape
+        for row, col in [(rows // 2, cols // 2), (0, 0)]:
+            app.slider(key="draw_rf_row").set_value(row).run()
+            app.slider(key="draw_rf_col").set_value(col).run()
+            assert not app.exception, app.exception
+            expected = unit_gradient.gradient_sentence(
+                unit_gradient.unit_gradient(lenet, field, row, col, model_input)
+            )
+            assert expected in [text.value for text in app.markdown], (layer, row, col)
+            top, left, bottom, right = field.model_input_region(row, col)
+            assert outlined_boxes(app)[2] == (left - 0.5, top - 0.5, right - 0.5, bottom - 0.5)
 
 
 def test_alexnet_fields_are_in_its_64_by_64_input_and_mapped_to_the_digit(drawn_page):

@@ -123,7 +123,10 @@ def test_a_tiny_job_ends_with_its_results(started_jobs):
     assert any("32 × 32" in text.value and "load_model" in text.value for text in app.markdown)
     # The gallery filters narrow the mistakes down to one true digit.
     app.selectbox(key="true_digit_lenet").set_value(3).run()
-    assert any(caption.value.endswith("most confident are shown.") for caption in app.caption)
+    assert any(
+        caption.value.endswith("highest predicted probability are shown.")
+        for caption in app.caption
+    )
     # Hand the model to the canvas page.
     button(app, "Use this model on the canvas").click().run()
     canvas_models = app.session_state[SESSION_MODELS_KEY]
@@ -180,7 +183,11 @@ def test_both_models_run_one_after_the_other(started_jobs, monkeypatch):
     assert any("Busy, you are next" in message.value for message in app.info)
     # The live views come first, side by side, each progress line led by its model's name.
     lines = [element.proto.text for element in app.get("progress")]
-    assert [line.split(" · ")[0] for line in lines] == ["LeNet-5 (seed)", "AlexNet (MNIST)"]
+    # Each named by how it trains: 1 epoch of 512 images is not the seed's recipe.
+    assert [line.split(" · ")[0] for line in lines] == [
+        "LeNet-5 (1 epoch, 512 images)",
+        "AlexNet (1 epoch, 512 images)",
+    ]
     button(app, "Reset").click().run()
     assert jobs(app) == {}
 

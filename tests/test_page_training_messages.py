@@ -65,7 +65,10 @@ def test_alexnet_on_2048_images_says_it_needs_more_data_or_epochs():
     )
     app = page_with({"alexnet": weak})
     warnings = texts(app.warning)
-    assert "25.0% after 1 epoch of 2,048 images: AlexNet (MNIST) has 2,126,186 weights" in warnings
+    assert (
+        "25.0% after 1 epoch of 2,048 images: AlexNet (1 epoch, 2,048 images) has 2,126,186 weights"
+        in warnings
+    )
     assert "It **needs more data or more epochs**" in warnings
 
     strong = FakeJob(
@@ -137,7 +140,7 @@ def test_a_queued_job_never_shows_batch_0_of_0():
     config = models.TrainingConfig(model="alexnet", subset=512, epochs=1)
     queued = FakeJob(config, status=JobStatus.QUEUED, losses=(), total_batches=0, queue_position=2)
     app = page_with({"alexnet": queued})
-    assert progress_texts(app) == ["AlexNet (MNIST) · Queued · 1 epoch"]
+    assert progress_texts(app) == ["AlexNet (1 epoch, 512 images) · Queued · 1 epoch"]
     assert "Busy, 1 training is ahead of you (queue position 2)" in texts(app.info)
 
 
@@ -150,7 +153,9 @@ def test_with_a_run_the_live_view_comes_first_and_the_settings_fold_away():
     folded = next(expander for expander in app.expander if expander.label == settings)
     assert folded.markdown[0].value == lesson.INTRO.strip()  # it folded away with the form
     assert folded.button(key="train_start").label == "Start training"
-    assert progress_texts(app) == ["LeNet-5 (seed) · Running · epoch 1/1 · batch 3/16"]
+    assert progress_texts(app) == [
+        "LeNet-5 (1 epoch, 512 images) · Running · epoch 1/1 · batch 3/16"
+    ]
 
 
 def test_the_intro_explains_seed_before_any_model_name_uses_it():

@@ -93,7 +93,9 @@ def test_the_address_names_the_run_and_a_reload_finds_it_again(fake_jobs, sessio
     assert reloaded.session_state["training_jobs"]["lenet"] is fake_jobs[0]
     assert [toast.value for toast in reloaded.toast] == [messages.FOUND_AGAIN]
     progress = [element.proto.text for element in reloaded.get("progress")]
-    assert progress == ["LeNet-5 (seed) · Running · epoch 1/5 · batch 3/80"]  # 512 images, 5 epochs
+    assert progress == [
+        "LeNet-5 (512 images) · Running · epoch 1/5 · batch 3/80"
+    ]  # 512 images, 5 epochs
     assert reloaded.query_params["run"] == token
     # Another page drops the parameter from the address; coming back puts it there again.
     reloaded.switch_page("pages/home.py")

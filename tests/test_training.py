@@ -17,6 +17,7 @@ from cnnviz.data import load_mnist, to_model_input
 from cnnviz.models import TrainingConfig, shipped_files
 from cnnviz.training import (
     TRAINING_SLOTS,
+    EpochRecord,
     TrainingJob,
     load_shipped_history,
     max_concurrent_trainings,
@@ -365,3 +366,45 @@ def test_a_held_out_job_validates_on_training_images_and_tests_on_the_test_set(m
     assert result.test_accuracy == pytest.approx(reference["accuracy"], abs=1e-4)
     # Validation was measured on other images than the test set.
     assert snapshot.epochs[-1].val_accuracy != pytest.approx(result.test_accuracy, abs=1e-6)
+
+
+def test_training_time_leaves_validation_and_the_first_groups_tracing_out(monkeypatch):
+    """LiveMetrics driven as keras drives it: 3 groups of 4 batches of 32 over 352 images (the
+    last batch partial); the first group of the run traces (0.3 s), each later one fits in
+    0.05 s, and validating takes 0.4 s. Only the later groups' fit and images count."""
+    import time
+
+    from cnnviz.training import fitting
+
+    monkeypatch.setattr(
+        fitting, "evaluate_probabilities", lambda *_: (time.sleep(0.4), 0.1, 0.9, None)[1:]
+    )
+    records = []
+    live = fitting.LiveMetrics(
+        records.append, lambda: False, (None, None), 11, batch_size=32, epoch_images=352
+    )
+    for epoch in range(2):
+        live.on_epoch_begin(epoch)
+        for index, last_batch in enumerate((3, 7, 10)):
+            live.on_train_batch_begin(last_batch)
+            time.sleep(0.3 if (epoch, index) == (0, 0) else 0.05)
+            live.on_train_batch_end(last_batch, {"loss": 1.0, "accuracy": 0.5})
+        live.on_epoch_end(epoch, {"loss": 1.0, "accuracy": 0.5})
+    first, second = (record for record in records if isinstance(record, EpochRecord))
+    # Epoch 1: groups 2 and 3 (batches 5-8 and 9-11: 128 + 96 images); epoch 2: all 352.
+    assert (first.train_images, second.train_images) == (224, 352)
+    assert first.train_seconds == pytest.approx(0.10, abs=0.04)
+    assert second.train_seconds == pytest.approx(0.15, abs=0.04)
+    assert first.seconds > first.train_seconds + 0.6  # the trace and the validation
+    assert second.seconds > second.train_seconds + 0.35  # the validation
+
+
+@pytest.mark.slow
+def test_a_real_fit_times_its_training_batches_apart(mnist):
+    config = TrainingConfig(subset=SUBSET, epochs=2, seed=1)
+    job = TrainingJob(config, mnist).start()
+    assert job.wait(JOB_TIMEOUT_S)
+    epochs = job.snapshot().epochs
+    assert [record.train_images for record in epochs][1] == SUBSET  # epoch 2: every batch
+    assert 0 < epochs[0].train_images < SUBSET  # epoch 1 without its first, tracing group
+    assert all(0 < record.train_seconds < record.seconds for record in epochs)

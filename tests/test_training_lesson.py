@@ -286,3 +286,32 @@ def test_the_downloads_code_feeds_the_model_as_cnnviz_does(tmp_path, monkeypatch
     theirs = namespace["model"].predict(namespace["x"], verbose=0)
     ours = load_model_file(shipped).predict(to_model_input(x_test, (32, 32)), verbose=0)
     np.testing.assert_allclose(theirs, ours, atol=1e-5)
+
+
+def test_the_galleries_order_by_predicted_probability_and_say_so_not_confidence():
+    """Beside the Draw page's "a probability, not a confidence", the captions name the softmax
+    probability their order really uses (cnnviz.evaluation)."""
+    from cnnviz import evaluation
+    from cnnviz import training_messages as messages
+
+    captions = [messages.mistakes_caption(120, 16), messages.disagreements_caption(3, 10)]
+    for caption in captions:
+        assert "predicted probability" in caption
+        assert "confiden" not in caption and "sure" not in caption
+    # The order the captions describe: the wrong answer's probability, highest first ...
+    probabilities = np.array([[0.4, 0.6], [0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
+    order = evaluation.misclassified_indices(np.array([0, 0, 0, 0]), probabilities)
+    assert list(order) == [1, 3, 0]
+    # ... and the lower of the two answers' probabilities, highest first.
+    other = np.array([[0.9, 0.1], [0.6, 0.4], [0.1, 0.9], [0.95, 0.05]])
+    # Lower probabilities 0.6, 0.6, 0.8, 0.7: rows 2, 3, then 0 and 1 in the test set's order.
+    assert list(evaluation.disagreement_indices(probabilities, other)) == [2, 3, 0, 1]
+
+
+def test_alexnets_single_network_and_ensemble_errors_are_compared_on_one_set():
+    """The single network's 18.2% is a validation figure: beside it the ensemble's 15.4% on the
+    same set, not its 15.3% on the test set (Krizhevsky et al. 2012, Table 2)."""
+    text = " ".join(lesson.ALEXNET_OVERVIEW.split())
+    assert "18.2% top-5 there, against 15.4% for the seven together" in text
+    assert "on the validation set only" in text
+    assert "about 18%" not in text

@@ -1,5 +1,7 @@
 """Break-the-model transforms: checked by hand, against numpy, scikit-image and the model."""
 
+import re
+
 import numpy as np
 import pytest
 from skimage.transform import AffineTransform, warp
@@ -236,27 +238,88 @@ def test_a_sweep_of_the_shipped_lenet_equals_its_predictions_one_digit_at_a_time
     assert result.of_digit("LeNet-5").min() < 0.5  # and 8 px off-centre breaks it somewhere
 
 
-def test_holds_over_finds_the_run_of_settings_around_zero():
-    probabilities = np.full((5, 10), 0.0, dtype=np.float32)
-    probabilities[:, 3] = [0.2, 0.7, 0.9, 0.6, 0.1]
-    result = transforms.Sweep("shift_x", np.arange(-2.0, 3.0), 3, {"m": probabilities})
-    assert result.holds_over("m") == (-1.0, 1.0)
-    assert result.holds_over("m", threshold=0.8) == (0.0, 0.0)
-    assert result.holds_over("m", threshold=0.95) is None
+SETTING = re.compile(r"([+−]?\d+(?:\.\d+)?)(?:°| px)")
 
 
-def test_the_robustness_sentence_follows_each_models_sweep():
-    values = transforms.sweep_values("rotation")
+def claimed_settings(part: str, values: np.ndarray) -> set[float]:
+    """The settings one model's part of the sentence says it reads: its ranges and single points."""
+    claimed = set()
+    if " nowhere " in part:
+        return claimed
+    for piece in re.split(r" and |, ", part):
+        numbers = [float(n.replace("−", "-").replace("+", "")) for n in SETTING.findall(piece)]
+        if len(numbers) == 2:
+            claimed |= {float(v) for v in values if numbers[0] <= v <= numbers[1]}
+        elif len(numbers) == 1:
+            claimed.add(numbers[0])
+    return claimed
+
+
+def model_parts(sentence: str, labels) -> dict[str, str]:
+    """Each model's part of the opening, up to the sentence's first full stop."""
+    opening = sentence.split(" (reading it means")[0]
+    return {label: part for label, part in zip(labels, opening.split("; "), strict=True)}
+
+
+def test_read_runs_are_the_settings_where_the_digit_is_the_most_probable():
+    probabilities = np.full((7, 10), 0.05, dtype=np.float32)
+    # Read (the arg-max) at −3 and −2, at 0 with only 40% (the others share the rest), and at +3.
+    probabilities[:, 3] = [0.9, 0.7, 0.1, 0.4, 0.1, 0.1, 0.8]
+    probabilities[[2, 4, 5], 5] = 0.8
+    result = transforms.Sweep("shift_x", np.arange(-3.0, 4.0), 3, {"m": probabilities})
+    assert result.read_runs("m") == [(-3.0, -2.0), (0.0, 0.0), (3.0, 3.0)]
+
+
+def test_each_model_has_its_own_verb_and_every_run_is_named():
+    values = transforms.sweep_values("shift_x")
     never = np.zeros((len(values), 10), dtype=np.float32)
-    partly = np.zeros((len(values), 10), dtype=np.float32)
-    partly[:, 4] = np.where(np.abs(values) <= 12, 0.9, 0.2)
-    result = transforms.Sweep("rotation", values, 4, {"A": partly, "B": never})
+    never[:, 1] = 1.0
+    twice = np.zeros((len(values), 10), dtype=np.float32)
+    twice[:, 7] = np.where((np.abs(values) <= 2) | (values >= 6), 0.6, 0.1)
+    twice[:, 1] = 0.3
+    result = transforms.Sweep("shift_x", values, 7, {"LeNet-5": never, "AlexNet": twice})
     sentence = transforms.robustness_sentence(result)
     assert sentence.startswith(
-        "A reads a 4 from −12° to +12°, B does not read a 4 even at 0 with these settings "
-        "(reading it means a probability above 50%). Pooling does not help against a turn"
+        "LeNet-5 reads a 7 nowhere from −8 px to +8 px; AlexNet reads a 7 from −2 px to +2 px "
+        "and from +6 px to +8 px (reading it means: 7 is the model's most probable digit there, "
+        "as in the answer tiles above)."
     )
-    for label, probabilities in result.probabilities.items():  # the sentence's claims, checked
-        held = result.holds_over(label)
-        inside = np.abs(values) <= 12
-        assert (held is None) == (probabilities[inside, 4].max() <= 0.5)
+
+
+def test_the_rotation_sentence_claims_nothing_its_chart_can_contradict():
+    values = transforms.sweep_values("rotation")
+    wide = np.zeros((len(values), 10), dtype=np.float32)
+    wide[:, 7] = np.where((values >= -30) & (values <= 42), 0.9, 0.05)
+    wide[:, 1] = 0.1
+    sentence = transforms.robustness_sentence(transforms.Sweep("rotation", values, 7, {"A": wide}))
+    assert "A reads a 7 from −30° to +42°" in sentence
+    assert "only training on turned digits" not in sentence
+
+
+@pytest.mark.parametrize("axis", sorted(transforms.SWEEP_AXES))
+def test_the_robustness_sentence_agrees_with_the_arg_max_over_every_digit_and_setting(
+    digits, lenet, axis
+):
+    """The guard: real sweeps of the shipped LeNet-5 (and a second model) over the whole range,
+    for every digit the student may say they drew and a sample of the other sliders."""
+    rng = np.random.default_rng(0)
+    predict = lambda images: inference.predict_digits(lenet, images)  # noqa: E731
+    blurred = lambda images: predict(np.roll(images, 1, axis=1))  # noqa: E731
+    checked = 0
+    for index in range(3):
+        base = Distortion(
+            rotation=float(rng.choice([0.0, 15.0, -30.0])) if axis != "rotation" else 0.0,
+            scale=float(rng.choice([0.5, 1.0, 1.5])),
+            thickness=float(rng.choice([-2.0, 0.0, 2.0])),
+        )
+        for digit in range(10):
+            result = transforms.sweep(
+                {"LeNet-5": predict, "Shifted": blurred}, digits[index], digit, axis, base
+            )
+            sentence = transforms.robustness_sentence(result)
+            for label, part in model_parts(sentence, result.probabilities).items():
+                read = result.probabilities[label].argmax(axis=1) == digit
+                expected = {float(v) for v in result.values[read]}
+                assert claimed_settings(part, result.values) == expected, (label, part)
+                checked += 1
+    assert checked == 60

@@ -360,7 +360,8 @@ def disagreement_gallery(
     """Digits two models answer differently, each captioned with the truth and both answers.
 
     A caption reads "<b>7</b>: A 7 (98%)" over "B 1 (60%)": the true digit, then each model's
-    answer with its confidence; A and B are the first and second model (say which in the page).
+    answer with its predicted probability; A and B are the first and second model (say which
+    in the page).
 
     Parameters
     ----------

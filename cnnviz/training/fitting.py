@@ -209,6 +209,10 @@ class LiveMetrics(keras.callbacks.Callback):
     ``batch`` it passes is the index of the group's last batch in the epoch. With a ``probe``,
     it also reports a :class:`~cnnviz.training.snapshots.FilterSnapshot` before the first
     batch, whenever its ``schedule`` says one is due, and after the last batch.
+
+    Each group of batches is timed from keras' call before it to its call after it, so an
+    epoch's ``train_seconds`` hold the fit of its training batches only: not the validation
+    after them, nor our own reporting, nor the run's first group, which also traces the graph.
     """
 
     def __init__(
@@ -219,12 +223,22 @@ class LiveMetrics(keras.callbacks.Callback):
         steps_per_epoch: int,
         probe: FirstLayerProbe | None = None,
         schedule: SnapshotSchedule | None = None,
+        *,
+        batch_size: int,
+        epoch_images: int,
     ) -> None:
         super().__init__()
         self.report = report
         self.stop_requested = stop_requested
         self.x_test, self.y_test = validation
         self.steps_per_epoch = steps_per_epoch
+        self.batch_size = batch_size
+        self.epoch_images = epoch_images  # the last batch of an epoch may be partial
+        self.group_started = 0.0
+        self.train_seconds = 0.0  # this epoch's timed training groups
+        self.train_images = 0
+        self.images_done = 0  # images of this epoch's batches so far, timed or not
+        self.traced = False  # whether the run's first group (the graph's tracing) is behind
         self.probe = probe
         self.schedule = schedule if schedule is not None or probe is None else SnapshotSchedule()
         self.epoch = 0  # 1-based, the epoch in progress
@@ -248,12 +262,24 @@ class LiveMetrics(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch: int, logs=None) -> None:
         self.epoch_started = time.perf_counter()
         self.epoch = epoch + 1
+        self.train_seconds, self.train_images, self.images_done = 0.0, 0, 0
         self.report(EpochStarted(self.epoch))
 
+    def on_train_batch_begin(self, batch: int, logs=None) -> None:
+        self.group_started = time.perf_counter()
+
     def on_train_batch_end(self, batch: int, logs=None) -> None:
+        seconds = time.perf_counter() - self.group_started
         logs = logs or {}
         # keras reports a partial last group as if it were whole: clamp to the epoch's end.
-        step = (self.epoch - 1) * self.steps_per_epoch + min(batch + 1, self.steps_per_epoch)
+        steps_in_epoch = min(batch + 1, self.steps_per_epoch)
+        images = min(steps_in_epoch * self.batch_size, self.epoch_images) - self.images_done
+        self.images_done += images
+        if self.traced:
+            self.train_seconds += seconds
+            self.train_images += images
+        self.traced = True
+        step = (self.epoch - 1) * self.steps_per_epoch + steps_in_epoch
         self.step = step
         loss, accuracy = float(logs.get("loss", math.nan)), float(logs.get("accuracy", math.nan))
         self.report(BatchPoint(step, loss, accuracy))
@@ -270,6 +296,7 @@ class LiveMetrics(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
         logs = logs or {}
+        timed = self.train_images > 0
         val_loss = val_accuracy = None
         self.last_probabilities = None
         stopping = self.stop_requested()
@@ -287,6 +314,9 @@ class LiveMetrics(keras.callbacks.Callback):
                 val_loss=val_loss,
                 val_accuracy=val_accuracy,
                 seconds=time.perf_counter() - self.epoch_started,
+                # None when the epoch was the run's first group alone: nothing left to time.
+                train_seconds=self.train_seconds if timed else None,
+                train_images=self.train_images if timed else None,
             )
         )
         if stopping:
@@ -369,7 +399,16 @@ def fit(
         schedule = SnapshotSchedule(
             interval=snapshot_seconds, total_steps=steps_per_epoch * config.resolved_epochs
         )
-    live = LiveMetrics(collector, stop_requested, validation, steps_per_epoch, probe, schedule)
+    live = LiveMetrics(
+        collector,
+        stop_requested,
+        validation,
+        steps_per_epoch,
+        probe,
+        schedule,
+        batch_size=config.batch_size,
+        epoch_images=int(x_train.shape[0]),
+    )
     dataset = training_dataset(x_train, y_train, config.batch_size, config.seed, config.augment)
     model.fit(
         dataset,

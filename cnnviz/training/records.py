@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cnnviz import MODELS_DIR
-from cnnviz.models import TrainingConfig, float32_copy, shipped_files
+from cnnviz.models import TrainingConfig, config_from_dict, float32_copy, shipped_files
 
 if TYPE_CHECKING:
     import keras
@@ -77,7 +77,12 @@ class BatchPoint:
 
 @dataclass(frozen=True)
 class EpochRecord:
-    """One finished epoch: training means over the epoch, validation on the test set."""
+    """One finished epoch: training means over the epoch, validation on the test set.
+
+    ``train_seconds`` and ``train_images`` time the training batches alone, for a speed per
+    training image; histories written before they were recorded (the shipped models') read
+    back with None there.
+    """
 
     epoch: int  # 1-based
     loss: float
@@ -85,6 +90,10 @@ class EpochRecord:
     val_loss: float | None  # None when the epoch was cut short by a stop
     val_accuracy: float | None
     seconds: float  # wall time of the epoch, validation included
+    # Fit time of the epoch's training batches: no validation, and without the run's first group
+    # of batches, which also traces the graph (seconds of start-up, whatever the subset).
+    train_seconds: float | None = None
+    train_images: int | None = None  # the images of the batches train_seconds timed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,6 +216,16 @@ def load_shipped_history(name: str) -> dict[str, Any]:
             f"{path} is missing: train it with `python -m cnnviz.train {name}`."
         )
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def trained_config(model_path: str | os.PathLike) -> TrainingConfig | None:
+    """How the model in ``model_path`` was trained, from the history beside it; None when there
+    is no readable history (a model trained elsewhere)."""
+    path = history_path(model_path)
+    try:
+        return config_from_dict(json.loads(path.read_text(encoding="utf-8"))["config"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def history_path(model_path: str | os.PathLike) -> Path:

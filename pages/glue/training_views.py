@@ -139,7 +139,7 @@ def remember_run(job) -> None:
     if any(run_id == id(job) for run_id, _ in runs.values()):
         return
     taken = {summary.label for _, summary in runs.values()}
-    label = comparison.unique_label(comparison.settings_label(job.config), taken)
+    label = comparison.unique_label(job.config.label, taken)
     runs[label] = (id(job), comparison.run_from_result(label, job.config, job.result))
     while len(runs) > MAX_FINISHED_RUNS:
         runs.pop(next(iter(runs)))
@@ -258,11 +258,16 @@ def replay_reasons() -> None:
 
 
 def replay(model_key: str) -> None:
-    st.subheader(models.model_spec(model_key).label)
     try:
         history, batch_figure, epoch_figure = shipped_replay(model_key)
+        # Named by how it was trained: the shipped LeNet-5 did not follow the seed's recipe.
+        config = history.get("config")
+        st.subheader(
+            models.config_from_dict(config).label if config else models.model_spec(model_key).label
+        )
         accuracy = f"{history['test_accuracy']:.2%}"
     except FileNotFoundError:
+        st.subheader(models.model_spec(model_key).label)
         st.info("This model has not been shipped yet: train it live in the first tab.")
         return
     except (ValueError, KeyError, TypeError) as error:  # a corrupt or older history file
@@ -306,7 +311,7 @@ def shipped_run(model_key: str, _x_test: np.ndarray) -> comparison.RunSummary:
     history = shipped_replay(model_key)[0]
     probabilities = inference.predict_digits(status.model, _x_test)
     epochs = [training.EpochRecord(**record) for record in history["epochs"]]
-    label = comparison.shipped_label(model_key)
+    label = comparison.shipped_label(models.config_from_dict(history["config"]))
     return comparison.run_from_history(
         label, history, status.model.count_params(), epochs, probabilities
     )
@@ -322,7 +327,13 @@ def chosen_runs(x_test: np.ndarray) -> list[comparison.RunSummary] | None:
     options = [*reversed(session_runs), *shipped]
 
     def describe(option: str) -> str:
-        return comparison.shipped_label(shipped[option]) if option in shipped else option
+        if option not in shipped:
+            return option
+        try:
+            history = shipped_replay(shipped[option])[0]
+            return comparison.shipped_label(models.config_from_dict(history["config"]))
+        except (FileNotFoundError, ValueError, KeyError, TypeError):  # chosen_runs says why
+            return f"{models.model_spec(shipped[option]).label}, shipped"
 
     first_column, second_column = st.columns(2)
     first = first_column.selectbox("Run A", options, format_func=describe, key="compare_first")

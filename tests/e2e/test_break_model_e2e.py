@@ -11,13 +11,18 @@ from bench.support.harness import (
     rerun_after,
     save_screenshot,
 )
+from cnnviz import MODELS_DIR
+from cnnviz.models import shipped_files
+from cnnviz.training.records import trained_config
 from tests.e2e.test_draw_e2e import CANVAS, prediction_value, stroke
 
 pytestmark = pytest.mark.e2e
 expect = playwright_expect()
 
 WAIT_S = 30.0
-LENET = "[data-testid='stMetric']:has([data-testid='stMetricLabel']:has-text('LeNet-5 (seed)'))"
+# The shipped LeNet-5 as the page names it: by how its history says it was trained.
+LENET_LABEL = trained_config(MODELS_DIR / shipped_files()["lenet"]).label
+LENET = f"[data-testid='stMetric']:has([data-testid='stMetricLabel']:has-text('{LENET_LABEL}'))"
 
 
 def lenet_answer(page) -> str:
