@@ -23,7 +23,7 @@ from cnnviz.classroom import (
 )
 from cnnviz.classroom import questions as class_questions
 from cnnviz.classroom import statistics as class_statistics
-from cnnviz.models import MODEL_SPECS, shipped_files
+from cnnviz.models import shipped_files
 from cnnviz.training import load_shipped_history
 from pages.glue.class_membership import (
     CLASS_CODE_KEY,
@@ -244,7 +244,7 @@ def generated_question(
         load_image=images.load_sample,
         drawings=lambda: class_store().drawings(state.code),
         model=QUESTION_MODEL,
-        model_label=MODEL_SPECS[QUESTION_MODEL].label,
+        model_label=shipped_models()[QUESTION_MODEL].label,
     )
     question = kind.make(context)
     if question is None:
@@ -402,11 +402,11 @@ def live_drawings(code: str) -> None:
     model = st.radio(
         "Network",
         list(shipped_files()),
-        format_func=lambda key: MODEL_SPECS[key].label,
+        format_func=lambda key: shipped_models()[key].label,
         horizontal=True,
         key="class_model",
     )
-    label = MODEL_SPECS[model].label
+    label = shipped_models()[model].label
     accuracy = class_statistics.class_accuracy(drawings, model)
     mnist = mnist_test_accuracy(model)
     left, right = st.columns(2)

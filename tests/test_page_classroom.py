@@ -11,8 +11,11 @@ import streamlit as st
 from google.protobuf import text_format
 from streamlit.testing.v1 import AppTest
 
+from cnnviz import MODELS_DIR
 from cnnviz.classroom import ClassroomStore, address
+from cnnviz.models import settings_label, shipped_files
 from cnnviz.training import load_shipped_history
+from cnnviz.training.records import trained_config
 from tests.apptest_helpers import APP, PAGE_TIMEOUT_S, chart_titles, markdown_texts, texts
 
 CLASS_PAGE = "pages/classroom.py"
@@ -246,9 +249,12 @@ def test_a_class_drawing_is_stored_with_each_models_reading_and_counted(database
     teacher.run()
     no_exception(teacher)
     metrics = {m.label: m.value for m in teacher.metric}
-    assert metrics["LeNet-5 (seed) on the class's drawings"] == "100.0%"
+    # The shipped LeNet-5 is named by how it was trained (its history), not "(seed)".
+    lenet = settings_label(trained_config(MODELS_DIR / shipped_files()["lenet"]))
+    assert lenet == "LeNet-5 (8 epochs, augmented)"
+    assert metrics[f"{lenet} on the class's drawings"] == "100.0%"
     shipped_accuracy = load_shipped_history("lenet")["test_accuracy"]
-    assert metrics["LeNet-5 (seed) on MNIST's test digits"] == f"{shipped_accuracy:.2%}"
+    assert metrics[f"{lenet} on MNIST's test digits"] == f"{shipped_accuracy:.2%}"
     teacher.radio(key="class_model").set_value("alexnet").run()
     metrics = {m.label: m.value for m in teacher.metric}
     assert metrics["AlexNet (MNIST) on the class's drawings"] == "0.0%"
