@@ -278,13 +278,20 @@ def shift_text(distance: int, direction: str) -> str:
 
 @dataclass(frozen=True)
 class BrightPixelMove:
-    """Where a lone bright pixel, and the max-pooled cells it lights, go after one shift."""
+    """Where a lone bright pixel, and the max-pooled cells it lights, go after one shift.
+
+    A pixel that no window covers lights no cell (``cells_before`` or ``cells_after`` empty):
+    with a stride larger than the window, or past the last window that fits ("valid").
+    """
 
     direction: str
     pixel_before: tuple[int, int]
     pixel_after: tuple[int, int]
     cells_before: tuple[tuple[int, int], ...]  # the max-pooled cells that show the pixel
     cells_after: tuple[tuple[int, int], ...]
+    pool_size: tuple[int, int] = (2, 2)  # the window and the stride, (rows, cols), for the why
+    strides: tuple[int, int] = (2, 2)
+    padding: str = "valid"
 
     @property
     def unchanged(self) -> bool:
@@ -327,7 +334,9 @@ def bright_pixel_moves(
     if len(lit) != 1:
         raise ValueError(f"Expected an image with one bright pixel, found {len(lit)}.")
     pixel = (int(lit[0][0]), int(lit[0][1]))
-    before = _lit_cells(ops.pool2d(picture, pool_size, strides, padding, "max"))
+    window = ops.as_pair(pool_size, "The window size")
+    step = ops.as_pair(pool_size if strides is None else strides, "The stride")
+    before = _lit_cells(ops.pool2d(picture, window, step, padding, "max"))
     moves = []
     for direction, (rows, cols) in directions.items():
         shift = (rows * distance, cols * distance)
@@ -336,14 +345,31 @@ def bright_pixel_moves(
             raise ValueError(
                 f"A shift of {distance} pixels {direction} moves the pixel out of view."
             )
-        after = _lit_cells(ops.pool2d(shifted, pool_size, strides, padding, "max"))
+        after = _lit_cells(ops.pool2d(shifted, window, step, padding, "max"))
         moved = (pixel[0] + shift[0], pixel[1] + shift[1])
-        moves.append(BrightPixelMove(direction, pixel, moved, before, after))
+        moves.append(BrightPixelMove(direction, pixel, moved, before, after, window, step, padding))
     return moves
 
 
 def _cells_text(cells: Sequence[tuple[int, int]]) -> str:
     return ", ".join(f"({row}, {col})" for row, col in cells)
+
+
+def _no_window_reason(move: BrightPixelMove) -> str:
+    """Why a pixel lights no cell: gaps between the windows, or (valid) past the last one."""
+    if any(step > size for step, size in zip(move.strides, move.pool_size, strict=True)):
+        if move.strides[0] == move.strides[1] and move.pool_size[0] == move.pool_size[1]:
+            between = f"with stride {move.strides[0]} > pool size {move.pool_size[0]}"
+        else:
+            between = (
+                f"with strides {move.strides[0]}×{move.strides[1]} and a "
+                f"{move.pool_size[0]}×{move.pool_size[1]} window, a stride larger than the window"
+            )
+        return f"{between}, some pixels fall in no window and never reach the output"
+    return (
+        "valid padding keeps only the windows that fit, so the last pixels of a row or column "
+        "fall in no window and never reach the output"
+    )
 
 
 def bright_pixel_sentence(move: BrightPixelMove, distance: int) -> str:
@@ -355,19 +381,49 @@ def bright_pixel_sentence(move: BrightPixelMove, distance: int) -> str:
     >>> print(bright_pixel_sentence(move, 1))  # doctest: +NORMALIZE_WHITESPACE
     1 pixel right, from (21, 26) to (21, 27): it stays inside its window, and the max-pooled
     map does not change at all (the bright output stays at (10, 13)).
+
+    With 2×2 windows at stride 3, column 26 lies between two windows:
+
+    >>> move = BrightPixelMove("right", (21, 26), (21, 27), (), ((7, 9),), (2, 2), (3, 3))
+    >>> print(bright_pixel_sentence(move, 1))  # doctest: +NORMALIZE_WHITESPACE
+    1 pixel right, from (21, 26) to (21, 27): with stride 3 > pool size 2, some pixels fall
+    in no window and never reach the output: this one is skipped, and the shift moves it into
+    a window, so the bright output appears at (7, 9).
     """
     where = (
         f"{shift_text(distance, move.direction)}, from {_cells_text([move.pixel_before])} "
         f"to {_cells_text([move.pixel_after])}"
     )
-    if move.unchanged:
+    before, after = move.cells_before, move.cells_after
+    if not before and not after:
+        return (
+            f"{where}: {_no_window_reason(move)}: this one is skipped before and after the "
+            "shift, so the max-pooled map stays black and does not change."
+        )
+    if not before:
+        return (
+            f"{where}: {_no_window_reason(move)}: this one is skipped, and the shift moves it "
+            f"into a window, so the bright output appears at {_cells_text(after)}."
+        )
+    if not after:
+        return (
+            f"{where}: the shift moves it out of every window ({_no_window_reason(move)}), so "
+            f"the bright output at {_cells_text(before)} goes dark and the map is black."
+        )
+    if move.unchanged and len(before) == 1:
         return (
             f"{where}: it stays inside its window, and the max-pooled map does not change at "
-            f"all (the bright output stays at {_cells_text(move.cells_before)})."
+            f"all (the bright output stays at {_cells_text(before)})."
+        )
+    if move.unchanged:
+        return (
+            f"{where}: it stays inside the same {len(before)} overlapping windows, and the "
+            f"max-pooled map does not change at all (the bright outputs stay at "
+            f"{_cells_text(before)})."
         )
     return (
         f"{where}: it crosses a window border, and the bright output moves from "
-        f"{_cells_text(move.cells_before)} to {_cells_text(move.cells_after)}."
+        f"{_cells_text(before)} to {_cells_text(after)}."
     )
 
 

@@ -224,3 +224,73 @@ def test_a_pooled_change_where_subsampling_saw_none_is_said_without_dividing_by_
         "Max pooling changed by 25%: more than subsampling, which did not change at all: "
         "here max pooling showed a shift that subsampling hid."
     )
+
+
+def tensorflow_windows(n: int, pool_size: int, stride: int, padding: str) -> list[range]:
+    """The pixels each window covers along one axis, as TensorFlow places the windows (written
+    out here, apart from cnnviz.ops): valid keeps the windows that fit, same pads
+    max((⌈n/s⌉ − 1)·s + k − n, 0) cells, half of them before."""
+    if padding == "valid":
+        count, before = (n - pool_size) // stride + 1, 0
+    else:
+        count = -(-n // stride)
+        before = max((count - 1) * stride + pool_size - n, 0) // 2
+    return [range(i * stride - before, i * stride - before + pool_size) for i in range(count)]
+
+
+def cells_holding(pixel, shape, pool_size, stride, padding) -> tuple:
+    """The output cells whose window holds ``pixel``: where max pooling shows it."""
+    rows = [
+        i
+        for i, w in enumerate(tensorflow_windows(shape[0], pool_size, stride, padding))
+        if pixel[0] in w
+    ]
+    cols = [
+        j
+        for j, w in enumerate(tensorflow_windows(shape[1], pool_size, stride, padding))
+        if pixel[1] in w
+    ]
+    return tuple((i, j) for i in rows for j in cols)
+
+
+BRIGHT_SIDE = 20  # a small picture: every pool size up to 8 fits, every position is cheap
+# Not in the first row or column: a shift repeats the edge pixels, and would copy the pixel.
+BRIGHT_POSITIONS = [(row, col) for row in (1, 9) for col in range(1, BRIGHT_SIDE - 3)]
+
+
+@pytest.mark.parametrize("padding", ops.POOL_PADDINGS)
+@pytest.mark.parametrize("stride", range(1, 9))
+@pytest.mark.parametrize("pool_size", range(1, 9))
+def test_the_bright_pixel_sentence_holds_for_every_pool_stride_and_position(
+    pool_size, stride, padding
+):
+    shape = (BRIGHT_SIDE, BRIGHT_SIDE)
+    checked = skipped = 0
+    for pixel in BRIGHT_POSITIONS:
+        image = np.zeros(shape)
+        image[pixel] = 1.0
+        for distance in (1, 2, 3):
+            for move in shifts.bright_pixel_moves(image, distance, pool_size, stride, padding):
+                before = cells_holding(move.pixel_before, shape, pool_size, stride, padding)
+                after = cells_holding(move.pixel_after, shape, pool_size, stride, padding)
+                assert (move.cells_before, move.cells_after) == (before, after)
+                sentence = shifts.bright_pixel_sentence(move, distance)
+                assert "()" not in sentence, sentence
+                stays = "stays inside" in sentence
+                assert stays == (bool(before) and before == after), sentence
+                assert ("does not change" in sentence) == (before == after), sentence
+                if not before or not after:  # in no window: it never reaches the output
+                    skipped += 1
+                    assert "no window" in sentence, sentence
+                    gap = stride > pool_size
+                    assert ("some pixels fall in no window" in sentence) == gap, sentence
+                    if not gap:  # valid padding drops the pixels past the last window
+                        assert padding == "valid" and "fit" in sentence, sentence
+                    if not before:
+                        assert "this one is skipped" in sentence, sentence
+                else:
+                    assert ("crosses a window border" in sentence) == (before != after)
+                checked += 1
+    assert checked == len(BRIGHT_POSITIONS) * 3 * len(shifts.SHIFT_DIRECTIONS)
+    if stride > pool_size:  # guard against a vacuous pass: the gaps were met
+        assert skipped > 0
