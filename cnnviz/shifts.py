@@ -273,6 +273,82 @@ def shift_text(distance: int, direction: str) -> str:
     return f"{distance} pixel{'s' if distance != 1 else ''} {direction}"
 
 
+# --- the survey: 300 MNIST digits, measured once ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigitShiftSurvey:
+    """What a 1-pixel shift right does to the first 300 MNIST test digits (2×2 windows at
+    stride 2, valid), measured once with :func:`measure_translation` and kept here so that Home,
+    which must appear at once, can quote it without MNIST; tests/test_shifts.py measures it
+    again. The thin-lines pattern is the counterexample: a shift can change max pooling more."""
+
+    digits: int
+    median_change: Mapping[str, float]  # "input" | "subsampling" | "max" | "avg" | "min"
+    less_than_subsampling: Mapping[str, int]  # per mode: digits it changed less than that
+    median_damping: Mapping[str, float]  # per mode: median of 1 − pooled / subsampled change
+    thin_lines_shift: int  # pixels right, for the thin-lines counterexample
+    thin_lines_max: float  # max pooling's relative change there…
+    thin_lines_subsampled: float  # …and plain subsampling's
+
+
+DIGIT_SHIFT_SURVEY = DigitShiftSurvey(
+    digits=300,
+    median_change={"input": 0.61, "subsampling": 0.60, "max": 0.48, "min": 0.81, "avg": 0.49},
+    less_than_subsampling={"max": 287, "min": 24, "avg": 288},
+    median_damping={"max": 0.21, "min": -0.32, "avg": 0.20},
+    thin_lines_shift=3,
+    thin_lines_max=1.055,
+    thin_lines_subsampled=0.855,
+)
+
+
+def survey_summary(survey: DigitShiftSurvey = DIGIT_SHIFT_SURVEY) -> str:
+    """Home's short version of the survey: how often pooling changed less, and that not always.
+
+    >>> print(survey_summary())  # doctest: +NORMALIZE_WHITESPACE
+    less than plain subsampling for 287 of the 300 test digits with max pooling and 288 with
+    average, typically by a fifth, but not always
+    """
+    less = survey.less_than_subsampling
+    return (
+        f"less than plain subsampling for {less['max']} of the {survey.digits} test digits "
+        f"with max pooling and {less['avg']} with average, typically by a fifth, but not always"
+    )
+
+
+def survey_sentence(survey: DigitShiftSurvey = DIGIT_SHIFT_SURVEY) -> str:
+    """The pooling page's paragraph on the survey: medians, how often, by how much, and when not.
+
+    >>> print(survey_sentence())  # doctest: +NORMALIZE_WHITESPACE
+    Over 300 MNIST test digits (a 1-pixel shift right, 2×2 windows at stride 2) the median
+    changes are: input 61%, subsampling 60%, max pooling 48%, average 49%, min 81%. Max pooling
+    changed less than subsampling for 287 of the 300 digits and average pooling for 288,
+    typically damping the shift by about a fifth (median 21% and 20%), but not always: on the
+    thin-lines pattern shifted 3 pixels right, max pooling changes by 105.5% and subsampling
+    by 85.5%. Min pooling amplifies a shift (more than subsampling for 276 of the 300 digits): it
+    keeps a window bright only where all of it is ink, so little of a thin stroke is left, and
+    a shift changes much of what is.
+    """
+    median, less = survey.median_change, survey.less_than_subsampling
+    damping = survey.median_damping
+    return (
+        f"Over {survey.digits} MNIST test digits (a 1-pixel shift right, 2×2 windows at stride "
+        f"2) the median changes are: input {median['input']:.0%}, subsampling "
+        f"{median['subsampling']:.0%}, max pooling {median['max']:.0%}, average "
+        f"{median['avg']:.0%}, min {median['min']:.0%}. Max pooling changed less than "
+        f"subsampling for {less['max']} of the {survey.digits} digits and average pooling for "
+        f"{less['avg']}, typically damping the shift by about a fifth (median "
+        f"{damping['max']:.0%} and {damping['avg']:.0%}), but not always: on the thin-lines "
+        f"pattern shifted {survey.thin_lines_shift} pixels right, max pooling changes by "
+        f"{survey.thin_lines_max:.1%} and subsampling by {survey.thin_lines_subsampled:.1%}. "
+        f"Min pooling amplifies a shift (more than subsampling for "
+        f"{survey.digits - less['min']} of the {survey.digits} digits): it keeps a window "
+        "bright only where all of it is ink, so little of a thin stroke is left, and a shift "
+        "changes much of what is."
+    )
+
+
 # --- within a window or across its border --------------------------------------------------------
 
 

@@ -15,6 +15,8 @@ from collections.abc import Collection, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from cnnviz.shifts import survey_summary
+
 # st.session_state key of the models a student trained this session and chose to draw with:
 # the training page adds {label: keras model}, the draw page offers them.
 SESSION_MODELS_KEY = "canvas_models"
@@ -53,8 +55,8 @@ PAGES: tuple[Page, ...] = (
         "🔲",
         "Max, min and average pooling and valid/same/full padding on photos, digits and "
         "patterns; the output-size formula with real numbers; a window you step through by "
-        "hand; how much a small shift changes a pooled map (less than plain subsampling, for "
-        "max and average pooling), and how trained networks read shifted digits.",
+        f"hand; how much a small shift changes a pooled map ({survey_summary()}), and how "
+        "trained networks read shifted digits.",
     ),
     Page(
         "pages/training.py",

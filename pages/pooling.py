@@ -374,11 +374,8 @@ def translation_section(image: np.ndarray, choice: PoolChoice) -> None:
     )
     st.markdown(
         shifts.translation_sentence(measure, choice.mode, shifts.shift_text(distance, direction))
-        + " Over 300 MNIST test digits (a 1-pixel shift right, 2×2 windows at stride 2) the "
-        "median changes are: input 61%, subsampling 60%, max pooling 48%, average 49%, min "
-        "81%. Max and average pooling damp a small shift by about a fifth. Min pooling "
-        "amplifies it: it keeps a window bright only where all of it is ink, so little of a "
-        "thin stroke is left, and a shift changes much of what is."
+        + " "
+        + shifts.survey_sentence()
     )
     within_or_across(distance, choice)
     convolution_moves(image, shift, distance, direction, choice)
