@@ -5,11 +5,12 @@ against keras)."""
 import dataclasses
 import itertools
 import re
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pytest
 
-from cnnviz import ops, pooling_settings
+from cnnviz import images, ops, pooling_settings
 from cnnviz.classroom import ClassDrawing, questions
 
 SHAPES = [(28, 28), (300, 451), (451, 300), (7, 12), (5, 5)]
@@ -80,3 +81,73 @@ def test_a_kind_that_cannot_be_asked_returns_none_and_says_why():
     assert all(kind.unavailable.endswith(".") for kind in questions.QUESTION_KINDS)
     with pytest.raises(ValueError, match="There is no question kind 'own'; the kinds are size"):
         questions.question_kind("own")
+
+
+def half_up(value: Decimal) -> str:
+    """Two decimals, rounded half up as a student rounds by hand."""
+    return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def test_a_window_averaging_to_0_475_is_rounded_half_up_to_0_48():
+    # Issue 24: 0.475 printed as 0.47 (binary floats and round-half-even).
+    image = np.array([[0.5, 0.5], [0.5, 0.4]])
+    question = questions.pooled_value_question(image, 2, 2, "avg")
+    assert question.choices[question.correct_index] == "0.48"
+    assert "1.90" in question.explanation and "0.475" in question.explanation
+
+
+def listed_values(prompt: str) -> list[Decimal]:
+    listed = prompt.split("holds (row by row) ")[1].split(". What")[0]
+    return [Decimal(value) for value in re.split(r", | / ", listed)]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_pooled_value_choices_are_exact_for_the_listed_values(seed):
+    # The listed values are all a student sees: max, min and mean of them, the mean rounded
+    # half up, over every pool size that is asked (1–3), stride 1–8 and mode.
+    rng = np.random.default_rng(seed)
+    image = np.round(rng.random((9, 9)) * 40) / 40  # quarter-hundredths: many .xx5 means
+    asked = 0
+    for pool_size, stride, mode in itertools.product((1, 2, 3), range(1, 9), ops.POOL_MODES):
+        question = questions.pooled_value_question(image, pool_size, stride, mode)
+        if question is None:
+            continue
+        values = listed_values(question.prompt)
+        assert len(values) == pool_size * pool_size
+        mean = sum(values) / len(values)
+        expected = {"max": f"{max(values)}", "min": f"{min(values)}", "avg": half_up(mean)}
+        assert question.choices[question.correct_index] == expected[mode]
+        assert sorted(question.choices) == sorted(expected.values())
+        asked += 1
+    assert asked > 40
+
+
+@pytest.mark.parametrize("padding", ops.POOL_PADDINGS)
+def test_the_thin_line_explanation_agrees_with_its_answer_everywhere(padding):
+    pattern = images.thin_lines()
+    for pool_size, stride in itertools.product(range(1, 9), range(1, 9)):
+        question = questions.thin_line_question(pool_size, stride, padding)
+        answer = question.choices[question.correct_index]
+        shares = {
+            mode: float(ops.pool2d(pattern, pool_size, stride, padding, mode).max())
+            / float(pattern.max())
+            for mode in ops.POOL_MODES
+        }
+        kept = {mode for mode, share in shares.items() if share >= questions.KEEPS_LINE_SHARE}
+        names = {mode: pooling_settings.MODE.show(mode) for mode in ops.POOL_MODES}
+        if kept == set(ops.POOL_MODES):
+            assert answer == questions.THIN_LINE_ALL
+        elif not kept:
+            assert answer == questions.THIN_LINE_NONE
+        else:
+            assert set(answer.split(" and ")) == {names[mode] for mode in kept}
+        text = question.explanation
+        for mode, share in shares.items():  # each mode's brightest pooled value, as shown
+            assert f"{names[mode].lower()} {share:.0%}" in text.lower(), (pool_size, text)
+        # The reasons only for what happened: no "dilutes" where average kept the line.
+        if "avg" in kept:
+            assert "dilute" not in text and "mixes" not in text, (pool_size, stride, text)
+        if "min" in kept:
+            assert "background" not in text.split("Min")[-1].split(".")[0], text
+        if pool_size == 1:
+            assert "1 × 1" in text, text

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
@@ -160,7 +161,10 @@ def thin_line_question(pool_size: int, stride: int, padding: str) -> GeneratedQu
     else:  # two of three: no single choice is right, so offer exactly that pair
         correct = " and ".join(MODE.show(mode) for mode in keeps)
         choices = (*choices, correct)
-    kept = ", ".join(MODE.show(m) for m in keeps) or "none"
+    shares = {
+        mode: float(ops.pool2d(pattern, pool_size, stride, padding, mode).max()) / brightest
+        for mode in MODE.options
+    }
     return GeneratedQuestion(
         prompt=(
             f"The 'thin lines' pattern has bright lines one pixel wide on a dark background. "
@@ -169,15 +173,55 @@ def thin_line_question(pool_size: int, stride: int, padding: str) -> GeneratedQu
         ),
         choices=choices,
         correct_index=choices.index(correct),
-        explanation=(
-            f"Kept at full brightness by: {kept}. Max pooling keeps a window's brightest pixel; "
-            "min pooling its darkest (the background); average pooling dilutes a thin line "
-            "with the background around it."
-        ),
+        explanation=_thin_line_explanation(shares, pool_size),
     )
 
 
+def _thin_line_explanation(shares: Mapping[str, float], pool_size: int) -> str:
+    """Each mode's brightest pooled value, and why, for what happened at these settings only.
+
+    >>> print(_thin_line_explanation({"max": 1.0, "min": 0.0, "avg": 0.5}, 2))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    The brightest pooled value, as a share of the lines' brightness: max 100%, min 0%, average
+    50%. Max pooling keeps a window's brightest pixel, so a window that touches a line is as
+    bright as the line. Min pooling keeps its darkest: the background beside the line. Average
+    pooling mixes the line with the background around it.
+    """
+    kept = {mode: share >= KEEPS_LINE_SHARE for mode, share in shares.items()}
+    text = (
+        "The brightest pooled value, as a share of the lines' brightness: "
+        + ", ".join(f"{MODE.show(mode).lower()} {share:.0%}" for mode, share in shares.items())
+        + "."
+    )
+    if pool_size == 1:
+        return text + (
+            " A 1 × 1 window holds a single pixel, so every pooling gives back the pixels it "
+            "lands on: max, min and average differ only with a larger window."
+        )
+    reasons = {
+        "max": (
+            "Max pooling keeps a window's brightest pixel, so a window that touches a line is "
+            "as bright as the line."
+            if kept["max"]
+            else "Max pooling keeps a window's brightest pixel, but no window here holds a "
+            "pixel of a line."
+        ),
+        "min": (
+            "Min pooling keeps its darkest, and here a window lies wholly on a line."
+            if kept["min"]
+            else "Min pooling keeps its darkest: the background beside the line."
+        ),
+        "avg": (
+            "Average pooling keeps the mean, and here a window lies wholly on a line."
+            if kept["avg"]
+            else "Average pooling mixes the line with the background around it."
+        ),
+    }
+    return " ".join([text, *(reasons[mode] for mode in shares)])
+
+
 MAX_ASKED_WINDOW = 3  # a window's values are listed in the question: at most 3 × 3 of them
+HUNDREDTH = Decimal("0.01")  # the choices' precision: two decimals, as the values are listed
 
 
 def pooled_value_question(
@@ -186,14 +230,18 @@ def pooled_value_question(
     """ "What does this window pool to?" for the image's most varied window, values listed.
 
     The window's values are rounded to two decimals and listed in the question, and the choices
-    are computed from those listed values (so a student can check by hand): their max, min and
-    average; the right one is ``mode``'s. None when the window is bigger than 3 × 3 (too many
-    values to read) or every window is uniform (the three modes would agree).
+    are computed from those listed values (so a student can check by hand), in decimal
+    arithmetic: their max, min and average, the average rounded half up as by hand (0.475 gives
+    0.48, where a binary float would give 0.47); the right one is ``mode``'s. None when the
+    window is bigger than 3 × 3 (too many values to read) or the three choices would coincide.
 
     >>> image = np.array([[0.0, 0.5], [1.0, 0.25]])
     >>> question = pooled_value_question(image, 2, 2, "avg")
     >>> question.choices, question.choices[question.correct_index]
     (('0.00', '0.44', '1.00'), '0.44')
+    >>> question.explanation  # doctest: +NORMALIZE_WHITESPACE
+    'Max 1.00, min 0.00; average: the sum of the 4 values, 1.75, divided by 4 is 0.4375,
+    rounded half up to 0.44.'
     """
     if mode not in MODE.options:
         raise ValueError(f"Unknown pooling mode {mode!r}; choose one of {list(MODE.options)}.")
@@ -204,16 +252,21 @@ def pooled_value_question(
     windows = windows[::stride, ::stride]  # (rows, cols, k, k): the valid windows
     spread = windows.max(axis=(2, 3)) - windows.min(axis=(2, 3))
     row, col = np.unravel_index(int(np.argmax(spread)), spread.shape)
-    window = np.round(windows[row, col], 2)
+    # The values as listed, as exact decimals: the sums below are the student's own.
+    window = [[Decimal(f"{value:.2f}") for value in window_row] for window_row in windows[row, col]]
+    listed_values = [value for window_row in window for value in window_row]
+    count = len(listed_values)
+    total = sum(listed_values, Decimal(0))
+    mean = total / count
     values = {
-        "max": f"{window.max():.2f}",
-        "min": f"{window.min():.2f}",
-        "avg": f"{window.mean():.2f}",
+        "max": str(max(listed_values)),
+        "min": str(min(listed_values)),
+        "avg": str(mean.quantize(HUNDREDTH, rounding=ROUND_HALF_UP)),
     }
     if len(set(values.values())) < len(values):
         return None
-    listed = " / ".join(", ".join(f"{v:.2f}" for v in window_row) for window_row in window)
-    choices = tuple(sorted(values.values(), key=float))
+    listed = " / ".join(", ".join(str(v) for v in window_row) for window_row in window)
+    choices = tuple(sorted(values.values(), key=Decimal))
     return GeneratedQuestion(
         prompt=(
             f"A {pool_size} × {pool_size} window of the image holds (row by row) {listed}. "
@@ -222,10 +275,19 @@ def pooled_value_question(
         choices=choices,
         correct_index=choices.index(values[mode]),
         explanation=(
-            f"Max {values['max']}, min {values['min']}, average {values['avg']} "
-            f"(the sum of the {pool_size * pool_size} values divided by {pool_size * pool_size})."
+            f"Max {values['max']}, min {values['min']}; average: the sum of the {count} values, "
+            f"{total}, divided by {count} is {_decimal_text(mean)}"
+            + ("." if mean == Decimal(values["avg"]) else f", rounded half up to {values['avg']}.")
         ),
     )
+
+
+def _decimal_text(value: Decimal) -> str:
+    """``value`` exactly when it has at most 4 decimals (0.4375), else to 4 (≈ 0.4744)."""
+    shown = value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    if shown == value:
+        return format(value.normalize(), "f")
+    return f"≈ {shown}"
 
 
 def digit_question(drawing: ClassDrawing, model: str, model_label: str) -> GeneratedQuestion:
