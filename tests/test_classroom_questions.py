@@ -18,7 +18,14 @@ SHAPES = [(28, 28), (300, 451), (451, 300), (7, 12), (5, 5)]
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_the_output_size_answer_and_its_sums_are_what_pooling_gives(shape):
-    for pool_size, stride, padding in itertools.product((2, 3), (1, 2, 3), ("valid", "same")):
+    # The whole range of the Pooling page's sliders, 1–8 each, and both paddings.
+    for pool_size, stride, padding in itertools.product(
+        range(1, 9), range(1, 9), ("valid", "same")
+    ):
+        if padding == "valid" and pool_size > min(shape):
+            with pytest.raises(ValueError, match="does not fit"):
+                questions.output_size_question(shape, pool_size, stride, padding)
+            continue
         rows, cols = ops.pool2d(np.zeros(shape, np.float32), pool_size, stride, padding).shape
         question = questions.output_size_question(shape, pool_size, stride, padding)
         assert question.choices[question.correct_index] == f"{rows} × {cols}"

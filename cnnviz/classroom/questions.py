@@ -94,14 +94,18 @@ def output_size_question(
         )
     other = "same" if padding == "valid" else "valid"
     candidates = []
-    other_shape = shaped(other)
-    if min(other_shape) >= 1:
-        candidates.append(size(*other_shape))
+    try:
+        candidates.append(size(*shaped(other)))
+    except ValueError:  # the window fits only with 'same' padding: no 'valid' slip to offer
+        pass
     candidates += [
         size(max(correct_shape[0] - 1, 1), max(correct_shape[1] - 1, 1)),
         size(correct_shape[0] + 1, correct_shape[1] + 1),
         size(max(height // pool_size, 1), max(width // pool_size, 1)),
         size(max(height - pool_size + 1, 1), max(width - pool_size + 1, 1)),  # stride forgotten
+        # On a small image the slips above can all coincide: two more off by one keep 3 choices.
+        size(correct_shape[0] + 2, correct_shape[1] + 2),
+        size(max(correct_shape[0] - 2, 1), max(correct_shape[1] - 2, 1)),
     ]
     choices, correct_index = _with_distractors(size(*correct_shape), candidates, 4)
     if height == width:
