@@ -1,9 +1,10 @@
 """Shifts: how much moving the input by a pixel or two changes what convolution and pooling see.
 
 A convolution is *equivariant*: shift its input and, away from the border, its output shifts by
-the same amount. Pooling is only *partly invariant*: a feature that moves inside its window gives
-the same maximum, one that crosses a window border moves to the next output cell. This module
-measures both honestly, with numbers the pooling page shows and its sentences are built from:
+the same amount. Pooling is only *partly invariant*: a feature that moves without leaving its
+window leaves that window's maximum (or average) as it was, one that crosses a window border
+moves to the next output cell. This module measures both honestly, with numbers the pooling
+page shows and its sentences are built from:
 
 * :func:`measure_translation` — the relative change ``‖f(shifted) − f(x)‖ / ‖f(x)‖`` of the
   input, of plain stride-``s`` subsampling (no pooling: the baseline every pooling is compared

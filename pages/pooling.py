@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from cnnviz import charts, images, ops, shift_accuracy, shifts
+from cnnviz import charts, images, ops, padding_lesson, shift_accuracy, shifts
 from cnnviz import pooling_settings as settings
 from cnnviz.charts import pooling as pooling_charts
 from cnnviz.data import MnistNotFoundError, how_to_get_mnist
@@ -87,8 +87,9 @@ def why_pool() -> None:
         "VGG) all pool, because it makes the maps **smaller**: less computation in every later "
         "layer, and fewer weights in the dense layers after Flatten (a convolution's weights do "
         "not depend on the size of its map). It also makes them **somewhat less sensitive to "
-        "small shifts** (a feature that moves inside its window gives the same maximum; the last "
-        "section measures how much), which helps against **overfitting** to exact pixel "
+        "small shifts** (a feature that moves without leaving its window leaves that window's "
+        "maximum, or average, as it was; the last section measures how much), which helps "
+        "against **overfitting** to exact pixel "
         "positions. Try it on a photo, a digit or a pattern made to show the effects."
     )
 
@@ -235,8 +236,9 @@ def padding_section(image: np.ndarray) -> None:
     st.markdown(
         "**Padding** adds cells around the border before the window slides. Two separate "
         "choices hide behind the word. *How many* cells: none (**valid**: only windows that "
-        "fit, so every layer shrinks the map and border pixels take part in fewer windows than "
-        "centre ones), just enough for ⌈n / s⌉ outputs (**same**: TensorFlow adds "
+        "fit, so a k × k window at stride 1 leaves n − k + 1 cells of n, and shrinks the map "
+        "unless it is 1 × 1; border pixels take part in fewer windows than centre ones), just "
+        "enough for ⌈n / s⌉ outputs (**same**: TensorFlow adds "
         "max((⌈n/s⌉ − 1)·s + k − n, 0) per axis, half before and, when that is odd, the extra "
         "one after, at the **bottom/right**), or k − 1 on each side (**full**: every position "
         "where the kernel touches the image, n + k − 1 outputs at stride 1; Keras layers offer "
@@ -294,8 +296,7 @@ def padding_section(image: np.ndarray) -> None:
             for each, result in ((each, convolved.get(each)) for each in ops.CONV_PADDINGS)
         )
         + f" — from a {rows} × {cols} input and a {kernel.shape[0]} × {kernel.shape[1]} kernel. "
-        "Look at the borders of 'same' and 'full': the zeros show up as a dark frame after a "
-        "blur and as false edges after an edge detector."
+        + padding_lesson.zero_border_sentence(small, kernel)
     )
 
 
@@ -332,8 +333,9 @@ def translation_section(image: np.ndarray, choice: PoolChoice) -> None:
     st.markdown(
         "Move an image by a pixel and two different things can happen. A **convolution** is "
         "*equivariant*: its output moves by the same pixel, the same features in a new place. "
-        "**Pooling** is at best *partly invariant*: a feature that moves inside its window "
-        "gives the same maximum, one that crosses a window border moves to the next cell. To "
+        "**Pooling** is at best *partly invariant*: a feature that moves without leaving its "
+        "window leaves that window's maximum (max pooling) or average (average pooling, "
+        "LeNet-5's) as it was, one that crosses a window border moves to the next cell. To "
         "see how much a shift changes a picture, this section measures the **relative change** "
         "‖f(shifted) − f(x)‖ / ‖f(x)‖ (0 = unchanged, 1 = a change as large as the picture), "
         "and compares each pooling with **plain subsampling**: keeping the first pixel of each "

@@ -7,7 +7,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bench.support.fresh_python import run_fresh_python
-from cnnviz import PROJECT_ROOT, images, pooling_settings, shift_accuracy, shifts
+from cnnviz import (
+    PROJECT_ROOT,
+    images,
+    ops,
+    padding_lesson,
+    pooling_settings,
+    shift_accuracy,
+    shifts,
+)
 from tests.apptest_helpers import (
     PAGE_TIMEOUT_S,
     chart_titles,
@@ -266,3 +274,22 @@ def test_a_refused_file_replaces_the_previous_files_message(page):
     assert len(errors) == 1 and "not an image cnnviz can open" in errors[0], errors
     label = page.file_uploader(key="upload").label
     assert label == "…or upload your own (PNG, JPEG, GIF, BMP, WebP or TIFF)"
+
+
+def test_the_padding_and_shift_paragraphs_claim_only_what_holds(page):
+    texts = " ".join(markdown_texts(page))
+    # Issue 24: valid does not shrink with a 1 × 1 window; the zeros' frame depends on the edge.
+    assert "every layer shrinks the map" not in texts
+    assert "n − k + 1 cells of n, and shrinks the map unless it is 1 × 1" in texts
+    # LeNet-5 pools by average: the shift paragraphs name the average too, not only the maximum.
+    assert "gives the same maximum" not in texts
+    assert "maximum (max pooling) or average (average pooling, LeNet-5's)" in texts
+    assert shifts.survey_sentence() in texts
+    for sample in ("Photo: cat (Chelsea)", "Pattern: shift test"):
+        page.selectbox(key="sample").set_value(sample).run()
+        small, _ = images.preview(images.load_sample(sample), 32)
+        kernel = ops.EXAMPLE_KERNELS[page.selectbox(key="kernel").value]
+        sentence = padding_lesson.zero_border_sentence(small, kernel)
+        assert any(text.endswith(sentence) for text in markdown_texts(page)), sentence
+        if sample.startswith("Pattern"):
+            assert sentence.startswith("Here the zeros do not show")
