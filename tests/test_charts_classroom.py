@@ -1,7 +1,9 @@
-"""The Class page's answers histogram (cnnviz.charts.classroom), readable from the back."""
+"""The Class page's charts (cnnviz.charts.classroom): the answers histogram, readable from the
+back, and the confusion matrix, whose log-scaled colour has a legend in real counts."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from cnnviz.charts import classroom as class_charts
@@ -42,3 +44,20 @@ def test_counts_that_do_not_match_the_choices_are_refused():
         class_charts.answer_histogram(["a", "b"], [1])
     with pytest.raises(ValueError, match="Expected 2 non-negative counts"):
         class_charts.answer_histogram(["a", "b"], [1, -1])
+
+
+@pytest.mark.parametrize("largest", [0, 1, 3, 7, 12, 60, 250])
+def test_the_class_confusion_matrix_has_a_colour_bar_in_real_counts(largest):
+    confusion = np.zeros((10, 10), dtype=int)
+    confusion[np.arange(10), np.arange(10)] = largest
+    confusion[4, 9] = min(largest, 2)
+    (trace,) = class_charts.class_confusion_matrix(confusion, "LeNet-5").data
+    assert trace.showscale
+    bar = trace.colorbar
+    counts = [int(label) for label in bar.ticktext]
+    # The colour is log(1 + count): each tick sits where its real count's colour is.
+    np.testing.assert_allclose(bar.tickvals, np.log1p(counts))
+    assert counts[0] == 0 and counts[-1] == largest and counts == sorted(set(counts))
+    assert "log" in bar.title.text and "drawings" in bar.title.text
+    # The numbers in the cells are the counts themselves.
+    np.testing.assert_array_equal(np.asarray(trace.text), confusion)

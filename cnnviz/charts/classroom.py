@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from cnnviz.charts.base import BLUE, CHART_MARGIN, GREEN, GREY, image_row
 from cnnviz.charts.training import confusion_matrix
 
-__all__ = ["answer_histogram", "class_confusion_matrix", "drawing_gallery"]
+__all__ = ["answer_histogram", "class_confusion_matrix", "count_ticks", "drawing_gallery"]
 
 GALLERY_MAX = 12  # drawings per gallery row: beyond that each one is too small to read
 # The answers' histogram is projected: its smallest text must read from the back of a classroom
@@ -88,12 +88,40 @@ def answer_histogram(
     return figure
 
 
+def count_ticks(largest: int) -> list[int]:
+    """Round counts from 0 to ``largest`` for a log-scaled colour bar: 0, 1, 2, 5, 10, 20, …
+
+    >>> count_ticks(0), count_ticks(7), count_ticks(60)
+    ([0], [0, 1, 2, 5, 7], [0, 1, 2, 5, 10, 20, 50, 60])
+    """
+    ticks, step = [0], 1
+    while step <= largest:
+        ticks += [tick for tick in (step, 2 * step, 5 * step) if tick < largest]
+        step *= 10
+    return sorted({*ticks, largest})
+
+
 def class_confusion_matrix(confusion: np.ndarray, model_label: str) -> go.Figure:
-    """The class's drawings: the digit each student meant (rows) against the model's reading."""
-    total = int(np.asarray(confusion).sum())
-    return confusion_matrix(
+    """The class's drawings: the digit each student meant (rows) against the model's reading.
+
+    The cells hold the counts; the colour follows log(1 + count), so its bar is labelled with
+    real counts at their log positions: a class reads "how many" off it, not a logarithm.
+    """
+    counts = np.asarray(confusion)
+    total = int(counts.sum())
+    figure = confusion_matrix(
         confusion, title=f"{model_label} on the class's {total} drawings", height=440
     )
+    ticks = count_ticks(int(counts.max()) if counts.size else 0)
+    figure.update_traces(
+        showscale=True,
+        colorbar={
+            "title": {"text": "drawings<br>(log scale)"},
+            "tickvals": np.log1p(ticks).tolist(),
+            "ticktext": [str(tick) for tick in ticks],
+        },
+    )
+    return figure
 
 
 def drawing_gallery(drawings: Sequence[np.ndarray], titles: Sequence[str]) -> go.Figure:
