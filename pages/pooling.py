@@ -165,8 +165,10 @@ def input_and_output(name: str, image: np.ndarray, choice: PoolChoice) -> None:
     st.plotly_chart(shared_figure(charts.image_row, side_by_side, zmin=0, zmax=1), key="modes")
     st.markdown(
         "**Max** keeps the strongest response in each window: bright details on a dark "
-        "background survive (the thin lines, the bright pixel). **Min** keeps the weakest: "
-        "dark details survive and bright thin ones vanish. After a ReLU most windows contain a "
+        "background survive (the thin lines, and the bright pixel whenever a window covers "
+        "it). **Min** keeps the weakest: dark details survive and bright ones thinner than the "
+        "window vanish from every window that lies wholly inside the image (a 1 × 1 window "
+        "gives the same map in all three modes). After a ReLU most windows contain a "
         "zero, so min pooling would mostly output zeros; that is why CNNs use max (or average) "
         "pooling and why Keras has no min-pooling layer (min-pool(x) = −max-pool(−x)). "
         "**Average** keeps the overall brightness and blurs; LeNet-5 used it."

@@ -1,5 +1,6 @@
 """The Pooling & padding page, headless (AppTest): it runs, follows its controls, stays light."""
 
+import itertools
 import json
 
 import numpy as np
@@ -23,6 +24,7 @@ from tests.apptest_helpers import (
     png_bytes,
     run_script,
 )
+from tests.test_shifts import cells_holding, tensorflow_windows
 
 PAGE = str(PROJECT_ROOT / "pages" / "pooling.py")
 
@@ -293,3 +295,41 @@ def test_the_padding_and_shift_paragraphs_claim_only_what_holds(page):
         assert any(text.endswith(sentence) for text in markdown_texts(page)), sentence
         if sample.startswith("Pattern"):
             assert sentence.startswith("Here the zeros do not show")
+
+
+MODES_TEXT = (
+    "bright details on a dark background survive (the thin lines, and the bright pixel "
+    "whenever a window covers it). **Min** keeps the weakest: dark details survive and bright "
+    "ones thinner than the window vanish from every window that lies wholly inside the image "
+    "(a 1 × 1 window gives the same map in all three modes)"
+)
+
+
+def test_the_modes_paragraph_holds_for_every_pool_stride_and_padding(page):
+    assert any(MODES_TEXT in text for text in markdown_texts(page))
+    lines, pixel = images.thin_lines(), images.one_bright_pixel()
+    where = tuple(int(i) for i in np.argwhere(pixel)[0])
+    for pool_size, stride in itertools.product(range(1, 9), range(1, 9)):
+        for padding in ("valid", "same"):
+            pooled = {
+                mode: ops.pool2d(lines, pool_size, stride, padding, mode)
+                for mode in "max min avg".split()
+            }
+            assert pooled["max"].max() == lines.max()  # the thin lines survive max pooling
+            covered = bool(cells_holding(where, pixel.shape, pool_size, stride, padding))
+            kept = ops.pool2d(pixel, pool_size, stride, padding, "max").max() == pixel.max()
+            assert kept == covered, (pool_size, stride, padding)
+            if pool_size == 1:
+                assert np.array_equal(pooled["min"], pooled["max"])
+                assert np.array_equal(pooled["avg"], pooled["max"])
+            else:  # 1-pixel lines are thinner than the window: min pooling loses them
+                inside = [
+                    [
+                        i
+                        for i, w in enumerate(tensorflow_windows(n, pool_size, stride, padding))
+                        if w.start >= 0 and w.stop <= n
+                    ]
+                    for n in lines.shape
+                ]
+                whole = pooled["min"][np.ix_(*inside)]
+                assert whole.size == 0 or whole.max() < lines.max(), (pool_size, stride)

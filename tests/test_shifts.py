@@ -1,5 +1,6 @@
 """cnnviz.shifts: the relative-change measure, the bright pixel, equivariance, their sentences."""
 
+import itertools
 import re
 
 import numpy as np
@@ -156,30 +157,51 @@ def test_the_sentence_holds_for_the_numbers_it_shows(sample, mode, pool_size, st
     image = images.load_sample(sample)
     for shift in SHIFTS:
         measure = shifts.measure_translation(image, shift, pool_size, stride, padding, mode)
-        sentence = shifts.translation_sentence(measure, mode, f"{shift}")
-        numbers = claimed_numbers(sentence)
-        # Every percentage is the measure's own, rounded as shown.
-        assert numbers[0] == round(measure.input_change, 2)
-        baseline = measure.subsampled_change
-        if baseline is not None:
-            assert numbers[1] == round(baseline, 2)
-        reference = measure.input_change if baseline is None else baseline
-        pooled = measure.pooled_change[mode]
-        if pooled is None:
-            assert "black map" in sentence
-            continue
-        assert f"changed by {pooled:.0%}" in sentence
-        ratio = pooled / reference
-        if pooled == 0.0:
-            assert "hid the shift completely" in sentence
-        elif ratio < 1 - shifts.SAME_CHANGE_TOLERANCE:
-            assert "less than" in sentence and "damped" in sentence
-            assert f"by {1 - ratio:.0%}." in sentence
-        elif ratio > 1 + shifts.SAME_CHANGE_TOLERANCE:
-            assert "more than" in sentence and "amplified" in sentence
-            assert f"by {ratio - 1:.0%}." in sentence
-        else:
-            assert "neither damped nor amplified" in sentence
+        check_translation_sentence(measure, mode, shift)
+
+
+@pytest.mark.parametrize("sample", ["Pattern: shift test", "Pattern: thin lines"])
+@pytest.mark.parametrize("padding", ops.POOL_PADDINGS)
+def test_the_sentence_holds_over_the_whole_range_of_the_controls(sample, padding):
+    # Every pool size and stride of the sliders (1–8), every mode, the page's shifts.
+    image = images.load_sample(sample)
+    for pool_size, stride in itertools.product(range(1, 9), range(1, 9)):
+        for shift in ((0, 1), (2, 0), (3, 3)):
+            measure = shifts.measure_translation(image, shift, pool_size, stride, padding)
+            for mode in ops.POOL_MODES:
+                check_translation_sentence(measure, mode, shift)
+
+
+def check_translation_sentence(measure, mode, shift):
+    """The sentence's percentages are the measure's, and its words follow their ratio."""
+    sentence = shifts.translation_sentence(measure, mode, f"{shift}")
+    numbers = claimed_numbers(sentence)
+    # Every percentage is the measure's own, rounded as shown.
+    assert numbers[0] == int(f"{measure.input_change:.0%}"[:-1]) / 100
+    baseline = measure.subsampled_change
+    if baseline is not None:
+        assert numbers[1] == int(f"{baseline:.0%}"[:-1]) / 100
+    reference = measure.input_change if baseline is None else baseline
+    pooled = measure.pooled_change[mode]
+    if pooled is None:
+        assert "black map" in sentence
+        return
+    assert f"changed by {pooled:.0%}" in sentence
+    if pooled == 0.0:
+        assert "hid the shift completely" in sentence
+        return
+    if reference == 0.0:
+        assert "did not change at all" in sentence and "more than" in sentence
+        return
+    ratio = pooled / reference
+    if ratio < 1 - shifts.SAME_CHANGE_TOLERANCE:
+        assert "less than" in sentence and "damped" in sentence
+        assert f"by {1 - ratio:.0%}." in sentence
+    elif ratio > 1 + shifts.SAME_CHANGE_TOLERANCE:
+        assert "more than" in sentence and "amplified" in sentence
+        assert f"by {ratio - 1:.0%}." in sentence
+    else:
+        assert "neither damped nor amplified" in sentence
 
 
 def test_the_sentence_names_the_real_subsampling_step():
@@ -230,12 +252,13 @@ def test_convolution_moves_with_its_input(kernel, shift):
     assert not np.array_equal(pooled, moved)
 
 
-@pytest.mark.parametrize("stride", [1, 2, 3])
+@pytest.mark.parametrize("pool_size", range(1, 9))
+@pytest.mark.parametrize("stride", range(1, 9))
 @pytest.mark.parametrize("distance", [1, 2, 3])
-def test_the_stride_sentence_holds_for_the_pooled_maps(stride, distance):
+def test_the_stride_sentence_holds_for_the_pooled_maps(pool_size, stride, distance):
     image = images.load_sample("Pattern: noise")
-    before = ops.pool2d(image, 3, stride, "valid", "max")
-    after = ops.pool2d(ops.shift_image(image, 0, distance), 3, stride, "valid", "max")
+    before = ops.pool2d(image, pool_size, stride, "valid", "max")
+    after = ops.pool2d(ops.shift_image(image, 0, distance), pool_size, stride, "valid", "max")
     sentence = shifts.stride_sentence(distance, stride)
     cells = distance // stride
     moved = distance % stride == 0 and np.array_equal(after[:, cells + 1 :], before[:, 1:-cells])
