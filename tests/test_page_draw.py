@@ -73,10 +73,17 @@ def test_missing_models_give_clear_messages_and_the_page_still_works(tmp_path, m
 def drawn_canvas(monkeypatch, rgba: np.ndarray, json_data: dict | None = None) -> list[dict]:
     """Stand in for the canvas component (no JavaScript runs here): it returns `rgba`.
 
-    Returns the list of keyword arguments of every call, to see what the page asked for."""
+    Returns the list of keyword arguments of every call, to see what the page asked for. Like
+    the component, it holds a value under its key in the session once on the page."""
     result = SimpleNamespace(image_data=rgba, json_data=json_data)
     calls: list[dict] = []
-    fake = SimpleNamespace(st_canvas=lambda **kwargs: calls.append(kwargs) or result)
+
+    def st_canvas(**kwargs):
+        calls.append(kwargs)
+        st.session_state[kwargs["key"]] = json_data
+        return result
+
+    fake = SimpleNamespace(st_canvas=st_canvas)
     # A stand-in module: the real one registers its component on import, which needs a runtime.
     monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", fake)
     return calls
@@ -123,7 +130,9 @@ def test_a_stroke_is_read_and_a_model_trained_here_is_named_once(monkeypatch):
     assert "LeNet-5, trained here (87.99%)" in app.selectbox(key="draw_model").options
 
 
-def test_undo_starts_a_new_canvas_from_the_drawing_without_its_last_stroke(monkeypatch):
+def test_undo_gives_the_same_canvas_the_drawing_without_its_last_stroke(monkeypatch):
+    """The same canvas (same key) given a new drawing sends it back, so what remains is read; a
+    new canvas would show it and send nothing (issue 27)."""
     mask = np.zeros((280, 280), bool)
     mask[50:230, 130:150] = True
     strokes = {"version": "7", "objects": [{"type": "Path", "n": 1}, {"type": "Path", "n": 2}]}
@@ -132,10 +141,26 @@ def test_undo_starts_a_new_canvas_from_the_drawing_without_its_last_stroke(monke
     assert not app.button(key="draw_undo").disabled
     app.button(key="draw_undo").click().run()
     assert not app.exception, app.exception
-    assert calls[-1]["initial_drawing"] == {"version": "7", "objects": [{"type": "Path", "n": 1}]}
-    assert calls[-1]["key"] == "digit_canvas_1"  # a new canvas, drawn from that start
+    start = calls[-1]["initial_drawing"]
+    assert start["objects"] == [{"type": "Path", "n": 1}] and start["background"] == "#000000"
+    assert calls[-1]["key"] == "digit_canvas_0"
+    assert "Prediction" in [metric.label for metric in app.metric]
     app.button(key="draw_clear").click().run()
-    assert calls[-1]["initial_drawing"] is None and calls[-1]["key"] == "digit_canvas_2"
+    assert calls[-1]["initial_drawing"] is None and calls[-1]["key"] == "digit_canvas_1"
+
+
+def test_a_new_ink_gives_the_canvas_its_strokes_in_that_ink(monkeypatch):
+    mask = np.zeros((280, 280), bool)
+    mask[50:230, 130:150] = True
+    strokes = {"objects": [{"type": "Path", "stroke": "#FFFFFF", "path": [["M", 1, 2]]}]}
+    calls = drawn_canvas(monkeypatch, white_on_black(mask), strokes)
+    app = open_draw_page()
+    assert calls[-1]["initial_drawing"] is None
+    app.radio(key="draw_ink").set_value("Black on white").run()
+    assert not app.exception, app.exception
+    start = calls[-1]["initial_drawing"]
+    assert start["objects"] == [{"type": "Path", "stroke": "#000000", "path": [["M", 1, 2]]}]
+    assert start["background"] == "#FFFFFF" and calls[-1]["key"] == "digit_canvas_0"
 
 
 def test_every_chart_title_gives_a_shape_once(monkeypatch):
