@@ -33,7 +33,7 @@ from cnnviz.site import keep_settings
 from pages.glue import training_views as views
 from pages.glue.class_membership import class_queue_role, class_training_permission, is_teacher
 from pages.glue.router import through_the_router
-from pages.glue.training_claim import TRAINING_TOKEN_KEY, session_claim, session_ttl_s
+from pages.glue.training_claim import session_claim
 
 through_the_router()  # a deep link on a fresh server ran this page past app.py
 
@@ -41,7 +41,6 @@ POLL_SECONDS = 1.0  # how often the live charts redraw while a job is under way
 # The live per-batch chart: short enough that, with the title, Stop and the progress line above it,
 # it fits in a projector's 1280 × 720 (checked in tests/e2e/test_training_e2e.py).
 LIVE_CHART_HEIGHT = 320
-RUN_PARAMETER = "run"  # ?run=<token>: the tab's jobs, found again after a reload
 # A student's last Start under the class's rules: (images asked for, the decision), or None.
 CLASS_START_KEY = "training_class_start"
 
@@ -122,29 +121,6 @@ def shipped_accuracy(model_key: str) -> float | None:
         return float(training.load_shipped_history(model_key)["test_accuracy"])
     except (FileNotFoundError, KeyError, ValueError):
         return None
-
-
-def find_jobs_again() -> None:
-    """A new session: its own jobs, or, after a reload, the ones its address names."""
-    claim = session_claim()
-    token = st.query_params.get(RUN_PARAMETER)
-    if token is not None and claim.token is None:
-        if claim.claim(token) is not None:
-            st.toast(messages.FOUND_AGAIN)
-        else:
-            st.session_state.training_notice = messages.run_gone(session_ttl_s())
-            del st.query_params[RUN_PARAMETER]
-    st.session_state.training_jobs = claim.jobs
-
-
-def keep_address() -> None:
-    """The tab's address names its jobs (Start files them; another page's link drops it)."""
-    claim = session_claim()
-    if claim.token is not None and st.query_params.get(RUN_PARAMETER) != claim.token:
-        st.query_params[RUN_PARAMETER] = claim.token
-    # For hold_training, on any page (Start is a callback: this page's run after it sees the
-    # token it filed).
-    st.session_state[TRAINING_TOKEN_KEY] = claim.token
 
 
 def under_class_rules(settings: dict) -> dict | None:
@@ -408,9 +384,10 @@ def dataset():
 
 
 if "training_jobs" not in st.session_state:
-    find_jobs_again()  # the same dict as the session's claim: released with the session
-    st.session_state.training_message = None
-keep_address()
+    # The session's own dict, or the one a reload found again by its address (hold_training):
+    # the same dict as the session's claim, released with the session.
+    st.session_state.training_jobs = session_claim().jobs
+st.session_state.setdefault("training_message", None)
 
 # The form shows the settings a student chose before visiting another page (and Start uses them).
 keep_settings(st.session_state, ["train_models", *(f"train_{field}" for field in form.SETTINGS)])

@@ -44,12 +44,12 @@ class Sessions:
         self.current = "tab 1"
         monkeypatch.setattr(cache_resource_api, "get_session_id_or_throw", lambda: self.current)
 
-    def open(self, name: str, query: dict[str, str] | None = None) -> AppTest:
+    def open(self, name: str, query: dict[str, str] | None = None, page: str = PAGE) -> AppTest:
+        """A new tab at ``page`` (its first run is that page's, as after an F5 there)."""
         self.current = name
         app = AppTest.from_file(APP, default_timeout=TENSORFLOW_TIMEOUT_S)
         app.query_params.update(query or {})
-        app.run()
-        app.switch_page(PAGE).run()
+        app.switch_page(page).run()
         assert not app.exception, [error.value for error in app.exception]
         return app
 
@@ -153,3 +153,34 @@ def test_an_address_whose_run_is_gone_says_so_and_forgets_it(sessions):
         and "for more than 1 s" in infos
     )
     assert "run" not in app.query_params
+
+
+def go_to(app: AppTest, page: str) -> AppTest:
+    """Follow a menu link: the browser's address loses its query parameters, as in a real tab."""
+    app.query_params.clear()
+    return app.switch_page(page)
+
+
+def test_every_page_keeps_the_run_in_the_address_so_a_reload_there_finds_it(fake_jobs, sessions):
+    tab = sessions.open("tab P")
+    tab.number_input(key="train_subset").set_value(512)
+    next(button for button in tab.button if button.label == "Start training").click()
+    sessions.run("tab P", tab)
+    token = tab.query_params["run"]
+    go_to(tab, "pages/pooling.py")
+    sessions.run("tab P", tab)
+    assert tab.query_params["run"] == token  # the address on the pooling page names the run
+
+    sessions.end("tab P")  # F5 on the pooling page: a new session with the same address
+    reloaded = sessions.open("tab P, reloaded", {"run": token}, page="pages/pooling.py")
+    assert "Pooling" in reloaded.title[0].value
+    assert [toast.value for toast in reloaded.toast] == [messages.FOUND_AGAIN]
+    go_to(reloaded, "pages/home.py")
+    sessions.run("tab P, reloaded", reloaded)
+    assert reloaded.query_params["run"] == token
+    go_to(reloaded, PAGE)  # back to Live training: the run is there, not the empty form
+    sessions.run("tab P, reloaded", reloaded)
+    assert reloaded.session_state["training_jobs"]["lenet"] is fake_jobs[0]
+    assert reloaded.get("progress") and reloaded.query_params["run"] == token
+    time.sleep(2 * SESSION_TTL_S)  # past the old session's grace: the new one holds the run
+    assert fake_jobs[0].stop_requests == []
