@@ -20,10 +20,10 @@ from bench.support.harness import (
     APP_ROOT_SELECTOR,
     click_nav,
     exception_texts,
-    open_app_page,
     playwright_expect,
     rerun_after,
     save_screenshot,
+    wait_for_app_idle,
 )
 from cnnviz import training_messages as messages
 
@@ -107,7 +107,11 @@ def reload(page) -> None:
 
 def test_start_watch_the_chart_grow_stop_and_keep_working(page, app_url):
     page.set_viewport_size(PROJECTOR)
-    open_app_page(page, app_url, "/training")
+    # The server's first visit to the page reads MNIST and the shipped runs: on a shared machine
+    # under load that has taken longer than the harness's 30 s.
+    page.goto(app_url.rstrip("/") + "/training", wait_until="domcontentloaded")
+    page.wait_for_selector(APP_ROOT_SELECTOR, state="attached")
+    wait_for_app_idle(page, TRAINING_TIMEOUT_MS)
     main = page.locator("[data-testid='stMain']")
     main.get_by_label("Training images", exact=True).fill(str(TRAINING_IMAGES))
     main.get_by_label("Epochs", exact=True).fill(str(EPOCHS))
