@@ -25,6 +25,10 @@ GRID = "Grid of numbers (edit it in the step-through)"
 DEFAULT_SAMPLE = "Photo: camera man"  # 512 × 512: the size the rerun budget is measured on
 DEFAULT_PRESET = "Sobel x (vertical edges)"
 DEFAULT_SIDE = 3
+# How to edit a cell, said for a mouse and for a phone (a phone has no double-click).
+WEIGHTS_HINT = (
+    "**Weights** (double-click a cell, or tap it twice on a phone, and type a new weight):"
+)
 CHANNEL_DEFAULTS = ("Sobel x (vertical edges)", "Identity", "Sobel y (horizontal edges)")
 # Every control but the uploader (Streamlit cannot set a file uploader): kept across pages.
 KEPT_SETTINGS = (
@@ -173,7 +177,7 @@ def kernel_controls() -> np.ndarray:
             )
     else:
         st.markdown(convolution.PRESETS[preset].effect)
-    st.markdown("**Weights** (double-click a cell to type a new weight):")
+    st.markdown(WEIGHTS_HINT)
     weights = edited_array("conv_kernel", "conv_kernel_version", "Kernel")
     st.markdown(convolution.weight_sentence(weights))
     return weights

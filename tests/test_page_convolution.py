@@ -102,6 +102,13 @@ def test_the_step_through_writes_the_products_of_the_chosen_cell(page):
     ]
 
 
+def test_the_weights_hint_says_how_to_edit_a_cell_with_a_mouse_and_on_a_phone(page):
+    hint = next(line for line in markdown_texts(page) if line.startswith("**Weights**"))
+    assert hint == (
+        "**Weights** (double-click a cell, or tap it twice on a phone, and type a new weight):"
+    )
+
+
 def test_the_channels_section_sums_three_maps_and_counts_parameters(page):
     titles = chart_titles(page)
     photo = convolution.colour_photo()
