@@ -25,6 +25,11 @@ GRID = "Grid of numbers (edit it in the step-through)"
 DEFAULT_SAMPLE = "Photo: camera man"  # 512 × 512: the size the rerun budget is measured on
 DEFAULT_PRESET = "Sobel x (vertical edges)"
 DEFAULT_SIDE = 3
+# The step-through's grid of whole numbers in narrow columns, the narrowest Streamlit's data grid
+# draws, beside its chart in half the page: all of its 6 columns show on a 1280 × 720 projector
+# (in a third of the page only columns 0-3 did).
+GRID_COLUMN_WIDTH = 50  # px
+STEP_COLUMNS = (1, 1)  # the grid's share of the page's width, the chart's
 # How to edit a cell, said for a mouse and for a phone (a phone has no double-click).
 WEIGHTS_HINT = (
     "**Weights** (double-click a cell, or tap it twice on a phone, and type a new weight):"
@@ -62,13 +67,16 @@ def load_sample(name: str) -> np.ndarray:
     return images.load_sample(name)
 
 
-def edited_array(base_key: str, version_key: str, label: str) -> np.ndarray:
+def edited_array(
+    base_key: str, version_key: str, label: str, column_width: int | None = None
+) -> np.ndarray:
     """A grid of numbers the student edits (``st.data_editor``), kept across page visits.
 
     ``state[base_key]`` holds the grid the editor starts from; bumping ``state[version_key]``
     starts a fresh editor (a new preset). The edited grid is copied to ``base_key + "_edited"``
     so that, when Streamlit has dropped the editor's own state (another page was shown), the
-    editor starts again from what the student left.
+    editor starts again from what the student left. ``column_width`` fixes every column's width
+    in pixels (the index's too); by default each fits its numbers.
     """
     state = st.session_state
     editor_key = f"{base_key}_editor_{state[version_key]}"
@@ -78,7 +86,14 @@ def edited_array(base_key: str, version_key: str, label: str) -> np.ndarray:
     frame = pd.DataFrame(
         state[base_key], columns=[str(col) for col in range(state[base_key].shape[1])]
     )
-    edited = st.data_editor(frame, key=editor_key, hide_index=False, width="content")
+    column_config = (
+        None
+        if column_width is None
+        else {name: {"width": column_width} for name in ["_index", *frame.columns]}
+    )
+    edited = st.data_editor(
+        frame, key=editor_key, hide_index=False, width="content", column_config=column_config
+    )
     values, empty = convolution.clean_weights(edited.to_numpy(dtype=float, na_value=np.nan))
     if empty:
         st.caption(f"{label}: {empty} empty cell{'s' if empty > 1 else ''} count as 0.")
@@ -266,9 +281,9 @@ def step_through(weights: np.ndarray, choice: ConvChoice) -> None:
         "gaps); orange cells are padding, zeros that take part in the sum."
     )
     state = st.session_state
-    left, right = st.columns([1, 2])
+    left, right = st.columns(STEP_COLUMNS)
     with left:
-        grid = edited_array("conv_grid", "conv_grid_version", "Grid")
+        grid = edited_array("conv_grid", "conv_grid_version", "Grid", GRID_COLUMN_WIDTH)
     try:
         output = choice.apply(grid, weights)
     except ValueError as error:

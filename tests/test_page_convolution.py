@@ -1,6 +1,8 @@
 """The Convolution page, headless (AppTest): each control changes what it should, odd images get
 a lesson message, settings survive a visit elsewhere, TensorFlow only for the learned filter."""
 
+import json
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -396,3 +398,19 @@ def test_every_sentence_with_a_number_agrees_with_the_numbers_over_the_controls(
             assert f"= {count:,}." in " ".join(captions)
         checked += 1
     assert checked >= 8
+
+
+def test_the_step_through_grid_gets_narrow_columns_and_half_the_page_so_all_six_show(grid_page):
+    # In a third of a 1280 px page, with each column fitted to its numbers, columns 4 and 5
+    # were cut off.
+    editor = next(frame for frame in grid_page.dataframe if "conv_grid_editor" in frame.proto.id)
+    columns = json.loads(editor.proto.columns)
+    assert {name: config.get("width") for name, config in columns.items()} == {
+        name: 50 for name in ["_index", *map(str, range(6))]
+    }
+    holder = next(
+        column
+        for column in grid_page.columns
+        if any(child.proto is editor.proto for child in column.children.values())
+    )
+    assert holder.weight == pytest.approx(0.5)  # the chart beside it gets the other half
