@@ -137,6 +137,15 @@ def test_image_row_leaves_the_numbers_off_a_strips_short_side():
     assert layout.xaxis2.showticklabels is None and layout.yaxis2.showticklabels is False
 
 
+def test_a_tiny_image_is_numbered_by_whole_cells_a_big_one_by_plotly():
+    single = base.heatmap(np.ones((1, 1)), "Upload").layout
+    assert (single.xaxis.tickmode, single.xaxis.tick0, single.xaxis.dtick) == ("linear", 0, 1)
+    assert (single.yaxis.tickmode, single.yaxis.dtick) == ("linear", 1)
+    row = base.image_row({"upload": np.ones((1, 3)), "photo": np.ones((28, 28))}).layout
+    assert row.xaxis.dtick == 1 and row.yaxis.dtick == 1
+    assert row.xaxis2.dtick is None and row.yaxis2.tickmode is None
+
+
 def test_image_row_rejects_bad_input():
     with pytest.raises(ValueError, match="at least one"):
         base.image_row({})

@@ -46,6 +46,9 @@ TITLE_CHAR_WIDTH = 7.0  # px, a character of a chart title (Streamlit's theme, i
 TITLE_LINE_HEIGHT = 20  # px
 PANEL_TITLE_SIZE = 14  # px, the font of the panel titles of up to three images side by side
 PANEL_TITLE_SIZE_MANY = 12  # px, of four or more
+# Up to this many cells along an axis, its ticks are whole cells, one each: plotly's own choice
+# there numbers cell boundaries and fractions (a 1 × 1 image got -0.4, -0.2, 0, 0.2).
+WHOLE_TICKS_MAX_CELLS = 10
 # A thin frame around every image, so one that is all white (or all the page's colour) still
 # shows where it is.
 FRAME_LINE = {"color": "#a0a0a0", "width": 1}
@@ -328,6 +331,22 @@ def title_below_toolbar(text: str, **margin: int) -> dict[str, Any]:
     }
 
 
+def cell_ticks(cells: int) -> dict[str, Any]:
+    """Axis settings numbering every cell of an axis ``cells`` long when it is short
+    (``WHOLE_TICKS_MAX_CELLS``); none (plotly's own ticks) for a longer one.
+
+    Examples
+    --------
+    >>> cell_ticks(1)
+    {'tickmode': 'linear', 'tick0': 0, 'dtick': 1}
+    >>> cell_ticks(28)
+    {}
+    """
+    if cells > WHOLE_TICKS_MAX_CELLS:
+        return {}
+    return {"tickmode": "linear", "tick0": 0, "dtick": 1}
+
+
 def heatmap(
     image: np.ndarray,
     title: str = "",
@@ -374,6 +393,8 @@ def heatmap(
         shapes=[image_frame(*image.shape)],
     )
     image_axes(figure)
+    figure.update_xaxes(**cell_ticks(image.shape[1]))
+    figure.update_yaxes(**cell_ticks(image.shape[0]))
     return figure
 
 
@@ -528,6 +549,8 @@ def image_row(
             layout[f"yaxis{suffix}"].pop("autorange")
     for index, (rows, cols) in enumerate(real_shapes.values(), start=1):
         suffix = "" if index == 1 else str(index)
+        layout[f"xaxis{suffix}"].update(cell_ticks(largest_cols if same_scale else cols))
+        layout[f"yaxis{suffix}"].update(cell_ticks(largest_rows if same_scale else rows))
         # A strip's short side has no room for its numbers (they overprint each other in a
         # panel a few pixels wide); its title gives the size.
         if cols * STRIP_RATIO <= rows:
