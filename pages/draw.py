@@ -280,15 +280,20 @@ def preprocessing(reading: Reading) -> None:
             {
                 "Your ink": steps.ink,
                 "Cropped": steps.cropped,
-                "Fitted to 20 px": steps.scaled,
+                "Fitted": steps.scaled,
                 "Centred": steps.centred,
-                "What the first convolution sees": model_view,
+                "Net input": model_view,
             },
             zmin=0,
             zmax=1,
             height=260,
         ),
         key="draw_steps",
+    )
+    # The panel titles are single short words, two lines with the shape in five panels on a
+    # phone; what they stand for is said here.
+    st.caption(
+        "Fitted: scaled so its longer side is 20 px. Net input: what the first convolution sees."
     )
     if st.toggle("Compare with a naive resize of the whole canvas", key="draw_naive"):
         naive_comparison(reading)

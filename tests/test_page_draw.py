@@ -179,3 +179,22 @@ def test_every_chart_title_gives_a_shape_once(monkeypatch):
     assert "Centred<br>(28 × 28)" in titles or "Centred (28 × 28)" in titles, titles
     doubled = [title for title in titles if len(re.findall(r"\d+ × \d+", title)) > 1]
     assert doubled == []
+
+
+def test_the_preprocessing_titles_take_two_lines_at_most_on_a_phone(monkeypatch):
+    """Five panels side by side leave a phone about 55 px each: "What the first convolution
+    sees (28 × 28)" took five lines there."""
+    mask = np.zeros((280, 280), bool)
+    mask[50:230, 130:150] = True  # a "1"
+    drawn_canvas(monkeypatch, white_on_black(mask))
+    app = open_draw_page()
+    assert not app.exception, app.exception
+    layouts = [json.loads(chart.proto.spec)["layout"] for chart in app.get("plotly_chart")]
+    steps = next(
+        layout
+        for layout in layouts
+        if any(note["text"].startswith("Centred") for note in layout.get("annotations", []))
+    )
+    titles = [note["text"] for note in steps["annotations"]]
+    assert len(titles) == 5
+    assert [title.count("<br>") for title in titles] == [1] * 5, titles
