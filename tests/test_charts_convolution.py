@@ -45,6 +45,22 @@ def test_the_taps_outlined_are_the_dilated_window_in_the_padded_grid(side, dilat
     assert (taps.xref, taps.yref) == ("x", "y")  # on the grid's panel
 
 
+def test_the_step_through_numbers_every_cell_of_a_small_grid_but_not_of_a_big_one():
+    grid = convolution.number_grid()  # 6 × 6
+    kernel = np.ones((7, 7))
+    small = ops.conv_step(grid, np.ones((3, 3)), 0, 0)
+    layout = conv_charts.step_through(grid, small, ops.conv2d(grid, np.ones((3, 3))), (0, 0)).layout
+    ticks = [layout[f"{axis}axis{suffix}"].dtick for suffix in ("", "2", "3") for axis in "xy"]
+    assert ticks == [1] * 6
+    # A 7 × 7 kernel dilated by 4 spans 25 cells: "full" pads the grid to 54 × 54, whose 54
+    # numbers a phone would print over each other.
+    output = ops.conv2d(grid, kernel, 1, "full", 4)
+    big = ops.conv_step(grid, kernel, 0, 0, 1, "full", 4)
+    layout = conv_charts.step_through(grid, big, output, (0, 0)).layout
+    assert (layout.xaxis.dtick, layout.yaxis.dtick, layout.xaxis.tickmode) == (None, None, None)
+    assert layout.xaxis2.dtick == 1  # the kernel's 7 cells still each numbered
+
+
 def test_an_outline_needs_cells():
     with pytest.raises(ValueError, match="at least one row and one column"):
         conv_charts.cells_outline([], [1], line={"width": 1})

@@ -17,6 +17,7 @@ from cnnviz.charts.base import (
     IMAGE_COLORSCALE,
     SIGNED_COLORSCALE,
     cell_box,
+    cell_ticks,
     explicit_colorscale,
     figure_from_spec,
     heatmap,
@@ -185,7 +186,12 @@ def step_through(
     shapes.append(cells_outline(tap_rows, tap_cols, line=TAP_LINE))
     shapes.append(cell_box((row, row + 1), (col, col + 1), axes=("x3", "y3"), line=TAP_LINE))
     layout["shapes"] = shapes
-    for axis in ("xaxis", "yaxis", "xaxis2", "yaxis2", "xaxis3", "yaxis3"):
-        layout[axis]["dtick"] = 1
+    # Every cell numbered on a small grid; on a big one (a dilated kernel's full padding) plotly
+    # picks fewer ticks, since one a cell would pile up in a panel a phone draws 100 px wide.
+    for suffix, (rows, cols) in zip(
+        ("", "2", "3"), (padded.shape, weights.shape, output.shape), strict=True
+    ):
+        layout[f"xaxis{suffix}"].update(cell_ticks(cols))
+        layout[f"yaxis{suffix}"].update(cell_ticks(rows))
     layout.update(height=height, plot_bgcolor="white")
     return figure_from_spec({"data": traces, "layout": layout})
