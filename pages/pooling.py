@@ -416,18 +416,27 @@ def convolution_moves(
 ) -> None:
     """Convolution is equivariant: checked on this image with an edge detector."""
     kernel_name = "Sobel (vertical edges)"
-    small = images.resize_to_max_side(image, EQUIVARIANCE_SIDE)
-    try:
-        difference = shared_result(
-            shifts.conv_equivariance, small, ops.EXAMPLE_KERNELS[kernel_name], shift
+    kernel = ops.EXAMPLE_KERNELS[kernel_name]
+    # As every small view on this page: a strip keeps its short side (its middle part).
+    small, note = images.preview(image, EQUIVARIANCE_SIDE)
+    shown = f" ({note})" if note else ""
+    if min(small.shape) < min(kernel.shape):
+        # This check has no padding control: say what the image lacks, not what to choose.
+        st.info(
+            f"**Convolution moves with its input**: checked with a {kernel.shape[0]} × "
+            f"{kernel.shape[1]} edge detector, which needs an image at least that high and wide;"
+            f" this one{shown} is {small.shape[0]} × {small.shape[1]}."
         )
+        return
+    try:
+        difference = shared_result(shifts.conv_equivariance, small, kernel, shift)
     except ValueError as error:
         st.warning(str(error))
         return
     st.markdown(
-        f"**Convolution moves with its input.** Shift this image (shrunk to "
-        f"{small.shape[0]} × {small.shape[1]}) by {shifts.shift_text(distance, direction)} "
-        f"and its {kernel_name} map shifts by exactly as much: away from the border the two "
+        f"**Convolution moves with its input.** Shift this image{shown} by "
+        f"{shifts.shift_text(distance, direction)} and its {kernel_name} map shifts by exactly as "
+        "much: away from the border the two "
         + ("are identical. " if difference == 0 else f"differ by at most {difference:.1g}. ")
         + shifts.stride_sentence(distance, choice.stride)
     )

@@ -265,6 +265,22 @@ def test_a_thin_strip_is_kept_whole_not_scaled_to_one_pixel(page):
     assert "Rows: `⌊(6000 − 2) / 2⌋ + 1 = 3000`" in markdown_texts(page)
 
 
+@pytest.mark.parametrize(("rows", "cols"), [(3, 1000), (2, 600)])
+def test_the_convolution_shift_check_keeps_a_strips_short_side_and_asks_for_no_padding(
+    page, rows, cols
+):
+    """A 3 × 1000 upload was shrunk to 1 × 128 for this check, which then asked for a padding
+    control the section does not have."""
+    pixels = np.random.default_rng(2).integers(0, 256, (rows, cols), dtype=np.uint8)
+    page.file_uploader(key="upload").upload("strip.png", png_bytes(pixels), "image/png").run()
+    assert not page.exception
+    lines = [*markdown_texts(page), *(info.value for info in page.info)]
+    check = next(line for line in lines if "Convolution moves with its input" in line)
+    assert f"the middle {rows} × {4 * rows} of the {rows} × {cols} image" in check
+    assert "padding" not in check
+    assert not any("padding" in warning.value for warning in page.warning)
+
+
 def test_a_refused_file_replaces_the_previous_files_message(page):
     pixels = np.random.default_rng(0).integers(0, 256, (600, 800), dtype=np.uint8)
     page.file_uploader(key="upload").upload("big.png", png_bytes(pixels), "image/png").run()
