@@ -146,6 +146,16 @@ def test_a_tiny_image_is_numbered_by_whole_cells_a_big_one_by_plotly():
     assert row.xaxis2.dtick is None and row.yaxis2.tickmode is None
 
 
+def test_a_strip_is_drawn_at_least_a_quarter_as_high_as_it_is_long():
+    layout = base.image_row({"strip": np.ones((3, 1000)), "digit": np.ones((28, 28))}).layout
+    # plotly draws one y unit scaleratio times as long as one x unit.
+    drawn_height, drawn_width = 3 * layout.yaxis.scaleratio, 1000
+    assert drawn_height / drawn_width == pytest.approx(1 / base.STRIP_RATIO)
+    assert layout.yaxis2.scaleratio == 1
+    tall = base.image_row({"tall": np.ones((1000, 3))}).layout
+    assert 1000 * tall.yaxis.scaleratio / 3 == pytest.approx(base.STRIP_RATIO)
+
+
 def test_image_row_rejects_bad_input():
     with pytest.raises(ValueError, match="at least one"):
         base.image_row({})

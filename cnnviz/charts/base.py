@@ -469,6 +469,27 @@ def panel_layout(widths: Sequence[float], titles: Sequence[str], gap: float) -> 
 STRIP_RATIO = 4  # an image this many times longer than wide is a strip: no numbers across it
 
 
+def strip_scale(rows: int, cols: int) -> float:
+    """How much taller than wide to draw a cell of a ``rows`` × ``cols`` image (plotly's
+    ``scaleratio``): 1 (square cells) unless it is longer than ``STRIP_RATIO`` times its width,
+    which is then drawn as if it were exactly that long, so that its short side keeps a few
+    pixels on screen (a 3 × 1000 strip with square cells is about 1 px high in a panel).
+
+    Examples
+    --------
+    >>> strip_scale(28, 28), strip_scale(3, 1000), strip_scale(1000, 3)
+    (1.0, 83.33333333333333, 0.012)
+    """
+    if rows < 1 or cols < 1:
+        raise ValueError(f"An image needs at least one row and one column, got {rows} × {cols}.")
+    aspect = cols / rows
+    if aspect > STRIP_RATIO:
+        return aspect / STRIP_RATIO
+    if aspect < 1 / STRIP_RATIO:
+        return aspect * STRIP_RATIO
+    return 1.0
+
+
 def image_row(
     images: Mapping[str, np.ndarray],
     *,
@@ -557,6 +578,8 @@ def image_row(
             layout[f"xaxis{suffix}"]["showticklabels"] = False
         if rows * STRIP_RATIO <= cols:
             layout[f"yaxis{suffix}"]["showticklabels"] = False
+        if not same_scale:
+            layout[f"yaxis{suffix}"]["scaleratio"] = strip_scale(rows, cols)
     if not same_scale and len({rows for rows, _ in real_shapes.values()}) == 1:
         # As many rows in every panel: the first one's row numbers serve them all, and the
         # others' would sit on the previous image in a narrow row of panels.
