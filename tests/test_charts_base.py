@@ -154,6 +154,9 @@ def test_a_strip_is_drawn_at_least_a_quarter_as_high_as_it_is_long():
     assert layout.yaxis2.scaleratio == 1
     tall = base.image_row({"tall": np.ones((1000, 3))}).layout
     assert 1000 * tall.yaxis.scaleratio / 3 == pytest.approx(base.STRIP_RATIO)
+    alone = base.heatmap(np.ones((3, 1000)), "Input: strip.png").layout
+    assert 3 * alone.yaxis.scaleratio / 1000 == pytest.approx(1 / base.STRIP_RATIO)
+    assert alone.yaxis.showticklabels is False and alone.xaxis.showticklabels is True
 
 
 def test_image_row_rejects_bad_input():

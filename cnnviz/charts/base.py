@@ -393,8 +393,14 @@ def heatmap(
         shapes=[image_frame(*image.shape)],
     )
     image_axes(figure)
-    figure.update_xaxes(**cell_ticks(image.shape[1]))
-    figure.update_yaxes(**cell_ticks(image.shape[0]))
+    rows, cols = image.shape
+    # A strip: drawn a quarter as high as long at least, and no numbers across its short side.
+    figure.update_xaxes(showticklabels=cols * STRIP_RATIO > rows, **cell_ticks(cols))
+    figure.update_yaxes(
+        showticklabels=rows * STRIP_RATIO > cols,
+        scaleratio=strip_scale(rows, cols),
+        **cell_ticks(rows),
+    )
     return figure
 
 
