@@ -13,6 +13,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from cnnviz import images, inference, pooling_settings, preprocess
 from cnnviz.charts import classroom as class_charts
+from cnnviz.charts.base import CHART_CONFIG
 from cnnviz.classroom import (
     ClassroomError,
     ClassState,
@@ -253,6 +254,7 @@ def generated_question(
         drawing = question.drawing
         st.plotly_chart(
             class_charts.drawing_gallery([drawing.image28], [f"#{drawing.drawing_id}"]),
+            config=CHART_CONFIG,
             key="class_question_drawing",
         )
     return question
@@ -339,7 +341,9 @@ def live_answers(code: str) -> None:
         )
         if shown:
             st.plotly_chart(
-                class_charts.answer_histogram(question.choices, counts), key="class_histogram"
+                class_charts.answer_histogram(question.choices, counts),
+                config=CHART_CONFIG,
+                key="class_histogram",
             )
         else:
             st.caption(
@@ -354,6 +358,7 @@ def live_answers(code: str) -> None:
         return
     st.plotly_chart(
         class_charts.answer_histogram(question.choices, counts, question.correct_index),
+        config=CHART_CONFIG,
         key="class_histogram",
     )
     if question.correct_index is None:
@@ -413,7 +418,11 @@ def live_drawings(code: str) -> None:
     left.metric(f"{label} on the class's drawings", "—" if accuracy is None else f"{accuracy:.1%}")
     right.metric(f"{label} on MNIST's test digits", "—" if mnist is None else f"{mnist:.2%}")
     confusion = class_statistics.class_confusion(drawings, model)
-    st.plotly_chart(class_charts.class_confusion_matrix(confusion, label), key="class_confusion")
+    st.plotly_chart(
+        class_charts.class_confusion_matrix(confusion, label),
+        config=CHART_CONFIG,
+        key="class_confusion",
+    )
     meant, read = st.columns(2)
     true_digit = meant.selectbox("Meant as", range(10), index=7, key="class_cell_true")
     read_digit = read.selectbox("Read as", range(10), index=1, key="class_cell_read")
@@ -423,6 +432,7 @@ def live_drawings(code: str) -> None:
             class_charts.drawing_gallery(
                 [d.image28 for d in cell], [f"#{d.drawing_id}" for d in cell]
             ),
+            config=CHART_CONFIG,
             key="class_gallery",
         )
     else:

@@ -13,6 +13,7 @@ import streamlit as st
 
 from cnnviz import charts, convolution, images, ops
 from cnnviz.charts import convolution as conv_charts
+from cnnviz.charts.base import CHART_CONFIG
 from cnnviz.data import MnistNotFoundError, how_to_get_mnist
 from cnnviz.site import keep_settings
 from pages.glue.figure_cache import shared_figure
@@ -240,14 +241,18 @@ def input_and_output(name: str, image: np.ndarray, weights: np.ndarray, choice: 
     left, right = st.columns(2)
     # Built once per image for the server: it does not change with the kernel or the controls.
     left.plotly_chart(
-        shared_figure(charts.heatmap, image, f"Input: {name}", zmin=0, zmax=1), key="conv_input"
+        shared_figure(charts.heatmap, image, f"Input: {name}", zmin=0, zmax=1),
+        config=CHART_CONFIG,
+        key="conv_input",
     )
     rows, cols = weights.shape
     if output is not None:
         # Short enough for one line beside the input (the dilation only when it spreads).
         dilation = f", dilation {choice.dilation}" if choice.dilation > 1 else ""
         title = f"Output: {rows}×{cols}, stride {choice.stride}{dilation}, {choice.padding}"
-        right.plotly_chart(conv_charts.output_map(output, title), key="conv_output")
+        right.plotly_chart(
+            conv_charts.output_map(output, title), config=CHART_CONFIG, key="conv_output"
+        )
         st.caption(
             "Some outputs are negative: blue cells are positive, red ones negative, white is 0."
             if conv_charts.colour_range(output)[0] != charts.IMAGE_COLORSCALE
@@ -297,7 +302,11 @@ def step_through(weights: np.ndarray, choice: ConvChoice) -> None:
     )
     cell = divmod(index, output.shape[1])
     step = ops.conv_step(grid, weights, *cell, choice.stride, choice.padding, choice.dilation)
-    right.plotly_chart(conv_charts.step_through(grid, step, output, cell), key="conv_step_chart")
+    right.plotly_chart(
+        conv_charts.step_through(grid, step, output, cell),
+        config=CHART_CONFIG,
+        key="conv_step_chart",
+    )
     products = convolution.step_arithmetic(step)
     st.markdown(f"Output cell {cell}: weight · cell for each weight, added up:")
     st.code(products, language=None, wrap_lines=True)
@@ -362,7 +371,7 @@ def channels(weights_side: int) -> None:
         presets.append(preset)
     left, right = st.columns([1, 3])
     left.image(photo, caption=f"The photo ({photo.shape[0]} × {photo.shape[1]} × 3)")
-    right.plotly_chart(channel_figure(tuple(presets)), key="conv_channel_maps")
+    right.plotly_chart(channel_figure(tuple(presets)), config=CHART_CONFIG, key="conv_channel_maps")
     st.markdown(
         "The last map is the three before it added cell by cell: one filter gives **one** map, "
         "however many channels its input has."

@@ -22,6 +22,7 @@ from cnnviz import (
 )
 from cnnviz.charts import draw as draw_charts
 from cnnviz.charts import network as network_charts
+from cnnviz.charts.base import CHART_CONFIG
 from cnnviz.site import SESSION_MODELS_KEY, keep_settings
 from pages.glue.figure_cache import shared_figure
 from pages.glue.router import through_the_router
@@ -225,6 +226,7 @@ def prediction(choices: dict, drawn: Canvas) -> Reading | None:
         shared_figure(
             draw_charts.probability_bars, probabilities, title="Probability of each digit"
         ),
+        config=CHART_CONFIG,
         key="draw_probabilities",
     )
     return Reading(model, drawn.image, steps, digit)
@@ -258,7 +260,9 @@ def overconfidence(choices: dict) -> None:
     letter = preprocess.canvas_to_mnist(draw_lesson.letter_a_canvas())
     picture, text = st.columns([1, 3])
     picture.plotly_chart(
-        charts.heatmap(letter, "The letter A", zmin=0, zmax=1, height=220), key="draw_letter"
+        charts.heatmap(letter, "The letter A", zmin=0, zmax=1, height=220),
+        config=CHART_CONFIG,
+        key="draw_letter",
     )
     readings = {label: inference.predict_digit(model, letter) for label, model in choices.items()}
     text.markdown(
@@ -288,6 +292,7 @@ def preprocessing(reading: Reading) -> None:
             zmax=1,
             height=260,
         ),
+        config=CHART_CONFIG,
         key="draw_steps",
     )
     # The panel titles are single short words, two lines with the shape in five panels on a
@@ -309,6 +314,7 @@ def naive_comparison(reading: Reading) -> None:
         charts.image_row(
             {"Naive resize": naive, "The recipe": steps.centred}, zmin=0, zmax=1, height=260
         ),
+        config=CHART_CONFIG,
         key="draw_naive_steps",
     )
     st.markdown(
@@ -331,6 +337,7 @@ def layer_views(reading: Reading) -> dict[str, np.ndarray]:
             shared_figure(
                 network_charts.feature_maps, layer.maps, f"{layer.name} — {layer.layer_type}"
             ),
+            config=CHART_CONFIG,
             key=f"draw_layer_{index}",
         )
         st.caption(network_charts.feature_map_legend(layer.maps))
@@ -347,6 +354,7 @@ def first_layer_filters(model: object) -> None:
             filters.kernels,
             f"First layer's filters ({filters.layer_name})",
         ),
+        config=CHART_CONFIG,
         key="draw_filters",
     )
     st.caption(
@@ -420,6 +428,7 @@ def unit_picker(
     chart_key = f"draw_rf_map_{field.layer}_{row}_{col}"
     st.plotly_chart(
         shared_figure(draw_charts.unit_picker, maps, f"{field.layer}: click a unit", (row, col)),
+        config=CHART_CONFIG,
         key=chart_key,
         on_select=functools.partial(pick_clicked_unit, chart_key, field.output_shape),
         selection_mode="points",
@@ -460,6 +469,7 @@ def field_on_the_digit(
                 "What changes the unit": gradient.field,
             },
         ),
+        config=CHART_CONFIG,
         key="draw_receptive_field",
     )
     st.markdown(receptive_field.region_sentence(field, row, col, digit.shape))
@@ -549,6 +559,7 @@ def break_the_model(compared: dict, recipe_digit: np.ndarray, drawn_guess: int) 
             digit=digit,
             current=setting,
         ),
+        config=CHART_CONFIG,
         key="break_sweep",
     )
     st.caption(draw_lesson.sweep_caption(axis, setting))
@@ -581,6 +592,7 @@ def side_by_side(changed_digit: np.ndarray, probabilities: dict[str, np.ndarray]
         column.caption(draw_lesson.probability_caption(values))
     st.plotly_chart(
         shared_figure(draw_charts.compared_probability_bars, probabilities, height=260),
+        config=CHART_CONFIG,
         key="break_bars",
     )
 

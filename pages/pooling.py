@@ -14,6 +14,7 @@ from streamlit.delta_generator import DeltaGenerator
 from cnnviz import charts, images, ops, padding_lesson, shift_accuracy, shifts
 from cnnviz import pooling_settings as settings
 from cnnviz.charts import pooling as pooling_charts
+from cnnviz.charts.base import CHART_CONFIG
 from cnnviz.data import MnistNotFoundError, how_to_get_mnist
 from cnnviz.site import keep_settings
 from pages.glue.figure_cache import shared_figure, shared_result
@@ -133,7 +134,9 @@ def input_and_output(name: str, image: np.ndarray, choice: PoolChoice) -> None:
         st.warning(str(error))
     columns = st.columns(2)
     columns[0].plotly_chart(
-        shared_figure(charts.heatmap, image, f"Input: {name}", zmin=0, zmax=1), key="input"
+        shared_figure(charts.heatmap, image, f"Input: {name}", zmin=0, zmax=1),
+        config=CHART_CONFIG,
+        key="input",
     )
     if pooled is not None:
         title = (
@@ -141,7 +144,9 @@ def input_and_output(name: str, image: np.ndarray, choice: PoolChoice) -> None:
             f"stride {choice.stride}, {choice.padding}"
         )
         columns[1].plotly_chart(
-            shared_figure(charts.heatmap, pooled, title, zmin=0, zmax=1), key="output"
+            shared_figure(charts.heatmap, pooled, title, zmin=0, zmax=1),
+            config=CHART_CONFIG,
+            key="output",
         )
     why_pool()
 
@@ -162,7 +167,11 @@ def input_and_output(name: str, image: np.ndarray, choice: PoolChoice) -> None:
         settings.MODE.show(each): pooled if each == choice.mode else choice.pool(image, each)
         for each in ops.POOL_MODES
     }
-    st.plotly_chart(shared_figure(charts.image_row, side_by_side, zmin=0, zmax=1), key="modes")
+    st.plotly_chart(
+        shared_figure(charts.image_row, side_by_side, zmin=0, zmax=1),
+        config=CHART_CONFIG,
+        key="modes",
+    )
     st.markdown(
         "**Max** keeps the strongest response in each window: bright details on a dark "
         "background survive (the thin lines, and the bright pixel whenever a window covers "
@@ -222,6 +231,7 @@ def step_through(image: np.ndarray, choice: PoolChoice) -> None:
             cell,
             padding=window.padding,
         ),
+        config=CHART_CONFIG,
         key="steps",
     )
     values = grid[window.rows, window.cols]
@@ -266,6 +276,7 @@ def padding_section(image: np.ndarray) -> None:
             pads,
             f"Zero-padded for '{conv_padding}'",
         ),
+        config=CHART_CONFIG,
         key="padded",
     )
     convolved, no_output = {}, {}
@@ -285,6 +296,7 @@ def padding_section(image: np.ndarray) -> None:
             same_scale=True,
             colorscale=charts.SIGNED_COLORSCALE if signed else charts.IMAGE_COLORSCALE,
         ),
+        config=CHART_CONFIG,
         key="conv",
     )
     for each, reason in no_output.items():
@@ -374,6 +386,7 @@ def translation_section(image: np.ndarray, choice: PoolChoice) -> None:
             axis_title="relative change",
             value_format=".0%",
         ),
+        config=CHART_CONFIG,
         key="shift_bars",
     )
     st.markdown(
@@ -402,7 +415,9 @@ def within_or_across(distance: int, choice: PoolChoice) -> None:
         shift = tuple(distance * unit for unit in shifts.SHIFT_DIRECTIONS[move.direction])
         pooled[move.direction] = choice.pool(ops.shift_image(pattern, *shift), "max")
     st.plotly_chart(
-        shared_figure(charts.image_row, pooled, zmin=0, zmax=1, height=220), key="bright_moves"
+        shared_figure(charts.image_row, pooled, zmin=0, zmax=1, height=220),
+        config=CHART_CONFIG,
+        key="bright_moves",
     )
     st.markdown(
         f"Max pooling ({choice.pool_size}×{choice.pool_size}, stride {choice.stride}) of a "
@@ -456,6 +471,7 @@ def shifted_digits() -> None:
             {labels[key]: (curve.shifts, curve.accuracy) for key, curve in curves.items()},
             title="Accuracy on MNIST test digits shifted up, down, left or right",
         ),
+        config=CHART_CONFIG,
         key="shift_curves",
     )
     st.markdown(

@@ -18,6 +18,7 @@ from cnnviz import training_form as form
 from cnnviz import training_lesson as lesson
 from cnnviz import training_messages as messages
 from cnnviz.charts import training as training_charts
+from cnnviz.charts.base import CHART_CONFIG
 from cnnviz.classroom import teaching
 from cnnviz.data import (
     MNIST_DOWNLOAD_BYTES,
@@ -257,12 +258,12 @@ def live_job(model_key: str, polling: bool) -> None:
             batches_per_epoch=snap.total_batches // snap.total_epochs or None,
             height=LIVE_CHART_HEIGHT,
         )
-        st.plotly_chart(figure, key=f"batch_chart_{model_key}")
+        st.plotly_chart(figure, config=CHART_CONFIG, key=f"batch_chart_{model_key}")
     if snap.filter_snapshots and polling:
         views.latest_filters(snap.filter_snapshots[-1], model_key)
     if snap.epochs:
         figure = training_charts.epoch_curves(snap.epochs, title="Per epoch: train vs validation")
-        st.plotly_chart(figure, key=f"epoch_chart_{model_key}")
+        st.plotly_chart(figure, config=CHART_CONFIG, key=f"epoch_chart_{model_key}")
     if polling and job.done:
         st.rerun()  # a full run stops the polling and draws the results
 

@@ -414,3 +414,9 @@ def test_the_step_through_grid_gets_narrow_columns_and_half_the_page_so_all_six_
         if any(child.proto is editor.proto for child in column.children.values())
     )
     assert holder.weight == pytest.approx(0.5)  # the chart beside it gets the other half
+
+
+def test_every_chart_is_drawn_without_plotlys_toolbar(page):
+    """On a touch screen the toolbar always shows, over a phone's chart titles and labels."""
+    configs = [json.loads(chart.proto.config) for chart in page.get("plotly_chart")]
+    assert configs and all(config == {"displayModeBar": False} for config in configs), configs

@@ -349,3 +349,9 @@ def test_the_modes_paragraph_holds_for_every_pool_stride_and_padding(page):
                 ]
                 whole = pooled["min"][np.ix_(*inside)]
                 assert whole.size == 0 or whole.max() < lines.max(), (pool_size, stride)
+
+
+def test_every_chart_is_drawn_without_plotlys_toolbar(page):
+    """On a touch screen the toolbar always shows, over a phone's chart titles and labels."""
+    configs = [json.loads(chart.proto.config) for chart in page.get("plotly_chart")]
+    assert configs and all(config == {"displayModeBar": False} for config in configs), configs

@@ -38,8 +38,13 @@ NUMBER_GRID_MAX_CELLS = 64 * 64
 # quality, far smaller and indistinguishable at the size shown (bench/README.md, "Page weight").
 PICTURE_PNG_MAX_BYTES = 20_000
 PICTURE_JPEG_QUALITY = 90
-# Plotly's toolbar floats over the top right of a chart (on a touch screen it always shows):
-# image titles, which end with the shape, start below it and wrap to fit a phone.
+# What every chart is drawn with (``st.plotly_chart(..., config=CHART_CONFIG)``): without
+# plotly's toolbar, which floats over the top right of a chart and, on a touch screen, always
+# shows, over the titles and tick labels of a phone's narrow charts. Zooming stays (drag;
+# a double-click or a double tap zooms back out).
+CHART_CONFIG = {"displayModeBar": False}
+# Image titles, which end with the shape, still start below where the toolbar was (the top
+# margin keeps them clear of Streamlit's own element toolbar too) and wrap to fit a phone.
 TOOLBAR_HEIGHT = 30  # px
 PHONE_CHART_WIDTH = 330  # px a full-width chart has on a 360-390 px wide phone
 TITLE_CHAR_WIDTH = 7.0  # px, a character of a chart title (Streamlit's theme, in Chromium)

@@ -16,6 +16,7 @@ from cnnviz import training_lesson as lesson
 from cnnviz import training_messages as messages
 from cnnviz.charts import network as network_charts
 from cnnviz.charts import training as training_charts
+from cnnviz.charts.base import CHART_CONFIG
 from cnnviz.data import MNIST_TRAIN_SIZE
 from cnnviz.site import SESSION_MODELS_KEY
 from pages.glue.figure_cache import shared_figure
@@ -53,12 +54,14 @@ def first_layer(
     value_range = {"value_range": scales["value_range"]} if "value_range" in scales else {}
     filters_column.plotly_chart(
         shared_figure(network_charts.filter_grid, snapshot.kernels, titles[0], columns=6, **limit),
+        config=CHART_CONFIG,
         key=keys[0],
     )
     maps_column.plotly_chart(
         shared_figure(
             network_charts.feature_maps, snapshot.maps, titles[1], columns=6, **value_range
         ),
+        config=CHART_CONFIG,
         key=keys[1],
     )
     st.caption(messages.snapshot_caption(snapshot.step, snapshot.elapsed_s))
@@ -101,7 +104,7 @@ def scrub_filters(
         marker_step=snapshot.step,
         height=340,
     )
-    st.plotly_chart(figure, key=f"scrub_curve_{key}")
+    st.plotly_chart(figure, config=CHART_CONFIG, key=f"scrub_curve_{key}")
     # One colour scale for the whole run, so weights growing from their random start show.
     limit = max(float(abs(item.kernels).max()) for item in snapshots)
     low = min(float(item.maps.min()) for item in snapshots)
@@ -130,7 +133,7 @@ def mistakes_gallery(model_key: str, mnist, result) -> None:
     figure = training_charts.misclassified_gallery(
         mnist.x_test[shown], mnist.y_test[shown], result.test_probabilities[shown]
     )
-    st.plotly_chart(figure, key=f"gallery_{model_key}")
+    st.plotly_chart(figure, config=CHART_CONFIG, key=f"gallery_{model_key}")
 
 
 def remember_run(job) -> None:
@@ -215,7 +218,7 @@ def results(model_key: str, job, mnist) -> None:
     remember_run(job)
     result_summary(model_key, job, snap, len(mnist.y_test))
     figure = training_charts.confusion_matrix(result.confusion)
-    st.plotly_chart(figure, key=f"confusion_{model_key}")
+    st.plotly_chart(figure, config=CHART_CONFIG, key=f"confusion_{model_key}")
     st.caption(messages.CONFUSION_LEGEND)
     scrub_filters(
         f"job_{model_key}",
@@ -275,8 +278,8 @@ def replay(model_key: str) -> None:
         return
     st.metric("Test accuracy of the shipped model", accuracy)
     st.caption(lesson.paper_comparison(model_key, history["test_accuracy"]))
-    st.plotly_chart(batch_figure, key=f"replay_batch_{model_key}")
-    st.plotly_chart(epoch_figure, key=f"replay_epoch_{model_key}")
+    st.plotly_chart(batch_figure, config=CHART_CONFIG, key=f"replay_batch_{model_key}")
+    st.plotly_chart(epoch_figure, config=CHART_CONFIG, key=f"replay_epoch_{model_key}")
     st.caption(f"Trained with `{history.get('command', 'python -m cnnviz.train')}`")
     snapshots = shipped_snapshots(model_key)
     if snapshots:
@@ -372,7 +375,7 @@ def compare_runs(mnist) -> None:
         {f"A: {a.label}": a.epochs, f"B: {b.label}": b.epochs},
         title="Per epoch, both runs on the same axes",
     )
-    st.plotly_chart(figure, key="compare_curves")
+    st.plotly_chart(figure, config=CHART_CONFIG, key="compare_curves")
     st.dataframe(comparison.comparison_rows(a, b), hide_index=True, width="stretch")
     st.markdown(comparison.comparison_sentence(a, b))
     disagreements = evaluation.disagreement_indices(a.test_probabilities, b.test_probabilities)
@@ -384,7 +387,7 @@ def compare_runs(mnist) -> None:
         a.test_probabilities[shown],
         b.test_probabilities[shown],
     )
-    st.plotly_chart(figure, key="compare_gallery")
+    st.plotly_chart(figure, config=CHART_CONFIG, key="compare_gallery")
 
 
 def replay_shipped() -> None:
