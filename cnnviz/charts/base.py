@@ -43,8 +43,8 @@ PICTURE_JPEG_QUALITY = 90
 # shows, over the titles and tick labels of a phone's narrow charts. Zooming stays (drag;
 # a double-click or a double tap zooms back out).
 CHART_CONFIG = {"displayModeBar": False}
-# Image titles, which end with the shape, still start below where the toolbar was (the top
-# margin keeps them clear of Streamlit's own element toolbar too) and wrap to fit a phone.
+# Image titles, which end with the shape, start TOOLBAR_HEIGHT below a chart's top, where the
+# toolbar was, and wrap to fit a phone.
 TOOLBAR_HEIGHT = 30  # px
 PHONE_CHART_WIDTH = 330  # px a full-width chart has on a 360-390 px wide phone
 TITLE_CHAR_WIDTH = 7.0  # px, a character of a chart title (Streamlit's theme, in Chromium)
