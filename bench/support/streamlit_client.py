@@ -215,6 +215,7 @@ class StreamlitClient:
     # What came down the websocket: every ForwardMsg's bytes as sent (a message the tab already
     # holds comes as a small ref_hash), in all and by the kind of element a message carried.
     bytes_received: int = 0
+    messages_received: int = 0  # ForwardMsgs, however small: a rerun loop shows here first
     bytes_by_element: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -606,6 +607,7 @@ class StreamlitClient:
         message.ParseFromString(payload)
         kind = message.WhichOneof("type")
         self.bytes_received += len(payload)
+        self.messages_received += 1
         if kind == "ref_hash":  # ForwardMsgCache.processMessagePayload
             cached = self._message_cache.get(message.ref_hash)
             if cached is None:

@@ -162,12 +162,15 @@ def class_panel(current_page: str) -> None:
             st.rerun()
     if following and state.version != st.session_state.get(APPLIED_VERSION_KEY):
         _apply_teacher(state, current_page)
-    # Exploring students still see new questions and rounds when they are on the Class page.
+    # Exploring students still see new questions and rounds when they are on the Class page:
+    # this run shows the class as it is now, so it counts as applied. That must come before
+    # the poll, whose body runs within this very run: seeing an older applied version, it
+    # would rerun the app from inside every run, without end.
     on_class_page = current_page == teaching.page_name(CLASS_PAGE)
-    with st.sidebar:
-        _poll(state.code, following or on_class_page)
     if not following and on_class_page:
         st.session_state[APPLIED_VERSION_KEY] = state.version
+    with st.sidebar:
+        _poll(state.code, following or on_class_page)
 
 
 def publish_for_class(current_page: str) -> None:
