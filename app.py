@@ -8,6 +8,7 @@ from cnnviz.classroom.teaching import page_name
 from cnnviz.console import survive_closed_pipe
 from cnnviz.site import PAGES
 from pages.glue.class_panel import class_panel, publish_for_class
+from pages.glue.router import routed
 from pages.glue.training_claim import hold_training
 
 
@@ -40,5 +41,6 @@ current_page = page_name(next(p.path for p in PAGES if p.title == navigation.tit
 publish_for_class(current_page)
 hold_training()  # a session back from a network drop holds its trainings again
 class_panel(current_page)  # a following student may be taken to the teacher's page here
-navigation.run()
+with routed():  # the page's router check: this run came through here
+    navigation.run()
 publish_for_class(current_page)

@@ -77,3 +77,29 @@ def test_an_exploring_student_on_the_class_page_sees_a_new_question_after_one_ru
     assert len(polls) == 1  # one poll in one full run: no rerun of its own
     assert any("brightest pixel" in m.value for m in student.markdown)
     assert student.session_state["class_follow"] is False
+
+
+def test_a_legacy_run_whose_flag_another_session_cleared_still_goes_through_the_router(
+    database_url, monkeypatch
+):
+    """After a restart many tabs reconnect at once: each run that starts while Streamlit still
+    thinks this is a ``pages/`` app runs the page past app.py, and one of them clears that
+    flag while the others are under way. Those others must still get the router."""
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import script_runner
+
+    legacy_run = script_runner._mpa_v1
+
+    def another_session_clears_the_flag(main_script_path: str) -> None:
+        PagesManager.uses_pages_directory = False  # another tab's run got there first
+        legacy_run(main_script_path)
+
+    store = ClassroomStore(database_url)
+    code, _ = store.create_class("Period 3")
+    student_id = store.join(code)
+    (student,) = store.students(code)
+    monkeypatch.setattr(script_runner, "_mpa_v1", another_session_clears_the_flag)
+    app = open_app("pages/pooling.py", query={"class": code, "student": student_id})
+    assert app.session_state["class_student_id"] == student_id
+    assert any(f"you are student #{student.number}" in c.value for c in app.sidebar.caption)
+    assert any(f"Class {code}" in h.value for h in app.sidebar.subheader)
