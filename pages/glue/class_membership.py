@@ -25,7 +25,12 @@ TEACHER_SECRET_KEY = "class_teacher_secret"
 FOLLOW_KEY = "class_follow"  # the student's own choice, kept apart from the toggle's widget key
 APPLIED_VERSION_KEY = "class_applied_version"  # the class version this browser last took over
 PUBLISHED_KEY = "class_published"  # the teacher's last published (page, settings)
+# An exploring student's address says so (``&follow=off``): a reload or a restart keeps it.
+FOLLOW_QUERY_PARAMETER = "follow"
+NOT_FOLLOWING = "off"
 TEACHER_SETTINGS_KEY = "class_teacher_settings"  # page → the teacher's last settings there
+# This session left the teacher's role: the teacher cookie it came with no longer leads.
+TEACHER_LEFT_KEY = "class_teacher_left"
 
 
 @st.cache_resource(show_spinner=False)
@@ -46,10 +51,13 @@ def is_student() -> bool:
 
 def leave_class() -> None:
     """Forget this browser's class (the class and its data stay in the database)."""
+    if is_teacher():
+        st.session_state[TEACHER_LEFT_KEY] = True  # its teacher cookie goes too
     for key in (CLASS_CODE_KEY, STUDENT_ID_KEY, TEACHER_SECRET_KEY, APPLIED_VERSION_KEY):
         st.session_state.pop(key, None)
     st.session_state.pop(PUBLISHED_KEY, None)
     st.query_params.pop(teaching.STUDENT_QUERY_PARAMETER, None)  # a reload must not rejoin
+    st.query_params.pop(FOLLOW_QUERY_PARAMETER, None)
 
 
 def join(code: str, nickname: str) -> None:
@@ -68,13 +76,17 @@ def join(code: str, nickname: str) -> None:
 
 
 def membership_in_url() -> dict[str, str]:
-    """This student's class code and id as query parameters (empty for anyone else)."""
+    """This student's class code and id as query parameters, and whether they explore (empty
+    for anyone else)."""
     if not is_student():
         return {}
-    return {
+    membership = {
         teaching.CLASS_QUERY_PARAMETER: st.session_state[CLASS_CODE_KEY],
         teaching.STUDENT_QUERY_PARAMETER: st.session_state[STUDENT_ID_KEY],
     }
+    if not st.session_state.get(FOLLOW_KEY, True):
+        membership[FOLLOW_QUERY_PARAMETER] = NOT_FOLLOWING
+    return membership
 
 
 def class_queue_role() -> str:

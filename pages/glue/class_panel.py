@@ -3,7 +3,9 @@
 ``app.py`` calls :func:`class_panel` before each page and :func:`publish_for_class` around it.
 
 - **The class panel** (in the sidebar of every page): join a class from a ``?class=CODE`` link,
-  follow the teacher or explore alone, and the poll that brings the teacher's changes. The
+  follow the teacher or explore alone, and the poll that brings the teacher's changes. A
+  teacher's new session (F5, a restart, another browser) leads again by its teacher key
+  (``pages/glue/teacher_key.py``). The
   poll is a fragment that reads only the class's version number (one integer from the
   database) and reruns the whole app only when it changed. A student's id is kept in their
   address (``&student=ID``) as well as in the session, so a reload (F5), which starts a new
@@ -28,6 +30,8 @@ from pages.glue.class_membership import (
     APPLIED_VERSION_KEY,
     CLASS_CODE_KEY,
     FOLLOW_KEY,
+    FOLLOW_QUERY_PARAMETER,
+    NOT_FOLLOWING,
     PUBLISHED_KEY,
     STUDENT_ID_KEY,
     TEACHER_SECRET_KEY,
@@ -39,6 +43,7 @@ from pages.glue.class_membership import (
     leave_class,
     membership_in_url,
 )
+from pages.glue.teacher_key import keep_teacher_key, resume_teacher, teacher_link_on_demand
 
 CLASS_PAGE = "pages/classroom.py"
 
@@ -56,6 +61,8 @@ def _keep_in_url() -> None:
     wanted = membership_in_url()
     if any(st.query_params.get(key) != value for key, value in wanted.items()):
         st.query_params.update(wanted)
+    if FOLLOW_QUERY_PARAMETER not in wanted:
+        st.query_params.pop(FOLLOW_QUERY_PARAMETER, None)
 
 
 def _rejoin_from_link(code: str, student_id: str) -> bool:
@@ -70,7 +77,8 @@ def _rejoin_from_link(code: str, student_id: str) -> bool:
         return False
     st.session_state[CLASS_CODE_KEY] = state.code
     st.session_state[STUDENT_ID_KEY] = student.student_id
-    st.session_state.setdefault(FOLLOW_KEY, True)
+    exploring = st.query_params.get(FOLLOW_QUERY_PARAMETER) == NOT_FOLLOWING
+    st.session_state.setdefault(FOLLOW_KEY, not exploring)
     return True
 
 
@@ -122,10 +130,12 @@ def class_panel(current_page: str) -> None:
     link_student = st.query_params.get(teaching.STUDENT_QUERY_PARAMETER)
     if not (is_student() or is_teacher()):
         rejoined = bool(link_code and link_student) and _rejoin_from_link(link_code, link_student)
-        if not rejoined:
+        if not (rejoined or resume_teacher()):
+            keep_teacher_key()
             if link_code:
                 _join_from_link(link_code)
             return
+    keep_teacher_key()
     store = class_store()
     code = st.session_state[CLASS_CODE_KEY]
     try:
@@ -140,10 +150,11 @@ def class_panel(current_page: str) -> None:
         if is_teacher():
             st.caption(f"{state.title} · you lead it · students follow your page and settings.")
             st.page_link(CLASS_PAGE, label="Class page", icon="🎓")
+            teacher_link_on_demand()
             return
-        _keep_in_url()
         st.caption(f"{state.title} · you are student #{student.number}")
         if state.closed:
+            _keep_in_url()
             st.info("The teacher has closed the class.")
             return
         following = st.toggle(
@@ -155,6 +166,7 @@ def class_panel(current_page: str) -> None:
         if following and not st.session_state.get(FOLLOW_KEY, True):
             st.session_state.pop(APPLIED_VERSION_KEY, None)  # coming back: take over at once
         st.session_state[FOLLOW_KEY] = following
+        _keep_in_url()
         if state.current_question is not None or state.current_round is not None:
             st.page_link(CLASS_PAGE, label="Question or drawing round: Class page", icon="✋")
         if st.button("Leave the class", key="class_leave"):
