@@ -17,7 +17,8 @@ The package, by layer (each imports only those above it):
 * :mod:`~cnnviz.classroom.schema` — the tables; :mod:`~cnnviz.classroom.validation` and
   :mod:`~cnnviz.classroom.teacher_secret` — the checks on what a browser sends;
 * :mod:`~cnnviz.classroom.store` — :class:`ClassroomStore`, in parts per concern
-  (``store_base``, ``store_classes``, ``store_drawings``, ``store_questions``);
+  (``store_base``, ``store_classes``, ``store_drawings``, ``store_questions``,
+  ``store_presence``);
 * :mod:`~cnnviz.classroom.teaching` — what a following student takes over, join links, the
   students' training rule; :mod:`~cnnviz.classroom.address` — the join link's address, one
   students' devices can open; :mod:`~cnnviz.classroom.questions` — the generated questions and
@@ -34,6 +35,7 @@ from cnnviz.classroom.errors import (
 )
 from cnnviz.classroom.records import (
     Answer,
+    ClassCounts,
     ClassDrawing,
     ClassLimits,
     ClassState,
@@ -53,6 +55,7 @@ __all__ = [
     "RETENTION_DAYS_ENV",
     "Answer",
     "ClassClosedError",
+    "ClassCounts",
     "ClassDrawing",
     "ClassLimits",
     "ClassState",

@@ -14,6 +14,7 @@ import numpy as np
 
 __all__ = [
     "Answer",
+    "ClassCounts",
     "ClassDrawing",
     "ClassLimits",
     "ClassState",
@@ -114,3 +115,25 @@ class ClassState:
     current_round: int | None
     current_question: int | None
     created_at: float
+
+
+@dataclass(frozen=True)
+class ClassCounts:
+    """What the teacher's screen counts live: who is here, where, and what they sent.
+
+    A student is *here* when their tab reported in the last few seconds; ``exploring`` maps a
+    page's name ("pooling") to how many explore there on their own. ``answered`` is None when
+    no question is open; ``drawings`` gives each student of the open round (by number, with
+    their nickname) how many drawings they sent in it.
+    """
+
+    joined: int
+    following: int
+    exploring: dict[str, int]
+    answered: int | None
+    drawings: tuple[tuple[int, str | None, int], ...]
+
+    @property
+    def here(self) -> int:
+        """Students whose tab is open on the class now."""
+        return self.following + sum(self.exploring.values())

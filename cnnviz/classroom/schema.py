@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 2  # 2: a question's explanation, shown to everyone at the reveal
+# 2: a question's explanation, shown to everyone at the reveal.
+# 3: the page settings the teacher last published on each page, and the students' presence.
+SCHEMA_VERSION = 3
 OWNER = "classroom"  # whose tables, in the database's table of schema versions
 IMAGE_SHAPE = (28, 28)
 MAX_PAGE_NAME = 60
@@ -116,8 +118,50 @@ answers = sa.Table(
     sa.Column("answered_at", sa.Float, nullable=False),
 )
 
+# The settings the teacher last published on each page (the class's state holds only the
+# current page's): what a generated question about that page starts from.
+page_settings = sa.Table(
+    "cnnviz_page_settings",
+    metadata,
+    sa.Column(
+        "code",
+        sa.String(16),
+        sa.ForeignKey("cnnviz_classes.code", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("page", sa.String(MAX_PAGE_NAME), primary_key=True),
+    sa.Column("settings_json", sa.Text, nullable=False),
+)
+
+# Where each student is and whether they follow, as their tab last reported it (every few
+# seconds at most): the teacher's live counts.
+presence = sa.Table(
+    "cnnviz_presence",
+    metadata,
+    sa.Column(
+        "student_id",
+        sa.String(64),
+        sa.ForeignKey("cnnviz_students.student_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "code", sa.String(16), sa.ForeignKey("cnnviz_classes.code", ondelete="CASCADE"), index=True
+    ),
+    sa.Column("page", sa.String(MAX_PAGE_NAME), nullable=False),
+    sa.Column("following", sa.Boolean, nullable=False),
+    sa.Column("seen_at", sa.Float, nullable=False),
+)
+
 # Children first: deleting a class's rows in this order never trips a foreign key.
-CLASS_TABLES_CHILDREN_FIRST = (answers, questions, drawings, rounds, students)
+CLASS_TABLES_CHILDREN_FIRST = (
+    answers,
+    questions,
+    drawings,
+    rounds,
+    presence,
+    page_settings,
+    students,
+)
 
 
 def image_to_bytes(image28: np.ndarray) -> bytes:

@@ -3,7 +3,8 @@
 :class:`ClassroomStore` is one object, assembled from one part per concern so that each reads on
 its own: the class and its students (:mod:`cnnviz.classroom.store_classes`), drawing rounds
 (:mod:`cnnviz.classroom.store_drawings`), questions and answers
-(:mod:`cnnviz.classroom.store_questions`), all on the database and locks of
+(:mod:`cnnviz.classroom.store_questions`), the students' presence and the teacher's live
+counts (:mod:`cnnviz.classroom.store_presence`), all on the database and locks of
 :mod:`cnnviz.classroom.store_base`.
 """
 
@@ -11,12 +12,13 @@ from __future__ import annotations
 
 from cnnviz.classroom.store_classes import ClassLifecycle
 from cnnviz.classroom.store_drawings import DrawingRounds
+from cnnviz.classroom.store_presence import ClassPresence
 from cnnviz.classroom.store_questions import QuestionsAndAnswers
 
 __all__ = ["ClassroomStore"]
 
 
-class ClassroomStore(ClassLifecycle, DrawingRounds, QuestionsAndAnswers):
+class ClassroomStore(ClassLifecycle, DrawingRounds, QuestionsAndAnswers, ClassPresence):
     """Every class of this server (or of all servers sharing the database).
 
     Parameters

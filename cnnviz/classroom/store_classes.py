@@ -125,7 +125,35 @@ class ClassLifecycle(StoreBase):
             if row.page == page and row.settings_json == settings_json:
                 return row.version
             self._bump(connection, row.code, page=page, settings_json=settings_json)
+            if settings:  # a page without followed settings keeps the last of another page
+                self._keep_page_settings(connection, row.code, page, settings_json)
             return row.version + 1
+
+    @staticmethod
+    def _keep_page_settings(
+        connection: Connection, code: str, page: str, settings_json: str
+    ) -> None:
+        table = schema.page_settings
+        where = (table.c.code == code) & (table.c.page == page)
+        if connection.execute(sa.select(table.c.page).where(where)).first() is None:
+            connection.execute(
+                sa.insert(table).values(code=code, page=page, settings_json=settings_json)
+            )
+        else:
+            connection.execute(sa.update(table).where(where).values(settings_json=settings_json))
+
+    def page_settings(self, code: str, page: str) -> dict[str, Any]:
+        """The settings the teacher last published on ``page`` ({} before any), wherever the
+        teacher is now: what the class last saw there."""
+        with self._reading() as connection:
+            row = self._class_row(connection, code)
+            settings_json = connection.execute(
+                sa.select(schema.page_settings.c.settings_json).where(
+                    (schema.page_settings.c.code == row.code)
+                    & (schema.page_settings.c.page == page)
+                )
+            ).scalar()
+        return {} if settings_json is None else json.loads(settings_json)
 
     def set_training_permission(
         self, code: str, teacher_secret: str, permission: TrainingPermission | str
