@@ -95,8 +95,7 @@ def measure_server(students: int, idle_s: float, changes: int, poll_s: float | N
                 page = browser.new_context(**context_options()).new_page()
                 prepare_page(page)
                 open_app_page(page, server.url, f"/?class={code}")
-                sidebar = page.locator("[data-testid='stSidebar']")
-                rerun_after(page, sidebar.get_by_role("button", name="Join the class").click)
+                rerun_after(page, page.get_by_role("button", name="Join the class").click)
                 pages.append(page)
             store.publish(code, secret, "pooling", {"padding": "valid"})
             for page in pages:

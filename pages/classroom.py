@@ -26,11 +26,11 @@ from cnnviz.classroom import questions as class_questions
 from cnnviz.classroom import statistics as class_statistics
 from cnnviz.models import shipped_files
 from cnnviz.training import load_shipped_history
+from pages.glue.class_counts import class_counts
 from pages.glue.class_membership import (
     CLASS_CODE_KEY,
     STUDENT_ID_KEY,
     TEACHER_SECRET_KEY,
-    TEACHER_SETTINGS_KEY,
     class_store,
     is_student,
     is_teacher,
@@ -231,8 +231,8 @@ def class_controls(state: ClassState) -> None:
 
 
 def teacher_pooling_settings() -> dict:
-    """The pooling settings the teacher last had on the Pooling page (its defaults before)."""
-    published = st.session_state.get(TEACHER_SETTINGS_KEY, {}).get("pooling", {})
+    """The pooling settings the class last saw on the Pooling page (its defaults before)."""
+    published = class_store().page_settings(st.session_state[CLASS_CODE_KEY], "pooling")
     return {**pooling_settings.defaults(), **published}
 
 
@@ -463,6 +463,7 @@ def teacher_view(state: ClassState) -> None:
     """The projected screen: the join banner, then the current question full width (what the
     class must read from the back of the room), then asking and the drawing round."""
     join_banner(state)
+    class_counts(state.code)
     teacher_secret()
     class_controls(state)
     live_answers(state.code)

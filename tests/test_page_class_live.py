@@ -6,6 +6,7 @@ Each test gets its own SQLite file (CNNVIZ_DATABASE_URL) and a fresh server-wide
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -50,7 +51,7 @@ def open_app(page: str | None = None, query: dict[str, str] | None = None) -> Ap
 
 def joined_student(code: str, page: str | None = None) -> AppTest:
     student = open_app(page, query={"class": code})
-    labelled(student.sidebar.button, "Join the class").click().run()
+    labelled(student.button, "Join the class").click().run()
     no_exception(student)
     return student
 
@@ -103,3 +104,90 @@ def test_a_legacy_run_whose_flag_another_session_cleared_still_goes_through_the_
     assert app.session_state["class_student_id"] == student_id
     assert any(f"you are student #{student.number}" in c.value for c in app.sidebar.caption)
     assert any(f"Class {code}" in h.value for h in app.sidebar.subheader)
+
+
+def test_a_new_teacher_session_from_the_teacher_link_leads_and_asks_from_the_published_settings(
+    database_url,
+):
+    teacher = open_app(CLASS_PAGE)
+    labelled(teacher.button, "Start the class").click().run()
+    code = teacher.session_state["class_code"]
+    secret = teacher.session_state["class_teacher_secret"]
+    default_prompt = question_prompt(teacher)
+    teacher.switch_page("pages/pooling.py").run()
+    teacher.slider(key="pool_size").set_value(3).run()
+    teacher.switch_page(CLASS_PAGE).run()
+    published_prompt = question_prompt(teacher)
+    assert published_prompt != default_prompt  # the pool size is in the question
+
+    # The teacher link shows only when asked for, and never in the main (projected) area.
+    assert not any("?teach=" in c.value for c in teacher.code)
+    teacher.sidebar.toggle(key="class_show_teacher_link").set_value(True).run()
+    (link,) = [c.value for c in teacher.sidebar.code if f"?teach={code}." in c.value]
+    assert secret in link
+
+    other_browser = open_app(CLASS_PAGE, query={"teach": link.split("?teach=")[1]})
+    no_exception(other_browser)
+    assert other_browser.session_state["class_teacher_secret"] == secret
+    assert "teach" not in other_browser.query_params  # out of the projected address bar
+    assert any("you lead it" in c.value for c in other_browser.sidebar.caption)
+    assert question_prompt(other_browser) == published_prompt
+
+    forged = open_app(CLASS_PAGE, query={"teach": f"{code}.not-the-secret"})
+    assert "class_teacher_secret" not in forged.session_state
+    assert labelled(forged.button, "Start the class")
+
+
+def question_prompt(teacher: AppTest) -> str:
+    """The generated question the teacher's Class page offers to ask (its bold prompt)."""
+    (prompt,) = [m.value for m in teacher.markdown if m.value.startswith("**") and "?" in m.value]
+    return prompt
+
+
+def test_a_class_link_shows_its_join_form_in_the_main_area_of_the_page_it_opens(database_url):
+    store = ClassroomStore(database_url)
+    code, _ = store.create_class("Period 3")
+    for page in (None, "pages/pooling.py"):
+        visitor = open_app(page, query={"class": code})
+        assert [b.label for b in visitor.main.button if b.label == "Join the class"] == [
+            "Join the class"
+        ]
+        assert not [b for b in visitor.sidebar.button if b.label == "Join the class"]
+        assert any(f"code **{code}**" in m.value for m in visitor.main.markdown)
+    labelled(visitor.main.text_input, "Nickname (optional)").set_value("Ada")
+    labelled(visitor.main.button, "Join the class").click().run()
+    no_exception(visitor)
+    assert [s.nickname for s in store.students(code)] == ["Ada"]
+    assert not [b for b in visitor.button if b.label == "Join the class"]
+
+
+def test_the_teacher_sees_who_joined_follows_explores_answered_and_drew(database_url):
+    teacher = open_app(CLASS_PAGE)
+    labelled(teacher.button, "Start the class").click().run()
+    code = teacher.session_state["class_code"]
+    secret = teacher.session_state["class_teacher_secret"]
+    store = ClassroomStore(database_url)
+    follower = joined_student(code)
+    explorer = joined_student(code, "pages/convolution.py")
+    explorer.sidebar.toggle(key="class_follow_toggle").set_value(False).run()
+    explorer.switch_page("pages/pooling.py").run()  # exploring, so it stays there
+    store.join(code)  # a third who never opened the app since
+    follower.run()
+    question = store.ask(
+        code, secret, "Which pooling keeps the brightest pixel?", ["max", "avg"], 0
+    )
+    store.answer(code, follower.session_state["class_student_id"], question, 0)
+    store.start_round(code, secret, "Draw a 7")
+    for _ in range(2):
+        store.add_drawing(code, follower.session_state["class_student_id"], 7, np.zeros((28, 28)))
+
+    teacher.run()
+    no_exception(teacher)
+    captions = [c.value for c in teacher.main.caption]
+    assert "3 joined · 2 here: 1 following, 1 exploring" in captions
+    assert "Exploring: Pooling & padding 1" in captions
+    assert "1 of 3 answered" in captions
+    assert "Drawings this round: #1: 2" in captions
+    # On another page the teacher's sidebar panel shows the same counts.
+    teacher.switch_page("pages/pooling.py").run()
+    assert "1 of 3 answered" in [c.value for c in teacher.sidebar.caption]

@@ -167,8 +167,8 @@ def test_the_teachers_own_right_answer_leaves_the_screen_once_asked(database_url
 def test_a_student_joins_by_link_answers_and_sees_the_result_after_the_reveal(database_url):
     teacher, code = start_class()
     student = open_app("pages/pooling.py", query={"class": code})
-    labelled(student.sidebar.text_input, "Nickname (optional)").set_value("Ada")
-    labelled(student.sidebar.button, "Join the class").click().run()
+    labelled(student.text_input, "Nickname (optional)").set_value("Ada")
+    labelled(student.button, "Join the class").click().run()
     no_exception(student)
     store = ClassroomStore(database_url)
     (joined,) = store.students(code)
@@ -200,7 +200,7 @@ def test_a_student_joins_by_link_answers_and_sees_the_result_after_the_reveal(da
 def test_a_following_student_is_taken_to_the_teachers_page_and_settings(database_url):
     teacher, code = start_class()
     student = open_app(query={"class": code})
-    labelled(student.sidebar.button, "Join the class").click().run()
+    labelled(student.button, "Join the class").click().run()
     teacher.switch_page("pages/pooling.py").run()
     teacher.slider(key="pool_size").set_value(3).run()
     teacher.radio(key="padding").set_value("same").run()
@@ -234,7 +234,7 @@ def test_a_wrong_code_and_an_unknown_link_say_so_without_a_traceback(database_ur
         assert any(message in e.value for e in student.error)
         assert "class_student_id" not in student.session_state
     linked = open_app(query={"class": "nonsense!"})
-    assert any("not a class code" in w.value for w in linked.sidebar.warning)
+    assert any("not a class code" in w.value for w in linked.warning)
 
 
 def test_a_class_drawing_is_stored_with_each_models_reading_and_counted(database_url):
@@ -264,7 +264,7 @@ def test_a_class_drawing_is_stored_with_each_models_reading_and_counted(database
 def test_a_reloaded_students_tab_is_the_same_student_and_their_answer_counts_once(database_url):
     teacher, code = start_class()
     student = open_app("pages/pooling.py", query={"class": code})
-    labelled(student.sidebar.button, "Join the class").click().run()
+    labelled(student.button, "Join the class").click().run()
     no_exception(student)
     store = ClassroomStore(database_url)
     (joined,) = store.students(code)
@@ -294,17 +294,17 @@ def test_a_forged_or_foreign_student_id_in_the_link_is_refused_and_joins_nobody(
     for forged in ("not-a-student", foreign):
         visitor = open_app(query={"class": code, "student": forged})
         assert "class_student_id" not in visitor.session_state
-        warnings = [w.value for w in visitor.sidebar.warning]
+        warnings = [w.value for w in visitor.warning]
         assert warnings == ["This link's student is not in that class: join it again below."]
         assert "student" not in visitor.query_params
-        assert labelled(visitor.sidebar.button, "Join the class")
+        assert labelled(visitor.button, "Join the class")
     assert ClassroomStore(database_url).students(code) == []
 
 
 def test_leaving_the_class_takes_the_student_out_of_the_address(database_url):
     _, code = start_class()
     student = open_app(query={"class": code})
-    labelled(student.sidebar.button, "Join the class").click().run()
+    labelled(student.button, "Join the class").click().run()
     student.run()
     assert "student" in student.query_params
     student.sidebar.button(key="class_leave").click().run()

@@ -24,11 +24,11 @@ STUDENT_ID_KEY = "class_student_id"
 TEACHER_SECRET_KEY = "class_teacher_secret"
 FOLLOW_KEY = "class_follow"  # the student's own choice, kept apart from the toggle's widget key
 APPLIED_VERSION_KEY = "class_applied_version"  # the class version this browser last took over
+PRESENCE_KEY = "class_presence"  # (page, following, monotonic time) of the last report
 PUBLISHED_KEY = "class_published"  # the teacher's last published (page, settings)
 # An exploring student's address says so (``&follow=off``): a reload or a restart keeps it.
 FOLLOW_QUERY_PARAMETER = "follow"
 NOT_FOLLOWING = "off"
-TEACHER_SETTINGS_KEY = "class_teacher_settings"  # page → the teacher's last settings there
 # This session left the teacher's role: the teacher cookie it came with no longer leads.
 TEACHER_LEFT_KEY = "class_teacher_left"
 

@@ -2,19 +2,23 @@
 
 ``app.py`` calls :func:`class_panel` before each page and :func:`publish_for_class` around it.
 
-- **The class panel** (in the sidebar of every page): join a class from a ``?class=CODE`` link,
+- **The class panel** (in the sidebar of every page; a ``?class=CODE`` link's join form sits
+  in the main area, above the page, where a phone shows it): join a class from the link,
   follow the teacher or explore alone, and the poll that brings the teacher's changes. A
   teacher's new session (F5, a restart, another browser) leads again by its teacher key
-  (``pages/glue/teacher_key.py``). The
-  poll is a fragment that reads only the class's version number (one integer from the
-  database) and reruns the whole app only when it changed. A student's id is kept in their
-  address (``&student=ID``) as well as in the session, so a reload (F5), which starts a new
-  session, finds the same student; the store checks that the id belongs to that class first.
+  (``pages/glue/teacher_key.py``). The poll is a fragment that reads only the class's version
+  number (one integer from the database) and reruns the whole app only when it changed; it also
+  reports where the student is, every few seconds, for the teacher's live counts. A student's
+  id is kept in their address (``&student=ID``, and ``&follow=off`` while exploring) as well as
+  in the session, so a reload (F5), which starts a new session, finds the same student; the
+  store checks that the id belongs to that class first.
 - **Publishing** (the teacher's browser): after each page run, the page and its followed
   settings (``cnnviz.teaching.FOLLOWED_SETTINGS``) go to the database, only when they changed.
 """
 
 from __future__ import annotations
+
+import time
 
 import streamlit as st
 
@@ -25,17 +29,19 @@ from cnnviz.classroom import (
     UnknownStudentError,
     teaching,
 )
+from cnnviz.classroom.store_presence import PRESENCE_REPORT_S
 from cnnviz.site import PAGES
+from pages.glue.class_counts import class_counts
 from pages.glue.class_membership import (
     APPLIED_VERSION_KEY,
     CLASS_CODE_KEY,
     FOLLOW_KEY,
     FOLLOW_QUERY_PARAMETER,
     NOT_FOLLOWING,
+    PRESENCE_KEY,
     PUBLISHED_KEY,
     STUDENT_ID_KEY,
     TEACHER_SECRET_KEY,
-    TEACHER_SETTINGS_KEY,
     class_store,
     is_student,
     is_teacher,
@@ -73,7 +79,7 @@ def _rejoin_from_link(code: str, student_id: str) -> bool:
         state = class_store().state(code)
     except ClassroomError:
         st.query_params.pop(teaching.STUDENT_QUERY_PARAMETER, None)
-        st.sidebar.warning("This link's student is not in that class: join it again below.")
+        st.warning("This link's student is not in that class: join it again below.")
         return False
     st.session_state[CLASS_CODE_KEY] = state.code
     st.session_state[STUDENT_ID_KEY] = student.student_id
@@ -83,23 +89,25 @@ def _rejoin_from_link(code: str, student_id: str) -> bool:
 
 
 def _join_from_link(code: str) -> None:
-    """The sidebar's join form for a ``?class=CODE`` link this browser has not joined yet."""
-    st.sidebar.subheader("🎓 Join the class")
-    try:
-        state = class_store().state(code)
-    except ClassroomError as error:
-        st.sidebar.warning(str(error))
-        return
-    if state.closed:
-        st.sidebar.info(f"Class {state.code} ({state.title}) has been closed.")
-        return
-    st.sidebar.markdown(f"**{state.title}** · code **{state.code}**")
-    with st.sidebar.form("class_link_join"):
-        nickname = st.text_input(
-            "Nickname (optional)", max_chars=class_store().limits.max_nickname_length
-        )
-        if st.form_submit_button("Join the class"):
-            join(state.code, nickname)
+    """The join form for a ``?class=CODE`` link this browser has not joined yet: in the main
+    area, above whatever page the link opened (a phone's sidebar starts collapsed)."""
+    with st.container(border=True):
+        st.subheader("🎓 Join the class")
+        try:
+            state = class_store().state(code)
+        except ClassroomError as error:
+            st.warning(str(error))
+            return
+        if state.closed:
+            st.info(f"Class {state.code} ({state.title}) has been closed.")
+            return
+        st.markdown(f"**{state.title}** · code **{state.code}**")
+        with st.form("class_link_join"):
+            nickname = st.text_input(
+                "Nickname (optional)", max_chars=class_store().limits.max_nickname_length
+            )
+            if st.form_submit_button("Join the class", type="primary"):
+                join(state.code, nickname)
 
 
 def _apply_teacher(state: ClassState, current_page: str) -> None:
@@ -113,9 +121,25 @@ def _apply_teacher(state: ClassState, current_page: str) -> None:
         st.switch_page(target, query_params=membership_in_url())
 
 
+def _report_presence(code: str, page: str, following: bool) -> None:
+    """Tell the teacher's counts where this student is: when that changed, else only every
+    ``PRESENCE_REPORT_S`` (the poll runs every second; a write per poll would be 40 a second)."""
+    last = st.session_state.get(PRESENCE_KEY)
+    now = time.monotonic()
+    if last is not None and last[:2] == (page, following) and now - last[2] < PRESENCE_REPORT_S:
+        return
+    try:
+        class_store().report_presence(code, st.session_state[STUDENT_ID_KEY], page, following)
+    except ClassroomError:
+        return  # removed, or no longer this class's student: the next full run says so
+    st.session_state[PRESENCE_KEY] = (page, following, now)
+
+
 @st.fragment(run_every=teaching.follow_poll_s())
-def _poll(code: str, rerun_on_change: bool) -> None:
-    """Read the class's version only; a full rerun only when the teacher changed something."""
+def _poll(code: str, rerun_on_change: bool, page: str, following: bool) -> None:
+    """Read the class's version only; a full rerun only when the teacher changed something.
+    Reports where the student is, every few seconds."""
+    _report_presence(code, page, following)
     try:
         version = class_store().version(code)
     except UnknownClassError:
@@ -150,6 +174,8 @@ def class_panel(current_page: str) -> None:
         if is_teacher():
             st.caption(f"{state.title} · you lead it · students follow your page and settings.")
             st.page_link(CLASS_PAGE, label="Class page", icon="🎓")
+            if current_page != teaching.page_name(CLASS_PAGE):  # the Class page shows them
+                class_counts(state.code)
             teacher_link_on_demand()
             return
         st.caption(f"{state.title} · you are student #{student.number}")
@@ -182,7 +208,7 @@ def class_panel(current_page: str) -> None:
     if not following and on_class_page:
         st.session_state[APPLIED_VERSION_KEY] = state.version
     with st.sidebar:
-        _poll(state.code, following or on_class_page)
+        _poll(state.code, following or on_class_page, current_page, following)
 
 
 def publish_for_class(current_page: str) -> None:
@@ -191,8 +217,6 @@ def publish_for_class(current_page: str) -> None:
         return
     keys = teaching.FOLLOWED_SETTINGS.get(current_page, {})
     settings = {key: st.session_state[key] for key in keys if key in st.session_state}
-    if keys:
-        st.session_state.setdefault(TEACHER_SETTINGS_KEY, {})[current_page] = settings
     published = (current_page, tuple(sorted(settings.items())))
     if st.session_state.get(PUBLISHED_KEY) == published:
         return

@@ -17,7 +17,9 @@ from bench.support.harness import (
     new_user_page,
     open_app_page,
     playwright_expect,
+    prepare_page,
     rerun_after,
+    running_app,
     start_app_server,
     wait_for_app_idle,
 )
@@ -32,6 +34,7 @@ QUIET_MESSAGES_PER_S = 20.0
 # "Within a few seconds of the server being up": the frontend retries its socket after a
 # back-off, then each tab's first run; on 2 shared cores with four Chromium tabs.
 RESTART_BACK_WITHIN_S = 20.0
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
 def test_an_exploring_student_on_the_class_page_gets_the_question_without_a_rerun_loop():
@@ -85,7 +88,7 @@ def test_every_tab_comes_back_by_itself_after_a_restart_with_its_page_and_role(b
             contexts.append(context)
             open_app_page(student, server.url, f"{path}?class={code}")
             sidebar = student.locator("[data-testid='stSidebar']")
-            rerun_after(student, sidebar.get_by_role("button", name="Join the class").click)
+            rerun_after(student, student.get_by_role("button", name="Join the class").click)
             expect(sidebar.get_by_text(f"you are student #{index + 1}")).to_be_visible()
             # Exploring, so that each stays on its own page.
             rerun_after(student, sidebar.get_by_text("Follow the teacher").click)
@@ -128,3 +131,30 @@ def test_every_tab_comes_back_by_itself_after_a_restart_with_its_page_and_role(b
         for context in contexts:
             context.close()
         server.stop()
+
+
+@pytest.mark.parametrize("path", ["/", "/pooling"])
+def test_a_phone_that_opens_a_class_link_sees_the_join_form_and_joins(browser, tmp_path, path):
+    env = {"CNNVIZ_DATABASE_URL": f"sqlite:///{tmp_path / 'class.sqlite'}"}
+    store = ClassroomStore(env["CNNVIZ_DATABASE_URL"])
+    code, _ = store.create_class("Period 3")
+    with running_app(extra_env=env) as server:
+        context = browser.new_context(**PHONE)
+        try:
+            phone = context.new_page()
+            prepare_page(phone)
+            open_app_page(phone, server.url, f"{path}?class={code}")
+            main = phone.locator("[data-testid='stMain']")
+            join = main.get_by_role("button", name="Join the class")
+            expect(join).to_be_in_viewport()  # on the first screen, the sidebar collapsed
+            expect(phone.locator("[data-testid='stSidebar']")).to_have_attribute(
+                "data-collapsed", "true"
+            )
+            main.get_by_label("Nickname (optional)").fill("Ada")
+            rerun_after(phone, join.tap)
+            expect(main.get_by_role("button", name="Join the class")).to_have_count(0)
+            assert [s.nickname for s in store.students(code)] == ["Ada"]
+            assert exception_texts(phone) == []
+        finally:
+            context.close()
+    store.dispose()

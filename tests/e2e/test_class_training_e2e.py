@@ -65,7 +65,7 @@ def test_the_teachers_run_goes_first_and_the_students_says_who_is_ahead(browser,
             contexts.append(student_context)
             open_app_page(student, server.url, f"/?class={code.group(1)}")
             sidebar = student.locator("[data-testid='stSidebar']")
-            rerun_after(student, sidebar.get_by_role("button", name="Join the class").click)
+            rerun_after(student, student.get_by_role("button", name="Join the class").click)
             rerun_after(student, sidebar.get_by_text("Follow the teacher").click)  # on my own
 
             # The teacher's demo: LeNet-5 on all of MNIST, 3 epochs (5,625 batches).

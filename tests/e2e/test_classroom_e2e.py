@@ -88,9 +88,9 @@ def test_a_teacher_and_three_students_run_a_lesson_that_survives_a_restart(brows
             open_app_page(student, server.url, f"/?class={code}")
             sidebar = student.locator("[data-testid='stSidebar']")
             if index == 0:
-                sidebar.get_by_label("Nickname (optional)").fill("Ada")
+                student.get_by_label("Nickname (optional)").fill("Ada")
             rerun_after(
-                student, lambda s=sidebar: s.get_by_role("button", name="Join the class").click()
+                student, lambda s=student: s.get_by_role("button", name="Join the class").click()
             )
             expect(sidebar.get_by_text(f"Class {code}")).to_be_visible()
             students.append(student)
