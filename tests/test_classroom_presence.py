@@ -1,5 +1,5 @@
-"""The class store's presence and live counts, and the settings kept per page, on SQLite and
-PostgreSQL (`fresh_database_url`, tests/conftest.py)."""
+"""The class store's presence and live counts, the settings kept per page and the teacher keys, on
+SQLite and PostgreSQL (`fresh_database_url`, tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from cnnviz.classroom import ClassroomStore, InvalidInputError, UnknownStudentError
+from cnnviz.classroom.store_classes import MAX_TEACHER_KEYS
 from cnnviz.classroom.store_presence import PRESENT_WITHIN_S
 
 
@@ -106,3 +108,37 @@ def test_removing_a_class_removes_its_presence_and_page_settings(fresh_database_
     clock.now += (store.limits.retention_days + 1) * 86_400
     assert store.remove_expired() == 1
     store.dispose()
+
+
+def test_a_teacher_key_leads_like_the_secret_and_only_its_hash_is_stored(store, fresh_database_url):
+    code, secret = store.create_class("Period 3")
+    other, other_secret = store.create_class("Period 4")
+    key = store.issue_teacher_key(code, secret)
+    assert key != secret
+    store.check_teacher(code, key)
+    store.publish(code, key, "pooling", {"pool_size": 3})  # every teacher power takes it
+    assert store.page_settings(code, "pooling") == {"pool_size": 3}
+    with pytest.raises(PermissionError):
+        store.check_teacher(other, key)  # another class's key leads nothing here
+    with pytest.raises(PermissionError):
+        store.issue_teacher_key(code, "not-the-secret")
+    engine = sa.create_engine(fresh_database_url)
+    try:
+        with engine.connect() as connection:
+            stored = connection.execute(sa.text("SELECT key_hash FROM cnnviz_teacher_keys"))
+            assert key not in [row[0] for row in stored]
+    finally:
+        engine.dispose()
+    assert other_secret  # the other class is untouched
+
+
+def test_a_class_keeps_its_newest_teacher_keys(store, clock):
+    code, secret = store.create_class("Period 3")
+    keys = []
+    for _ in range(MAX_TEACHER_KEYS + 1):
+        clock.now += 1
+        keys.append(store.issue_teacher_key(code, secret))
+    with pytest.raises(PermissionError):
+        store.check_teacher(code, keys[0])
+    for key in keys[1:]:
+        store.check_teacher(code, key)

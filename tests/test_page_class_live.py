@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import streamlit as st
+from google.protobuf import text_format
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.classroom import ClassroomStore
@@ -124,11 +125,12 @@ def test_a_new_teacher_session_from_the_teacher_link_leads_and_asks_from_the_pub
     assert not any("?teach=" in c.value for c in teacher.code)
     teacher.sidebar.toggle(key="class_show_teacher_link").set_value(True).run()
     (link,) = [c.value for c in teacher.sidebar.code if f"?teach={code}." in c.value]
-    assert secret in link
+    assert secret not in link and secret not in shown(teacher)  # a key of its own stands in
 
     other_browser = open_app(CLASS_PAGE, query={"teach": link.split("?teach=")[1]})
     no_exception(other_browser)
-    assert other_browser.session_state["class_teacher_secret"] == secret
+    assert other_browser.session_state["class_code"] == code
+    ClassroomStore(database_url).check_teacher(code, link.split(".", 1)[1])  # the key leads
     assert "teach" not in other_browser.query_params  # out of the projected address bar
     assert any("you lead it" in c.value for c in other_browser.sidebar.caption)
     assert question_prompt(other_browser) == published_prompt
@@ -136,6 +138,19 @@ def test_a_new_teacher_session_from_the_teacher_link_leads_and_asks_from_the_pub
     forged = open_app(CLASS_PAGE, query={"teach": f"{code}.not-the-secret"})
     assert "class_teacher_secret" not in forged.session_state
     assert labelled(forged.button, "Start the class")
+
+
+def shown(app: AppTest) -> str:
+    """Everything the run sent to the browser, as text."""
+    return "\n".join(text_format.MessageToString(node.proto) for node in leaves(app._tree))
+
+
+def leaves(node):
+    if hasattr(node, "children"):
+        for child in node.children.values():
+            yield from leaves(child)
+    elif getattr(node, "proto", None) is not None:
+        yield node
 
 
 def question_prompt(teacher: AppTest) -> str:

@@ -11,7 +11,8 @@ import numpy as np
 import sqlalchemy as sa
 
 # 2: a question's explanation, shown to everyone at the reveal.
-# 3: the page settings the teacher last published on each page, and the students' presence.
+# 3: the page settings the teacher last published on each page, the students' presence and
+#    the teacher keys.
 SCHEMA_VERSION = 3
 OWNER = "classroom"  # whose tables, in the database's table of schema versions
 IMAGE_SHAPE = (28, 28)
@@ -152,6 +153,17 @@ presence = sa.Table(
     sa.Column("seen_at", sa.Float, nullable=False),
 )
 
+# The teacher keys of a class (a teacher's browsers: cookie or teacher link), by hash only.
+teacher_keys = sa.Table(
+    "cnnviz_teacher_keys",
+    metadata,
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "code", sa.String(16), sa.ForeignKey("cnnviz_classes.code", ondelete="CASCADE"), index=True
+    ),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
 # Children first: deleting a class's rows in this order never trips a foreign key.
 CLASS_TABLES_CHILDREN_FIRST = (
     answers,
@@ -160,6 +172,7 @@ CLASS_TABLES_CHILDREN_FIRST = (
     rounds,
     presence,
     page_settings,
+    teacher_keys,
     students,
 )
 

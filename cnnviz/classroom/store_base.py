@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from cnnviz.classroom import schema, validation
 from cnnviz.classroom.errors import ClassClosedError, UnknownClassError, UnknownStudentError
 from cnnviz.classroom.records import ClassLimits
-from cnnviz.classroom.teacher_secret import secret_matches
+from cnnviz.classroom.teacher_secret import secret_matches, teacher_key_hash
 from cnnviz.database import (
     create_database_engine,
     create_tables,
@@ -94,11 +94,26 @@ class StoreBase:
         self, connection: Connection, code: object, teacher_secret: object, *, open_only: bool
     ) -> sa.Row:
         row = self._locked_class(connection, code, open_only=False)
-        if not secret_matches(teacher_secret, row.secret_hash):
+        if not self._leads(connection, row, teacher_secret):
             raise PermissionError("Only the teacher of this class can do that (wrong secret).")
         if open_only and row.closed_at is not None:
             raise ClassClosedError("This class has been closed by the teacher.")
         return row
+
+    @staticmethod
+    def _leads(connection: Connection, row: sa.Row, credential: object) -> bool:
+        """Whether ``credential`` is the class's teacher secret or one of its teacher keys."""
+        if not isinstance(credential, str) or not credential or len(credential) > 200:
+            return False
+        if secret_matches(credential, row.secret_hash):
+            return True
+        keys = schema.teacher_keys
+        found = connection.execute(
+            sa.select(keys.c.code).where(
+                (keys.c.key_hash == teacher_key_hash(credential)) & (keys.c.code == row.code)
+            )
+        ).first()
+        return found is not None
 
     def _class_row(self, connection: Connection, code: object) -> sa.Row:
         code = validation.normalise_code(code)
@@ -131,8 +146,10 @@ class StoreBase:
         return row
 
     def check_teacher(self, code: str, teacher_secret: str) -> None:
-        """Raise ``PermissionError`` unless ``teacher_secret`` is this class's secret."""
+        """Raise ``PermissionError`` unless ``teacher_secret`` is this class's secret or one of
+        its teacher keys (:meth:`issue_teacher_key`): either leads the class."""
         with self._reading() as connection:
             row = self._class_row(connection, code)
-        if not secret_matches(teacher_secret, row.secret_hash):
+            leads = self._leads(connection, row, teacher_secret)
+        if not leads:
             raise PermissionError("Only the teacher of this class can do that (wrong secret).")

@@ -19,9 +19,16 @@ from cnnviz.classroom import schema, validation
 from cnnviz.classroom.errors import InvalidInputError, LimitReachedError, UnknownClassError
 from cnnviz.classroom.records import ClassState, Student, TrainingPermission
 from cnnviz.classroom.store_base import StoreBase
-from cnnviz.classroom.teacher_secret import new_secret, stored_secret_hash
+from cnnviz.classroom.teacher_secret import (
+    new_secret,
+    new_teacher_key,
+    stored_secret_hash,
+    teacher_key_hash,
+)
 
 SECONDS_PER_DAY = 86_400.0
+# A class keeps this many teacher keys (the teacher's browsers); a new one replaces the oldest.
+MAX_TEACHER_KEYS = 10
 
 
 class ClassLifecycle(StoreBase):
@@ -65,6 +72,31 @@ class ClassLifecycle(StoreBase):
             except sa.exc.IntegrityError:
                 continue  # the code was taken: draw another
         raise RuntimeError("Could not find a free class code in ten draws.")
+
+    def issue_teacher_key(self, code: str, teacher_secret: str) -> str:
+        """A new teacher key of the class, for one browser of its teacher: it leads the class
+        as the secret does (every teacher power accepts it), and only its hash is stored."""
+        key = new_teacher_key()
+        keys = schema.teacher_keys
+        with self._writing() as connection:
+            row = self._teacher_class(connection, code, teacher_secret, open_only=False)
+            connection.execute(
+                sa.insert(keys).values(
+                    key_hash=teacher_key_hash(key), code=row.code, created_at=self._clock()
+                )
+            )
+            kept = (
+                sa.select(keys.c.key_hash)
+                .where(keys.c.code == row.code)
+                .order_by(keys.c.created_at.desc())
+                .limit(MAX_TEACHER_KEYS)
+            )
+            connection.execute(
+                sa.delete(keys).where(
+                    (keys.c.code == row.code) & keys.c.key_hash.not_in(kept.scalar_subquery())
+                )
+            )
+        return key
 
     def state(self, code: str) -> ClassState:
         """What the class's pages follow (one small read)."""

@@ -1,5 +1,5 @@
 """The teacher's secret: only a salted PBKDF2 hash of it is stored, compared in constant time;
-and the teacher key, which carries it with its class code.
+and the teacher keys that stand in for it in the teacher's browsers.
 
 The secret is 128 random bits (:func:`secrets.token_urlsafe`), shown to the teacher once.
 """
@@ -12,10 +12,12 @@ import secrets
 
 __all__ = [
     "new_secret",
+    "new_teacher_key",
     "parse_teacher_key",
     "secret_matches",
     "stored_secret_hash",
     "teacher_key",
+    "teacher_key_hash",
 ]
 
 # The secret is 128 random bits, so stretching only guards a leaked database; every teacher
@@ -48,34 +50,46 @@ def secret_matches(secret: object, stored: str) -> bool:
     return hmac.compare_digest(digest, bytes.fromhex(digest_hex))
 
 
-# A teacher key: the class's code and its teacher secret in one token, what a teacher's browser
-# keeps (a cookie) or a teacher link carries. The secret never holds a ".", so the first one
-# splits the two.
+# A teacher key stands in for the secret in one browser of the teacher's (its cookie, or a
+# teacher link): 128 random bits like the secret, so that the secret itself never goes into a
+# page. Its token carries the class code too; a key never holds a ".", so the first one splits
+# the two.
 TEACHER_KEY_SEPARATOR = "."
 
 
-def teacher_key(code: str, secret: str) -> str:
-    """The teacher key of class ``code``.
+def new_teacher_key() -> str:
+    """A fresh teacher key (16 random bytes, URL-safe text)."""
+    return secrets.token_urlsafe(16)
 
-    >>> teacher_key("K7RW3M", "s3cr3t")
-    'K7RW3M.s3cr3t'
+
+def teacher_key_hash(key: str) -> str:
+    """A teacher key as the database keeps it: its SHA-256, hex. A key is 128 random bits and
+    only ever made by :func:`new_teacher_key`, so, unlike a password, it needs no stretching."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def teacher_key(code: str, key: str) -> str:
+    """The token of a teacher key of class ``code``: what the cookie or the link holds.
+
+    >>> teacher_key("K7RW3M", "k3y")
+    'K7RW3M.k3y'
     """
-    return f"{code}{TEACHER_KEY_SEPARATOR}{secret}"
+    return f"{code}{TEACHER_KEY_SEPARATOR}{key}"
 
 
-def parse_teacher_key(key: object) -> tuple[str, str] | None:
-    """``(code, secret)`` of a teacher key, or None for anything else a browser may send.
+def parse_teacher_key(token: object) -> tuple[str, str] | None:
+    """``(code, key)`` of a teacher key's token, or None for anything else a browser may send.
 
-    Whether the secret is right is the store's to check (``ClassroomStore.check_teacher``).
+    Whether the key is right is the store's to check (``ClassroomStore.check_teacher``).
 
-    >>> parse_teacher_key("K7RW3M.s3cr3t")
-    ('K7RW3M', 's3cr3t')
+    >>> parse_teacher_key("K7RW3M.k3y")
+    ('K7RW3M', 'k3y')
     >>> parse_teacher_key("no separator") is None
     True
     """
-    if not isinstance(key, str) or len(key) > 300 or TEACHER_KEY_SEPARATOR not in key:
+    if not isinstance(token, str) or len(token) > 300 or TEACHER_KEY_SEPARATOR not in token:
         return None
-    code, secret = key.split(TEACHER_KEY_SEPARATOR, 1)
-    if not code or not secret:
+    code, key = token.split(TEACHER_KEY_SEPARATOR, 1)
+    if not code or not key:
         return None
-    return code, secret
+    return code, key

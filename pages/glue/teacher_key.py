@@ -1,12 +1,14 @@
 """The teacher keeps the role: a cookie holds the teacher key, a teacher link hands it on.
 
-A teacher's session is a session that holds the class's code and teacher secret
-(``class_membership``). A reload (F5), a closed tab or a server restart starts a new session
-with an empty session state, so the browser keeps the **teacher key** (the code and the secret,
-:func:`cnnviz.classroom.teacher_secret.teacher_key`) in a cookie: Streamlit hands every session
-the cookies of the browser's websocket request (``st.context.cookies``), and
-:func:`resume_teacher` takes the role back when the store accepts the secret. Nothing of it is
-drawn on the page, and the address bar (projected too) never holds it.
+A teacher's session is a session that holds the class's code and a teacher credential
+(``class_membership``): the secret, or a **teacher key** that the store issued for this browser
+(``ClassroomStore.issue_teacher_key``: 128 random bits, kept as a hash, accepted by every
+teacher power), so that the secret itself never goes into a page. A reload (F5), a closed tab
+or a server restart starts a new session with an empty session state, so the browser keeps the
+key with its class code (:func:`cnnviz.classroom.teacher_secret.teacher_key`) in a cookie:
+Streamlit hands every session the cookies of the browser's websocket request
+(``st.context.cookies``), and :func:`resume_teacher` takes the role back when the store accepts
+the key. Nothing of it is drawn on the page, and the address bar (projected too) never holds it.
 
 The cookie is written by a line of JavaScript in the page (``st.html`` with its script allowed:
 the app's own origin, the app's path), once per session and key; leaving the class writes it
@@ -35,7 +37,8 @@ from pages.glue.class_membership import (
 
 TEACHER_COOKIE = "cnnviz_teacher"
 TEACHER_LINK_PARAMETER = "teach"
-COOKIE_WRITTEN_KEY = "class_teacher_cookie"  # the key this session last wrote to the cookie
+COOKIE_WRITTEN_KEY = "class_teacher_cookie"  # the token this session last wrote to the cookie
+BROWSER_KEY = "class_teacher_key"  # this browser's teacher key of the class it leads
 SECONDS_PER_DAY = 86_400
 
 
@@ -49,22 +52,34 @@ def _write_cookie(value: str, max_age_s: int) -> None:
     )
 
 
-def _take_role(key: object) -> bool:
-    """Lead the class of ``key`` when the store accepts its secret (else change nothing)."""
-    parsed = parse_teacher_key(key)
+def _take_role(token: object) -> bool:
+    """Lead the class of a teacher key's ``token`` when the store accepts the key (else change
+    nothing)."""
+    parsed = parse_teacher_key(token)
     if parsed is None:
         return False
-    code, secret = parsed
+    code, key = parsed
     try:
-        class_store().check_teacher(code, secret)
+        class_store().check_teacher(code, key)
         state = class_store().state(code)
     except (ClassroomError, PermissionError):
         return False
     leave_class()
     st.session_state[CLASS_CODE_KEY] = state.code
-    st.session_state[TEACHER_SECRET_KEY] = secret
+    st.session_state[TEACHER_SECRET_KEY] = key  # the key leads as the secret does
+    st.session_state[BROWSER_KEY] = (state.code, key)
     st.session_state.pop(TEACHER_LEFT_KEY, None)
     return True
+
+
+def _browser_token() -> str:
+    """This teacher browser's key token, issued by the store the first time it is needed."""
+    code = st.session_state[CLASS_CODE_KEY]
+    held = st.session_state.get(BROWSER_KEY)
+    if held is None or held[0] != code:
+        key = class_store().issue_teacher_key(code, st.session_state[TEACHER_SECRET_KEY])
+        held = st.session_state[BROWSER_KEY] = (code, key)
+    return teacher_key(*held)
 
 
 def resume_teacher() -> bool:
@@ -87,7 +102,7 @@ def keep_teacher_key() -> None:
     current = written if written is not None else st.context.cookies.get(TEACHER_COOKIE, "")
     if is_teacher():
         st.session_state.pop(TEACHER_LEFT_KEY, None)
-        wanted = teacher_key(st.session_state[CLASS_CODE_KEY], st.session_state[TEACHER_SECRET_KEY])
+        wanted = _browser_token()
     else:
         wanted = "" if st.session_state.get(TEACHER_LEFT_KEY) else current
     if wanted != current:
@@ -99,8 +114,8 @@ def keep_teacher_key() -> None:
 def teacher_link() -> str:
     """This teacher's link for another browser of theirs: this app's address with the key."""
     parts = urlsplit(st.context.url or "http://localhost:8501/")
-    key = teacher_key(st.session_state[CLASS_CODE_KEY], st.session_state[TEACHER_SECRET_KEY])
-    return f"{parts.scheme}://{parts.netloc}/?{TEACHER_LINK_PARAMETER}={quote(key)}"
+    token = quote(_browser_token())
+    return f"{parts.scheme}://{parts.netloc}/?{TEACHER_LINK_PARAMETER}={token}"
 
 
 def teacher_link_on_demand() -> None:
