@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz import training
 from cnnviz.classroom import ClassroomStore, teaching
-from cnnviz.training.queue import QueueRole
+from cnnviz.training.queue import ClassSeat, QueueRole
 from cnnviz.training.slots import TRAINING_SLOTS
 from pages.glue import class_membership
 from tests.apptest_helpers import APP, TENSORFLOW_TIMEOUT_S, texts
@@ -27,7 +27,11 @@ class RunningElsewhere:
     """A run that trains (in the queue's eyes) for the whole test."""
 
     queue_role: QueueRole
+    class_seat: ClassSeat | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
+
+    def preempt(self) -> None:
+        self.stop_event.set()
 
 
 @pytest.fixture
