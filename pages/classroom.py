@@ -36,6 +36,7 @@ from pages.glue.class_membership import (
     join,
     leave_class,
 )
+from pages.glue.class_training import class_runs_panel
 from pages.glue.router import through_the_router
 
 through_the_router()
@@ -455,6 +456,8 @@ def teacher_view(state: ClassState) -> None:
     join_banner(state)
     teacher_secret()
     class_controls(state)
+    with st.expander("Students' training runs"):
+        class_runs_panel(state.code)
     live_answers(state.code)
     questions, drawings = st.columns(2)
     with questions:
