@@ -23,6 +23,7 @@ from cnnviz.classroom import (
     UnknownStudentError,
     teaching,
 )
+from cnnviz.classroom.errors import CLASS_CLOSED
 from cnnviz.site import PAGES
 from pages.glue.class_membership import (
     APPLIED_VERSION_KEY,
@@ -144,7 +145,7 @@ def class_panel(current_page: str) -> None:
         _keep_in_url()
         st.caption(f"{state.title} · you are student #{student.number}")
         if state.closed:
-            st.info("The teacher has closed the class.")
+            st.info(CLASS_CLOSED)
             return
         following = st.toggle(
             "Follow the teacher",
