@@ -11,12 +11,22 @@ Each owner of tables creates them with :func:`create_tables`, which stamps their
 version** in the ``cnnviz_schema`` table and refuses a database whose tables are of another
 version: SQLAlchemy's ``create_all`` would keep an existing table as it is, so a changed column
 would otherwise fail later, in the middle of a class. Nothing here knows what a class is.
+
+An SQLite file in WAL mode keeps recent commits in ``<file>-wal`` until a checkpoint copies them
+into the file. So that the file alone holds the class (a teacher copies ``classroom.sqlite`` to
+keep it), every SQLite engine is checkpointed (``PRAGMA wal_checkpoint(TRUNCATE)``) when it is
+disposed and at the interpreter's exit, which a SIGTERM to Streamlit reaches too (its handler
+stops the server and the interpreter then exits normally). :func:`backup_sqlite` copies a live
+database consistently.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import sqlite3
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +42,8 @@ __all__ = [
     "DEFAULT_DATABASE_FILE",
     "SCHEMA_TABLE",
     "SchemaVersionError",
+    "backup_sqlite",
+    "checkpoint_sqlite",
     "create_database_engine",
     "create_tables",
     "database_name",
@@ -46,6 +58,8 @@ SCHEMA_TABLE = "cnnviz_schema"  # one row per owner of tables: its name and its 
 CREATE_ATTEMPTS = 3
 # The execution option a write transaction carries, so that SQLite's BEGIN takes the lock at once.
 _WRITE_OPTION = "cnnviz_write"
+# Every SQLite engine on a file, checkpointed at exit (weakly: a disposed store may go away).
+_SQLITE_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 _schema_metadata = sa.MetaData()
 _schema = sa.Table(
@@ -111,7 +125,67 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         else:
             connection.exec_driver_sql("BEGIN")
 
+    @sa.event.listens_for(engine, "engine_disposed")
+    def _checkpoint(_engine: Engine) -> None:
+        if url.database and url.database != ":memory:":
+            checkpoint_sqlite(url.database)
+
+    if url.database and url.database != ":memory:":
+        _SQLITE_ENGINES.add(engine)
     return engine
+
+
+def checkpoint_sqlite(path: str | Path) -> bool:
+    """Copy the WAL of the SQLite file ``path`` into the file and empty it; True when it did.
+
+    Another connection still reading may keep part of the WAL (False then: a later checkpoint
+    copies it). A file that does not exist is left alone (and not created).
+    """
+    if not Path(path).exists():
+        return False
+    connection = sqlite3.connect(path, timeout=5)
+    try:
+        busy, _pages, _moved = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.Error:
+        return False
+    finally:
+        connection.close()
+    return busy == 0
+
+
+def _checkpoint_at_exit() -> None:
+    for engine in list(_SQLITE_ENGINES):
+        engine.dispose()  # closes its pooled connections, then checkpoints (engine_disposed)
+
+
+atexit.register(_checkpoint_at_exit)
+
+
+def backup_sqlite(url: str, destination: str | Path) -> Path:
+    """Copy the SQLite database of ``url`` to ``destination`` consistently, while servers may
+    be writing to it (sqlite3's online backup); returns the copy's path.
+
+    Raises ``ValueError`` for another backend (PostgreSQL: use ``pg_dump``) or an in-memory one.
+    """
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        raise ValueError(
+            f"{database_name(parsed)} is not an SQLite file: back PostgreSQL up with pg_dump."
+        )
+    if not parsed.database or parsed.database == ":memory:":
+        raise ValueError("An in-memory SQLite database has no file to back up.")
+    if not Path(parsed.database).exists():
+        raise ValueError(f"There is no database at {parsed.database}.")
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(parsed.database, timeout=30)
+    target = sqlite3.connect(destination)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    return destination
 
 
 def create_database_engine(url: str) -> Engine:

@@ -188,6 +188,22 @@ def stop_message(batches_done: int, total_batches: int, epoch: int, total_epochs
     return f"Stopped after {batches_done} of {total_batches} batches{where}: the run was cut short."
 
 
+def teacher_stop_message(epoch: int, total_epochs: int) -> str:
+    """What a student's run says when the class's teacher stopped it (a Stop on the Class page,
+    or a Start that needed the machine).
+
+    Examples
+    --------
+    >>> teacher_stop_message(2, 5)
+    'The teacher needed the machine: your run stopped at epoch 2 of 5.'
+    >>> teacher_stop_message(0, 5)
+    'The teacher needed the machine: your run stopped before it began training.'
+    """
+    if epoch <= 0:
+        return "The teacher needed the machine: your run stopped before it began training."
+    return f"The teacher needed the machine: your run stopped at epoch {epoch} of {total_epochs}."
+
+
 # Cross-entropy of a network that spreads its bets evenly over the 10 digits: ln 10 ≈ 2.30, where
 # every run starts. A learning run's loss falls below it; a loss well above it means confident
 # wrong answers, which only weights thrown about by too large steps produce after a few batches.

@@ -24,6 +24,7 @@ from cnnviz.classroom import (
 )
 from cnnviz.classroom import questions as class_questions
 from cnnviz.classroom import statistics as class_statistics
+from cnnviz.classroom.errors import CLASS_CLOSED
 from cnnviz.models import shipped_files
 from cnnviz.training import load_shipped_history
 from pages.glue.class_counts import class_counts
@@ -37,6 +38,8 @@ from pages.glue.class_membership import (
     join,
     leave_class,
 )
+from pages.glue.class_round import send_to_round
+from pages.glue.class_training import class_runs_panel
 from pages.glue.router import through_the_router
 
 through_the_router()
@@ -442,7 +445,7 @@ def live_drawings(code: str) -> None:
 def exports(state: ClassState) -> None:
     secret = st.session_state[TEACHER_SECRET_KEY]
     store = class_store()
-    left, right = st.columns(2)
+    left, middle, right = st.columns(3)
     left.download_button(
         "Download the drawings (.npz, MNIST's layout)",
         data=lambda: store.export_npz(state.code, secret),
@@ -450,12 +453,19 @@ def exports(state: ClassState) -> None:
         mime="application/octet-stream",
         key="class_export_npz",
     )
-    right.download_button(
+    middle.download_button(
         "Download the drawings (.csv)",
         data=lambda: store.export_csv(state.code, secret),
         file_name=f"class-{state.code}.csv",
         mime="text/csv",
         key="class_export_csv",
+    )
+    right.download_button(
+        "Download the answers (.csv)",
+        data=lambda: store.export_answers_csv(state.code, secret),
+        file_name=f"class-{state.code}-answers.csv",
+        mime="text/csv",
+        key="class_export_answers",
     )
 
 
@@ -466,6 +476,8 @@ def teacher_view(state: ClassState) -> None:
     class_counts(state.code)
     teacher_secret()
     class_controls(state)
+    with st.expander("Students' training runs"):
+        class_runs_panel(state.code)
     live_answers(state.code)
     questions, drawings = st.columns(2)
     with questions:
@@ -519,12 +531,10 @@ def student_question(state: ClassState) -> None:
 
 
 def student_round(state: ClassState) -> None:
-    store = class_store()
-    student_id = st.session_state[STUDENT_ID_KEY]
     if state.current_round is None:
         st.caption("No drawing round open.")
         return
-    st.markdown(f"**{store.round_prompt(state.code, state.current_round)}**")
+    st.markdown(f"**{class_store().round_prompt(state.code, state.current_round)}**")
     st.session_state.setdefault("class_canvas_version", 0)
     st.write("")  # room above the canvas for its floating toolbar
     result = st_canvas(
@@ -537,44 +547,30 @@ def student_round(state: ClassState) -> None:
         return_image_data=True,
         key=f"class_canvas_{st.session_state.class_canvas_version}",
     )
-    label = st.radio("The digit I drew", range(10), index=None, horizontal=True, key="class_label")
-    if st.button("Send my drawing", type="primary", key="class_send"):
-        send_drawing(state, student_id, result.image_data, label)
-    mine = store.drawings(state.code, round_id=state.current_round, student_id=student_id)
-    if mine:
-        st.caption(f"You have sent {len(mine)} drawing{'s' if len(mine) != 1 else ''}.")
+    send_to_round(
+        state, drawn_digit(result.image_data), shipped_models(), key="class", on_sent=fresh_canvas
+    )
 
 
-def send_drawing(state: ClassState, student_id: str, rgba, label) -> None:
-    """The 28 × 28 the network sees, the digit meant and each shipped model's reading, stored."""
-    if label is None:
-        st.warning("Say which digit you drew first.")
-        return
+def drawn_digit(rgba) -> np.ndarray | None:
+    """The 28 × 28 the network sees of the canvas; None while nothing is drawn."""
+    if rgba is None:
+        return None
     try:
-        image28 = None if rgba is None else preprocess.canvas_to_mnist(np.asarray(rgba))
+        return preprocess.canvas_to_mnist(np.asarray(rgba))
     except preprocess.BlankCanvasError:
-        image28 = None
-    if image28 is None:
-        st.warning("Draw a digit on the canvas first.")
-        return
-    predictions = {
-        name: int(inference.predict_digit(status.model, image28).argmax())
-        for name, status in shipped_models().items()
-        if status.ok
-    }
-    if (
-        store_call(class_store().add_drawing, state.code, student_id, label, image28, predictions)
-        is not None
-    ):
-        st.session_state.class_canvas_version += 1  # a fresh canvas for the next digit
-        st.rerun()
+        return None
+
+
+def fresh_canvas() -> None:
+    st.session_state.class_canvas_version += 1  # a new key is a new, empty canvas
 
 
 def student_view(state: ClassState) -> None:
     student = class_store().student(state.code, st.session_state[STUDENT_ID_KEY])
     st.markdown(f"**{state.title}** · class {state.code} · you are student #{student.number}")
     if state.closed:
-        st.info("The teacher has closed this class.")
+        st.info(CLASS_CLOSED)
     question, drawing = st.columns(2)
     with question:
         st.subheader("Question")

@@ -24,6 +24,7 @@ from cnnviz.charts import draw as draw_charts
 from cnnviz.charts import network as network_charts
 from cnnviz.charts.base import CHART_CONFIG
 from cnnviz.site import SESSION_MODELS_KEY, keep_settings
+from pages.glue.class_round import round_beside_a_drawing
 from pages.glue.figure_cache import shared_figure
 from pages.glue.router import through_the_router
 
@@ -230,6 +231,12 @@ def prediction(choices: dict, drawn: Canvas) -> Reading | None:
         key="draw_probabilities",
     )
     return Reading(model, drawn.image, steps, digit)
+
+
+def class_round(reading: Reading | None) -> None:
+    """In a class with an open drawing round: send this drawing to it (a fresh canvas after)."""
+    image28 = None if reading is None else reading.steps.centred
+    round_beside_a_drawing(image28, shipped_models(), key="draw_round", on_sent=clear_canvas)
 
 
 def recipe_steps(drawn: Canvas, answer: DeltaGenerator) -> preprocess.PreprocessSteps | None:
@@ -606,6 +613,7 @@ with left:
     drawn = canvas()
 with right:
     reading = prediction(choices, drawn)
+    class_round(reading)
 if choices:
     overconfidence(choices)
 if reading is not None:

@@ -33,6 +33,7 @@ from cnnviz.parallel import native_bfloat16
 from cnnviz.site import keep_settings
 from pages.glue import training_views as views
 from pages.glue.class_membership import class_queue_role, class_training_permission, is_teacher
+from pages.glue.class_training import class_seat
 from pages.glue.router import through_the_router
 from pages.glue.training_claim import session_claim
 
@@ -198,9 +199,12 @@ def start_training(mnist) -> None:
     session_claim().file()  # from now on a reload or a reconnect finds these jobs again
     jobs = st.session_state.training_jobs
     jobs.clear()
-    role = class_queue_role()
+    role, seat = class_queue_role(), class_seat()
     jobs.update(
-        {config.model: training.TrainingJob(config, mnist, queue_role=role) for config in configs}
+        {
+            config.model: training.TrainingJob(config, mnist, queue_role=role, class_seat=seat)
+            for config in configs
+        }
     )
     for job in jobs.values():
         job.start()
@@ -227,6 +231,8 @@ def live_job(model_key: str, polling: bool) -> None:
         st.info(messages.queue_message(snap.queue_position, snap.queue_ahead))
     elif snap.status == "failed":
         st.error(f"Training failed: {snap.error}")
+    elif snap.status == "stopped" and snap.stopped_by_teacher:
+        st.warning(messages.teacher_stop_message(snap.epoch, snap.total_epochs))
     elif snap.status == "stopped":
         st.warning(
             messages.stop_message(

@@ -506,6 +506,12 @@ def test_the_export_is_mnist_shaped_and_the_csv_names_no_one(store):
         assert exported["y_test"].tolist() == [7, 3, 9]
         assert exported["prediction_lenet"].tolist() == [1, 3, 9]
         assert exported["prediction_alexnet"].tolist() == [7, 3, -1]
+        # The CSV's drawing, round and student columns, row for row.
+        drawing_ids = [d.drawing_id for d in store.drawings(code)]
+        assert exported["drawing_id"].tolist() == drawing_ids
+        assert exported["round_id"].tolist() == [round_id] * 3
+        student_numbers = [store.student(code, s).number for s in (ada, bob, bob)]
+        assert exported["student_number"].tolist() == student_numbers == [1, 2, 2]
 
     lines = store.export_csv(code, secret).splitlines()
     assert lines[0] == "drawing,round,student,label,prediction_alexnet,prediction_lenet,time"
@@ -515,6 +521,29 @@ def test_the_export_is_mnist_shaped_and_the_csv_names_no_one(store):
         ["2", "9", "", "9"],
     ]
     assert "Ada" not in "\n".join(lines) and "Bob" not in "\n".join(lines)
+
+
+def test_the_answers_export_lists_every_answer_to_every_question_by_number(store):
+    clock = iter(float(t) for t in range(1_700_000_000, 1_700_000_100))
+    store._clock = lambda: next(clock)
+    code, secret = store.create_class("A")
+    ada, bob = store.join(code, "Ada"), store.join(code, "Bob")
+    first = store.ask(code, secret, "Which is bigger?", ["2", "3"], 1)
+    store.answer(code, bob, first, 1)
+    store.answer(code, ada, first, 0)
+    poll = store.ask(code, secret, "Which did you like?", ["pooling", "padding, of course"], None)
+    store.answer(code, ada, poll, 1)
+    store.reveal(code, secret, first)
+    lines = store.export_answers_csv(code, secret).splitlines()
+    assert lines == [
+        "question,prompt,choice,right,student,time",
+        f"{first},Which is bigger?,2,no,1,2023-11-14T22:13:25Z",
+        f"{first},Which is bigger?,3,yes,2,2023-11-14T22:13:24Z",
+        f'{poll},Which did you like?,"padding, of course",,1,2023-11-14T22:13:27Z',
+    ]
+    assert "Ada" not in "\n".join(lines) and "Bob" not in "\n".join(lines)
+    with pytest.raises(PermissionError):
+        store.export_answers_csv(code, "wrong secret")
 
 
 def test_an_empty_export_still_loads(store):

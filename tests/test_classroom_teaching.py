@@ -46,7 +46,7 @@ def test_the_rule_sentence_names_the_permission_and_that_the_teacher_goes_first(
     expected = {"off": "turned training off", "subsets": "at most 2,000 images", "on": "any"}
     assert expected[permission.value] in sentence
     assert sentence.endswith(teaching.TEACHER_FIRST)
-    assert "never interrupted" in teaching.TEACHER_FIRST
+    assert "the teacher's Start stops it" in teaching.TEACHER_FIRST
 
 
 def test_a_follower_takes_over_exactly_the_pooling_pages_settings():

@@ -6,7 +6,13 @@ schema in the PostgreSQL of CNNVIZ_TEST_POSTGRES_URL (`.ci/with_postgres pytest 
 
 from __future__ import annotations
 
+import contextlib
 import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +21,7 @@ from cnnviz.classroom import ClassroomStore, schema
 from cnnviz.database import (
     SCHEMA_TABLE,
     SchemaVersionError,
+    backup_sqlite,
     create_database_engine,
     create_tables,
     database_name,
@@ -143,3 +150,58 @@ def test_the_database_is_named_without_its_password():
     assert database_name("sqlite://") == "the in-memory SQLite database"
     named = database_name("postgresql+psycopg://teacher:s3cret@db.school/cnnviz")
     assert "s3cret" not in named and named.endswith("@db.school/cnnviz")
+
+
+def file_alone_counts_classes(database: Path, tmp_path: Path) -> int:
+    """How many classes a copy of the ``.sqlite`` file alone (no ``-wal``) holds; 0 if no table."""
+    copy = tmp_path / "copy" / database.name
+    copy.parent.mkdir(exist_ok=True)
+    shutil.copy(database, copy)
+    with contextlib.closing(sqlite3.connect(copy)) as connection:
+        try:
+            return connection.execute("SELECT count(*) FROM cnnviz_classes").fetchone()[0]
+        except sqlite3.OperationalError:  # no such table: everything was in the WAL
+            return 0
+
+
+def test_disposing_a_store_checkpoints_its_wal_even_while_another_reader_is_open(tmp_path):
+    database = tmp_path / "class.sqlite"
+    store = ClassroomStore(f"sqlite:///{database}")
+    store.create_class("Period 3")
+    # A reader in the middle of a read (another server process, a session's page, a sqlite3
+    # shell) keeps SQLite from checkpointing by itself when the store's connections close.
+    with contextlib.closing(sqlite3.connect(database, isolation_level=None)) as other:
+        other.execute("BEGIN")
+        other.execute("SELECT count(*) FROM cnnviz_classes").fetchone()
+        store.dispose()
+        assert file_alone_counts_classes(database, tmp_path) == 1
+
+
+AT_EXIT_SCRIPT = """
+import sqlite3, sys
+from cnnviz.classroom import ClassroomStore
+store = ClassroomStore("sqlite:///" + sys.argv[1])
+store.create_class("Period 3")
+OTHER = sqlite3.connect(sys.argv[1], isolation_level=None)  # reading as the interpreter exits
+OTHER.execute("BEGIN")
+OTHER.execute("SELECT count(*) FROM cnnviz_classes").fetchone()
+"""
+
+
+def test_the_interpreters_exit_checkpoints_every_sqlite_store(tmp_path):
+    database = tmp_path / "class.sqlite"
+    subprocess.run([sys.executable, "-c", AT_EXIT_SCRIPT, str(database)], check=True, timeout=60)
+    assert file_alone_counts_classes(database, tmp_path) == 1
+
+
+def test_a_backup_of_a_live_database_is_consistent_and_postgresql_is_refused(tmp_path):
+    database = tmp_path / "class.sqlite"
+    store = ClassroomStore(f"sqlite:///{database}")
+    code, _ = store.create_class("Period 3")
+    copy = backup_sqlite(f"sqlite:///{database}", tmp_path / "backup" / "class.sqlite")
+    assert ClassroomStore(f"sqlite:///{copy}").state(code).title == "Period 3"
+    store.dispose()
+    with pytest.raises(ValueError, match="is not an SQLite file: back PostgreSQL up with pg_dump"):
+        backup_sqlite("postgresql+psycopg://teacher:pw@db/cnnviz", tmp_path / "x.sqlite")
+    with pytest.raises(ValueError, match="There is no database at"):
+        backup_sqlite(f"sqlite:///{tmp_path / 'none.sqlite'}", tmp_path / "y.sqlite")

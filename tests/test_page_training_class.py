@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz import training
 from cnnviz.classroom import ClassroomStore, teaching
-from cnnviz.training.queue import QueueRole
+from cnnviz.training.queue import ClassSeat, QueueRole
 from cnnviz.training.slots import TRAINING_SLOTS
 from pages.glue import class_membership
 from tests.apptest_helpers import APP, TENSORFLOW_TIMEOUT_S, texts
@@ -27,7 +27,11 @@ class RunningElsewhere:
     """A run that trains (in the queue's eyes) for the whole test."""
 
     queue_role: QueueRole
+    class_seat: ClassSeat | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
+
+    def preempt(self) -> None:
+        self.stop_event.set()
 
 
 @pytest.fixture
@@ -203,4 +207,49 @@ def test_the_teachers_run_goes_ahead_of_a_waiting_student_and_both_are_told(
     assert (
         "Busy: the teacher's run and a student's run are ahead of you; yours starts by itself."
         in texts(student.info)
+    )
+
+
+def test_the_teachers_start_preempts_the_class_students_run_that_holds_the_machine(class_store):
+    code, secret = class_store.create_class("Period 3")
+    student_run = RunningElsewhere(QueueRole.STUDENT, ClassSeat(code, 1))
+    assert TRAINING_SLOTS.acquire(student_run)
+    teachers: list[AppTest] = []
+    try:
+        teacher = training_page(teachers, class_code=code, class_teacher_secret=secret)
+        press_start(teacher, subset=60_000)
+        (teacher_job,) = teacher.session_state["training_jobs"].values()
+        assert student_run.stop_event.wait(10), "the student's run was not asked to stop"
+        assert teacher_job.snapshot().queue_position == 1  # next, once the student's run ends
+    finally:
+        for job in teachers[0].session_state["training_jobs"].values() if teachers else ():
+            job.abandon()
+            assert job.wait(10)
+        TRAINING_SLOTS.release(student_run)
+
+
+def test_the_teacher_stops_a_students_waiting_run_from_the_class_page_and_the_student_reads_why(
+    class_store, busy_server
+):
+    code, secret = class_store.create_class("Period 3")
+    class_store.set_training_permission(code, secret, "on")
+    student = training_page(busy_server, **as_student(class_store, code))
+    press_start(student, subset=1024)
+    (student_job,) = student.session_state["training_jobs"].values()
+
+    teacher = AppTest.from_file(APP, default_timeout=TENSORFLOW_TIMEOUT_S)
+    teacher.session_state["class_code"] = code
+    teacher.session_state["class_teacher_secret"] = secret
+    teacher.run()
+    teacher.switch_page("pages/classroom.py").run()
+    assert [e.value for e in teacher.exception] == []
+    assert "Student #1: waiting" in " ".join(m.value for m in teacher.markdown)
+    next(b for b in teacher.button if b.label == "Stop").click().run()
+    assert student_job.wait(10), "the stopped run did not leave the queue"
+    assert "No student of the class is training or waiting to train." in texts(teacher.caption)
+
+    student.toggle(key="class_follow_toggle").set_value(False).run()  # explore: stay here
+    student.switch_page(PAGE).run()
+    assert "The teacher needed the machine: your run stopped before it began training." in texts(
+        student.warning
     )

@@ -18,7 +18,7 @@ import pytest
 
 from cnnviz.training import queue
 from cnnviz.training.leases import DatabaseTrainingSlots
-from cnnviz.training.queue import QueueRole
+from cnnviz.training.queue import ClassSeat, QueueRole
 from cnnviz.training.slots import SHARED_SLOTS_ENV_VAR, training_slots
 
 TTL_S = 1.0  # short leases, so a dead process's expires within the test
@@ -30,7 +30,13 @@ WAIT_S = 10.0  # generous: the machine may be busy
 @dataclass(eq=False)
 class Waiter:
     queue_role: QueueRole = QueueRole.VISITOR
+    class_seat: ClassSeat | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
+    preempted: threading.Event = field(default_factory=threading.Event)
+
+    def preempt(self) -> None:
+        self.preempted.set()
+        self.stop_event.set()
 
 
 @pytest.fixture
@@ -150,7 +156,11 @@ from cnnviz.training.queue import QueueRole
 
 class Waiter:
     queue_role = QueueRole.TEACHER
+    class_seat = None
     stop_event = threading.Event()
+
+    def preempt(self):
+        self.stop_event.set()
 
 slots = DatabaseTrainingSlots(sys.argv[1], lease_ttl_s={ttl}, heartbeat_s={beat})
 assert slots.acquire(Waiter())
@@ -201,3 +211,37 @@ def test_the_environment_chooses_the_shared_queue(monkeypatch, tmp_path):
 def test_a_heartbeat_must_beat_within_the_lease():
     with pytest.raises(ValueError, match="shorter than the lease"):
         DatabaseTrainingSlots("sqlite://", lease_ttl_s=1.0, heartbeat_s=2.0)
+
+
+def test_a_teacher_in_one_process_preempts_a_student_run_in_another(processes):
+    student_process, teacher_process = processes
+    student = Waiter(QueueRole.STUDENT, ClassSeat("ABC123", 4))
+    assert student_process.acquire(student)
+    assert [(r.student_number, r.training) for r in teacher_process.class_runs("ABC123")] == [
+        (4, True)
+    ]
+    teacher = Waiter(QueueRole.TEACHER, ClassSeat("ABC123"))
+    outcome = acquire_in_background(teacher_process, teacher)
+    wait_until(student.preempted.is_set)  # the student's process saw the mark at a heartbeat
+    assert teacher_process.class_runs("ABC123") == ()  # stopping: no longer listed
+    student_process.release(student)
+    outcome["thread"].join(WAIT_S)
+    assert outcome["got"] is True
+    teacher_process.release(teacher)
+
+
+def test_the_teacher_stops_a_waiting_student_run_from_another_process(processes):
+    first, second = processes
+    visitor = Waiter()
+    assert first.acquire(visitor)
+    student = Waiter(QueueRole.STUDENT, ClassSeat("ABC123", 2))
+    outcome = acquire_in_background(first, student)
+    wait_until(lambda: second.class_runs("ABC123") != ())
+    (run,) = second.class_runs("ABC123")
+    assert not run.training
+    assert second.stop_class_run("ZZZ999", run.ticket) is False
+    assert second.stop_class_run("ABC123", run.ticket) is True
+    outcome["thread"].join(WAIT_S)
+    assert outcome["got"] is False and student.preempted.is_set()
+    assert not visitor.preempted.is_set()
+    first.release(visitor)

@@ -10,7 +10,7 @@ import pytest
 
 from cnnviz.models import TrainingConfig
 from cnnviz.training import TrainingJob
-from cnnviz.training.queue import QueueRole, TrainingSlots
+from cnnviz.training.queue import ClassSeat, QueueRole, TrainingSlots
 
 WAIT_S = 5.0
 
@@ -18,9 +18,15 @@ WAIT_S = 5.0
 @dataclass(eq=False)  # compared by identity, as the queue compares jobs
 class FakeWaiter:
     queue_role: QueueRole
+    class_seat: ClassSeat | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
     got_slot: threading.Event = field(default_factory=threading.Event)
+    preempted: threading.Event = field(default_factory=threading.Event)
     result: bool | None = None
+
+    def preempt(self) -> None:
+        self.preempted.set()
+        self.stop_event.set()
 
 
 @pytest.fixture(autouse=True)
@@ -130,3 +136,54 @@ def test_a_job_refuses_an_unknown_queue_role():
         TrainingJob(TrainingConfig(subset=64), mnist, queue_role="principal")
     job = TrainingJob(TrainingConfig(subset=64), mnist, queue_role="teacher")
     assert job.snapshot().queue_ahead == ()  # not started: not in the queue
+
+
+def test_a_teachers_start_preempts_the_newest_student_run_of_the_class_and_no_one_else():
+    slots = TrainingSlots()
+    student = FakeWaiter(QueueRole.STUDENT, ClassSeat("ABC123", 7))
+    queue_up(slots, student)
+    assert student.got_slot.wait(WAIT_S)
+    other_class = FakeWaiter(QueueRole.TEACHER, ClassSeat("ZZZ999"))
+    queue_up(slots, other_class)
+    time.sleep(0.2)
+    assert not student.preempted.is_set()  # another class's teacher waits its turn
+    other_class.stop_event.set()
+    teacher = FakeWaiter(QueueRole.TEACHER, ClassSeat("ABC123"))
+    queue_up(slots, teacher)
+    assert student.preempted.wait(WAIT_S) and student.stop_event.is_set()
+    slots.release(student)  # the preempted run stops and frees its slot
+    assert teacher.got_slot.wait(WAIT_S)
+    slots.release(teacher)
+
+
+def test_a_visitors_run_is_never_preempted():
+    slots = TrainingSlots()
+    visitor = FakeWaiter(QueueRole.VISITOR)
+    queue_up(slots, visitor)
+    assert visitor.got_slot.wait(WAIT_S)
+    teacher = FakeWaiter(QueueRole.TEACHER, ClassSeat("ABC123"))
+    queue_up(slots, teacher)
+    time.sleep(0.2)
+    assert not visitor.preempted.is_set() and slots.position(teacher) == 1
+    teacher.stop_event.set()
+    slots.release(visitor)
+
+
+def test_the_teacher_lists_and_stops_the_class_runs_waiting_or_training():
+    slots = TrainingSlots()
+    training = FakeWaiter(QueueRole.STUDENT, ClassSeat("ABC123", 1))
+    queue_up(slots, training)
+    assert training.got_slot.wait(WAIT_S)
+    waiting = FakeWaiter(QueueRole.STUDENT, ClassSeat("ABC123", 2))
+    stranger = FakeWaiter(QueueRole.STUDENT, ClassSeat("ZZZ999", 3))
+    queue_up(slots, waiting)
+    queue_up(slots, stranger)
+    runs = slots.class_runs("ABC123")
+    assert [(run.student_number, run.training) for run in runs] == [(1, True), (2, False)]
+    assert slots.stop_class_run("ZZZ999", runs[1].ticket) is False  # not that class's run
+    assert slots.stop_class_run("ABC123", runs[1].ticket) is True
+    assert waiting.preempted.is_set()
+    assert wait_for(lambda: waiting.result is False)  # it left the queue without training
+    assert [run.student_number for run in slots.class_runs("ABC123")] == [1]
+    stranger.stop_event.set()
+    slots.release(training)

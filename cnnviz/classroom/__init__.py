@@ -22,7 +22,9 @@ The package, by layer (each imports only those above it):
 * :mod:`~cnnviz.classroom.teaching` — what a following student takes over, join links, the
   students' training rule; :mod:`~cnnviz.classroom.address` — the join link's address, one
   students' devices can open; :mod:`~cnnviz.classroom.questions` — the generated questions and
-  their registry; :mod:`~cnnviz.classroom.statistics` — the class's accuracy and confusion.
+  their registry; :mod:`~cnnviz.classroom.statistics` — the class's accuracy and confusion;
+  :mod:`~cnnviz.classroom.exports` — the class's work as files (``python -m cnnviz.classroom
+  export CODE`` writes them).
 """
 
 from cnnviz.classroom.errors import (
@@ -35,6 +37,7 @@ from cnnviz.classroom.errors import (
 )
 from cnnviz.classroom.records import (
     Answer,
+    AnswerRecord,
     ClassCounts,
     ClassDrawing,
     ClassLimits,
@@ -54,6 +57,7 @@ __all__ = [
     "JOIN_CODE_ALPHABET",
     "RETENTION_DAYS_ENV",
     "Answer",
+    "AnswerRecord",
     "ClassClosedError",
     "ClassCounts",
     "ClassDrawing",

@@ -28,6 +28,10 @@ class UnknownStudentError(ClassroomError):
     """The student id is not one of this class's students."""
 
 
+# The one wording of a closed class on a student's screen (the page, the sidebar, a refusal).
+CLASS_CLOSED = "The teacher has closed this class."
+
+
 class ClassClosedError(ClassroomError):
     """The class is closed: it keeps its data but takes nothing new."""
 

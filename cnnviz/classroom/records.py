@@ -14,6 +14,7 @@ import numpy as np
 
 __all__ = [
     "Answer",
+    "AnswerRecord",
     "ClassCounts",
     "ClassDrawing",
     "ClassLimits",
@@ -95,6 +96,19 @@ class Answer:
     student_id: str
     choice: int
     correct: bool | None
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    """One student's answer to one question, for the teacher's export: ``correct`` says whether
+    it is the right choice (None for a poll), whether or not the answer was revealed."""
+
+    question_id: int
+    prompt: str
+    choice: str  # the choice's text
+    correct: bool | None
+    student_number: int
+    answered_at: float  # seconds since the epoch
 
 
 @dataclass(frozen=True)

@@ -51,5 +51,5 @@ class ClassroomStore(ClassLifecycle, DrawingRounds, QuestionsAndAnswers, ClassPr
     >>> store.join(code)
     Traceback (most recent call last):
     ...
-    cnnviz.classroom.errors.ClassClosedError: This class has been closed by the teacher.
+    cnnviz.classroom.errors.ClassClosedError: The teacher has closed this class.
     """

@@ -21,7 +21,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cnnviz.classroom import schema, validation
-from cnnviz.classroom.errors import ClassClosedError, UnknownClassError, UnknownStudentError
+from cnnviz.classroom.errors import (
+    CLASS_CLOSED,
+    ClassClosedError,
+    UnknownClassError,
+    UnknownStudentError,
+)
 from cnnviz.classroom.records import ClassLimits
 from cnnviz.classroom.teacher_secret import secret_matches, teacher_key_hash
 from cnnviz.database import (
@@ -87,7 +92,7 @@ class StoreBase:
                 f"There is no class with the code {code}: check the code on the teacher's screen."
             )
         if open_only and row.closed_at is not None:
-            raise ClassClosedError("This class has been closed by the teacher.")
+            raise ClassClosedError(CLASS_CLOSED)
         return row
 
     def _teacher_class(
@@ -97,7 +102,7 @@ class StoreBase:
         if not self._leads(connection, row, teacher_secret):
             raise PermissionError("Only the teacher of this class can do that (wrong secret).")
         if open_only and row.closed_at is not None:
-            raise ClassClosedError("This class has been closed by the teacher.")
+            raise ClassClosedError(CLASS_CLOSED)
         return row
 
     @staticmethod

@@ -135,7 +135,14 @@ class ClassLifecycle(StoreBase):
         with self._writing() as connection:
             row = self._teacher_class(connection, code, teacher_secret, open_only=False)
             if row.closed_at is None:
-                self._bump(connection, row.code, closed_at=self._clock())
+                now = self._clock()
+                # Its drawing round ends with it: a closed class takes no drawings.
+                connection.execute(
+                    sa.update(schema.rounds)
+                    .where(schema.rounds.c.code == row.code, schema.rounds.c.ended_at.is_(None))
+                    .values(ended_at=now)
+                )
+                self._bump(connection, row.code, closed_at=now, current_round=None)
 
     def publish(
         self, code: str, teacher_secret: str, page: str, settings: Mapping[str, Any]

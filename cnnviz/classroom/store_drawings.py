@@ -5,16 +5,13 @@ Part of :class:`cnnviz.classroom.ClassroomStore`.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import time
 from collections.abc import Mapping
 
 import numpy as np
 import sqlalchemy as sa
 
-from cnnviz.classroom import schema, validation
+from cnnviz.classroom import exports, schema, validation
 from cnnviz.classroom.errors import InvalidInputError, LimitReachedError
 from cnnviz.classroom.records import ClassDrawing
 from cnnviz.classroom.store_base import StoreBase
@@ -145,45 +142,12 @@ class DrawingRounds(StoreBase):
         ]
 
     def export_npz(self, code: str, teacher_secret: str, round_id: int | None = None) -> bytes:
-        """The drawings as an ``.npz`` in MNIST's layout (keras' ``mnist.npz``).
-
-        ``x_test``: (N, 28, 28) uint8 in 0–255, ``y_test``: (N,) uint8 labels, plus
-        ``prediction_<model>``: (N,) int8, the digit each model read (-1 where it did not run).
-        """
+        """The drawings as an ``.npz`` in MNIST's layout with their ids
+        (:func:`cnnviz.classroom.exports.drawings_npz`)."""
         self.check_teacher(code, teacher_secret)
-        drawings = self.drawings(code, round_id=round_id)
-        images = np.stack([d.image28 for d in drawings]) if drawings else np.zeros((0, 28, 28))
-        arrays = {
-            "x_test": np.rint(images * 255).astype(np.uint8),
-            "y_test": np.array([d.label for d in drawings], dtype=np.uint8),
-        }
-        for model in sorted({name for d in drawings for name in d.predictions}):
-            arrays[f"prediction_{model}"] = np.array(
-                [d.predictions.get(model, -1) for d in drawings], dtype=np.int8
-            )
-        buffer = io.BytesIO()
-        np.savez_compressed(buffer, **arrays)
-        return buffer.getvalue()
+        return exports.drawings_npz(self.drawings(code, round_id=round_id))
 
     def export_csv(self, code: str, teacher_secret: str, round_id: int | None = None) -> str:
         """The drawings as CSV: one row per drawing, students by number (never by nickname)."""
         self.check_teacher(code, teacher_secret)
-        drawings = self.drawings(code, round_id=round_id)
-        models = sorted({name for d in drawings for name in d.predictions})
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(
-            ["drawing", "round", "student", "label", *[f"prediction_{m}" for m in models], "time"]
-        )
-        for d in drawings:
-            writer.writerow(
-                [
-                    d.drawing_id,
-                    "" if d.round_id is None else d.round_id,
-                    d.student_number,
-                    d.label,
-                    *[d.predictions.get(m, "") for m in models],
-                    time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(d.created_at)),
-                ]
-            )
-        return out.getvalue()
+        return exports.drawings_csv(self.drawings(code, round_id=round_id))

@@ -12,9 +12,9 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cnnviz.classroom import schema, validation
+from cnnviz.classroom import exports, schema, validation
 from cnnviz.classroom.errors import ClassClosedError, InvalidInputError
-from cnnviz.classroom.records import Answer, Question
+from cnnviz.classroom.records import Answer, AnswerRecord, Question
 from cnnviz.classroom.store_base import StoreBase
 
 
@@ -195,6 +195,43 @@ class QuestionsAndAnswers(StoreBase):
                 .order_by(schema.students.c.number)
             ).all()
         return [Answer(r.student_id, r.choice, _correctness(question, r.choice)) for r in rows]
+
+    def answer_records(self, code: str) -> list[AnswerRecord]:
+        """Every answer to every question of the class, by question, then by student number."""
+        answers, questions, students = schema.answers, schema.questions, schema.students
+        with self._reading() as connection:
+            row = self._class_row(connection, code)
+            rows = connection.execute(
+                sa.select(
+                    questions.c.question_id,
+                    questions.c.prompt,
+                    questions.c.choices_json,
+                    questions.c.correct_index,
+                    answers.c.choice,
+                    answers.c.answered_at,
+                    students.c.number,
+                )
+                .join(answers, answers.c.question_id == questions.c.question_id)
+                .join(students, students.c.student_id == answers.c.student_id)
+                .where(questions.c.code == row.code)
+                .order_by(questions.c.question_id, students.c.number)
+            ).all()
+        return [
+            AnswerRecord(
+                question_id=r.question_id,
+                prompt=r.prompt,
+                choice=json.loads(r.choices_json)[r.choice],
+                correct=None if r.correct_index is None else r.choice == r.correct_index,
+                student_number=r.number,
+                answered_at=r.answered_at,
+            )
+            for r in rows
+        ]
+
+    def export_answers_csv(self, code: str, teacher_secret: str) -> str:
+        """Every answer to every question as CSV (:func:`cnnviz.classroom.exports.answers_csv`)."""
+        self.check_teacher(code, teacher_secret)
+        return exports.answers_csv(self.answer_records(code))
 
 
 def _correctness(question: sa.Row, choice: int) -> bool | None:

@@ -185,8 +185,9 @@ def student_training_rule(permission: TrainingPermission | str) -> str:
 
 # Why the queue is not first come, first served in a class (shown to students and teachers).
 TEACHER_FIRST = (
-    "The teacher's runs go ahead of every waiting student's run, so the demo the class watches "
-    "never waits; a run that is already training is never interrupted."
+    "The teacher's runs go ahead of every waiting student's run, and when the machine is busy "
+    "with a student's run of the class, the teacher's Start stops it, so the demo the class "
+    "watches waits seconds at most."
 )
 
 

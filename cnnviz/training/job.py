@@ -29,7 +29,7 @@ from typing import Any
 from cnnviz.data import Mnist, MnistNotFoundError, find_mnist_file
 from cnnviz.models import TrainingConfig, held_out_count
 from cnnviz.training import worker as workers
-from cnnviz.training.queue import QueueRole
+from cnnviz.training.queue import ClassSeat, QueueRole
 from cnnviz.training.records import (
     BatchPoint,
     EpochRecord,
@@ -43,6 +43,9 @@ from cnnviz.training.slots import TRAINING_SLOTS
 from cnnviz.training.snapshots import FilterSnapshot, SnapshotSeries
 
 LOGGER = logging.getLogger(__name__)
+# A run the teacher preempts gets this long to stop and evaluate before its worker is killed: the
+# teacher's Start waits at most about this (a plain Stop allows workers.STOP_GRACE_S).
+PREEMPT_GRACE_S = 5.0
 
 
 class TrainingFailed(Exception):
@@ -61,11 +64,14 @@ class _JobState:
 
     config: TrainingConfig
     queue_role: QueueRole = QueueRole.VISITOR  # its place in the server's queue
+    class_seat: ClassSeat | None = None  # whose run in which class, for the teacher's Stop
     lock: threading.Lock = field(default_factory=threading.Lock)
     stop_event: threading.Event = field(default_factory=threading.Event)
     # Set with stop_event when nobody will look at the stopped model (its tab is gone): the
     # worker is killed at once instead of evaluating, so the slot frees within a poll.
     abandon_event: threading.Event = field(default_factory=threading.Event)
+    # Set with stop_event when the class's teacher needed the slot or stopped the run.
+    preempted_event: threading.Event = field(default_factory=threading.Event)
     done_event: threading.Event = field(default_factory=threading.Event)
     status: JobStatus = JobStatus.QUEUED
     batch_steps: list[int] = field(default_factory=list)
@@ -92,6 +98,10 @@ class _JobState:
 
     def abandon(self) -> None:
         self.abandon_event.set()
+        self.request_stop()
+
+    def preempt(self) -> None:
+        self.preempted_event.set()
         self.request_stop()
 
     def record(self, record: object) -> None:
@@ -200,7 +210,8 @@ def _train_in_worker(
                 return None
             if state.stop_event.is_set() and stop_deadline is None:
                 worker.send(workers.STOP)
-                stop_deadline = time.perf_counter() + workers.STOP_GRACE_S
+                grace = PREEMPT_GRACE_S if state.preempted_event.is_set() else workers.STOP_GRACE_S
+                stop_deadline = time.perf_counter() + grace
             if stop_deadline is not None and time.perf_counter() > stop_deadline:
                 LOGGER.warning("Training %s did not stop in time; its worker is killed.", state)
                 return None
@@ -238,6 +249,8 @@ class TrainingJob:
     ``extra_callbacks`` are added to ``fit``'s callbacks after the live metrics (tests use them to
     raise or pause inside training); for a worker they must be picklable. ``queue_role`` says
     whose run it is: a class teacher's run waits ahead of every student's and visitor's.
+    ``class_seat`` says in which class and, for a student, who: the class's teacher can stop
+    the run, and a teacher's Start preempts it when it needs the slot.
     """
 
     def __init__(
@@ -249,6 +262,7 @@ class TrainingJob:
         on_finish: Callable[[], None] | None = None,
         in_process: bool = False,
         queue_role: QueueRole | str = QueueRole.VISITOR,
+        class_seat: ClassSeat | None = None,
     ) -> None:
         if not isinstance(config, TrainingConfig):
             raise ValueError(f"config must be a TrainingConfig, got {type(config).__name__}.")
@@ -269,7 +283,9 @@ class TrainingJob:
         self.in_process = in_process
         self.config = config
         self._mnist = mnist
-        self._state = _JobState(config=config, queue_role=queue_role)
+        if class_seat is not None and not isinstance(class_seat, ClassSeat):
+            raise ValueError(f"class_seat must be a ClassSeat, got {type(class_seat).__name__}.")
+        self._state = _JobState(config=config, queue_role=queue_role, class_seat=class_seat)
         # Known before training starts, so a queued or just-stopped job still shows its length
         # (the fitting code's TrainingPlan reports the same number).
         images = len(mnist.x_train)
@@ -384,6 +400,7 @@ class TrainingJob:
                 queue_position=position if state.status == JobStatus.QUEUED else None,
                 queue_ahead=ahead if state.status == JobStatus.QUEUED else (),
                 filter_snapshots=state.snapshots.items,
+                stopped_by_teacher=state.preempted_event.is_set(),
             )
 
     def history(self) -> dict[str, Any]:

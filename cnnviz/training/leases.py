@@ -14,6 +14,10 @@ one row, a **lease**, per job that waits or trains, whichever process holds it.
 - **Heartbeats**: each process renews its leases every ``heartbeat_s``; a lease not renewed
   for ``lease_ttl_s`` belonged to a process that died (killed, crashed) and is deleted by the
   next decision, so a dead process never holds the queue for long.
+- **The teacher first, within seconds**: a teacher's lease that would wait marks its class's
+  newest granted student lease ``stop_requested`` (in the same transaction as its grant check),
+  as the teacher's Stop on the Class page does; the process holding that lease sees the mark at
+  its next heartbeat and preempts the job (:meth:`cnnviz.training.queue.Waiter.preempt`).
 - **Same interface** as the in-process queue (``acquire``/``release``/``position``/``ahead``/
   ``wake``/``running``): :class:`cnnviz.training.job.TrainingJob` does not know which one it has.
 
@@ -40,13 +44,18 @@ from cnnviz.database import (
     default_database_url,
     write_transaction,
 )
-from cnnviz.training.queue import QueueRole, Waiter, max_concurrent_trainings
+from cnnviz.training.queue import (
+    ClassRun,
+    QueueRole,
+    Waiter,
+    max_concurrent_trainings,
+)
 
 LEASE_TTL_S = 15.0  # a lease not renewed for this long belongs to a dead process
 HEARTBEAT_S = 2.0  # each process renews its leases this often (well inside the TTL)
 POLL_S = 0.5  # a waiter rechecks the table this often (another process may have freed a slot)
 # Raised whenever the leases table changes: a database with another version is refused.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 LEASES_TABLE = "training_leases"
 
 _metadata = sa.MetaData()
@@ -60,6 +69,10 @@ _leases = sa.Table(
     sa.Column("enqueued_at", sa.Float, nullable=False),  # seconds since the epoch
     sa.Column("heartbeat_at", sa.Float, nullable=False),
     sa.Column("granted_at", sa.Float, nullable=True),  # None while it waits
+    sa.Column("class_code", sa.String(16), nullable=True, index=True),  # whose class, if any
+    sa.Column("student_number", sa.Integer, nullable=True),  # None: the teacher or a visitor
+    # Set by the class's teacher (a Stop, or a Start that needs the slot); its process stops it.
+    sa.Column("stop_requested", sa.Boolean, nullable=False, default=False),
 )
 
 
@@ -117,6 +130,7 @@ class DatabaseTrainingSlots:
         self._engine: Engine | None = None
         self._condition = threading.Condition()
         self._lease_ids: dict[int, int] = {}  # id(waiter) → its lease, this process's only
+        self._waiters: dict[int, Waiter] = {}  # lease → its waiter, to preempt it
         self._heartbeat: threading.Thread | None = None
         self._closed = threading.Event()
 
@@ -140,6 +154,7 @@ class DatabaseTrainingSlots:
     def acquire(self, waiter: Waiter) -> bool:
         """Wait for a slot; False if the waiter was asked to stop while it waited."""
         now = self._clock()
+        seat = waiter.class_seat
         with self._writing() as connection:
             lease_id = connection.execute(
                 sa.insert(_leases).values(
@@ -149,10 +164,14 @@ class DatabaseTrainingSlots:
                     enqueued_at=now,
                     heartbeat_at=now,
                     granted_at=None,
+                    class_code=None if seat is None else seat.code,
+                    student_number=None if seat is None else seat.student_number,
+                    stop_requested=False,
                 )
             ).inserted_primary_key[0]
         with self._condition:
             self._lease_ids[id(waiter)] = lease_id
+            self._waiters[lease_id] = waiter
         self._start_heartbeat()
         granted = False
         try:
@@ -247,6 +266,46 @@ class DatabaseTrainingSlots:
                 ).scalar_one()
             )
 
+    def class_runs(self, code: str) -> tuple[ClassRun, ...]:
+        """The runs of class ``code``'s students in every process, training ones first."""
+        column = _leases.c
+        with self._database().begin() as connection:
+            rows = connection.execute(
+                sa.select(_leases)
+                .where(
+                    column.class_code == code,
+                    column.role == QueueRole.STUDENT.value,
+                    column.stop_requested.is_(False),
+                    column.heartbeat_at >= self._clock() - self.lease_ttl_s,
+                )
+                .order_by(column.granted_at.is_(None), column.enqueued_at, column.lease_id)
+            ).all()
+        return tuple(
+            ClassRun(
+                ticket=str(row.lease_id),
+                student_number=row.student_number,
+                training=row.granted_at is not None,
+                since=row.enqueued_at,
+            )
+            for row in rows
+        )
+
+    def stop_class_run(self, code: str, ticket: str) -> bool:
+        """Mark a run of class ``code`` to stop; the process holding it stops it within a
+        heartbeat. False when it is gone (it ended meanwhile) or not of that class."""
+        try:
+            lease_id = int(ticket)
+        except ValueError:
+            return False
+        with self._writing() as connection:
+            marked = connection.execute(
+                sa.update(_leases)
+                .where(_leases.c.lease_id == lease_id, _leases.c.class_code == code)
+                .values(stop_requested=True)
+            ).rowcount
+        self._preempt_marked()
+        return bool(marked)
+
     def close(self) -> None:
         """Stop renewing this process's leases (they expire); for tests and shutdown."""
         self._closed.set()
@@ -280,6 +339,10 @@ class DatabaseTrainingSlots:
                 .where(_leases.c.granted_at.is_not(None))
             ).scalar_one()
             if granted >= max_concurrent_trainings():
+                if own.role == QueueRole.TEACHER.value and own.class_code is not None:
+                    self._make_room(connection, own)
+                return False
+            if own.stop_requested:  # the teacher stopped it while it waited: its process will
                 return False
             first = connection.execute(
                 sa.select(_leases.c.lease_id)
@@ -296,9 +359,64 @@ class DatabaseTrainingSlots:
             )
             return True
 
+    def _make_room(self, connection: Connection, own: sa.Row) -> None:
+        """As the in-process queue does: the teacher's lease marks its class's newest granted
+        student lease when the leases already marked cannot free a slot for it in time."""
+        column = _leases.c
+        staying = connection.execute(
+            sa.select(sa.func.count())
+            .select_from(_leases)
+            .where(column.granted_at.is_not(None), column.stop_requested.is_(False))
+        ).scalar_one()
+        teachers = connection.execute(
+            sa.select(sa.func.count())
+            .select_from(_leases)
+            .where(
+                column.granted_at.is_(None),
+                column.priority == own.priority,
+                _in_line_before(own.priority, own.enqueued_at, own.lease_id),
+            )
+        ).scalar_one()
+        if teachers + 1 <= max_concurrent_trainings() - staying:
+            return
+        newest = connection.execute(
+            sa.select(column.lease_id)
+            .where(
+                column.granted_at.is_not(None),
+                column.stop_requested.is_(False),
+                column.role == QueueRole.STUDENT.value,
+                column.class_code == own.class_code,
+            )
+            .order_by(column.granted_at.desc(), column.lease_id.desc())
+            .limit(1)
+        ).scalar()
+        if newest is not None:
+            connection.execute(
+                sa.update(_leases).where(column.lease_id == newest).values(stop_requested=True)
+            )
+
+    def _preempt_marked(self) -> None:
+        """Preempt this process's jobs whose leases the teacher marked (once each)."""
+        with self._condition:
+            mine = dict(self._waiters)
+        if not mine:
+            return
+        with self._database().begin() as connection:
+            marked = connection.execute(
+                sa.select(_leases.c.lease_id).where(
+                    _leases.c.lease_id.in_(list(mine)), _leases.c.stop_requested.is_(True)
+                )
+            ).scalars()
+            marked = list(marked)
+        for lease_id in marked:
+            waiter = mine[lease_id]
+            if not waiter.stop_event.is_set():
+                waiter.preempt()
+
     def _forget(self, waiter: Waiter) -> None:
         with self._condition:
             lease_id = self._lease_ids.pop(id(waiter), None)
+            self._waiters.pop(lease_id, None)
         if lease_id is not None:
             with self._writing() as connection:
                 connection.execute(sa.delete(_leases).where(_leases.c.lease_id == lease_id))
@@ -324,6 +442,7 @@ class DatabaseTrainingSlots:
                         .where(_leases.c.process == self.process)
                         .values(heartbeat_at=self._clock())
                     )
+                self._preempt_marked()
             except sa.exc.DBAPIError:  # the next beat tries again; the TTL allows several misses
                 continue
 

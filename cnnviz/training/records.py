@@ -125,6 +125,8 @@ class JobSnapshot:
     queue_ahead: tuple[str, ...] = ()
     # The first layer every few seconds, oldest first (cnnviz.training.snapshots).
     filter_snapshots: tuple[FilterSnapshot, ...] = ()
+    # The class's teacher stopped it (a Stop on the Class page, or a Start that needed the slot).
+    stopped_by_teacher: bool = False
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from cnnviz.classroom import (
     UnknownStudentError,
     teaching,
 )
+from cnnviz.classroom.errors import CLASS_CLOSED
 from cnnviz.classroom.store_presence import PRESENCE_REPORT_S
 from cnnviz.site import PAGES
 from pages.glue.class_counts import class_counts
@@ -181,7 +182,7 @@ def class_panel(current_page: str) -> None:
         st.caption(f"{state.title} · you are student #{student.number}")
         if state.closed:
             _keep_in_url()
-            st.info("The teacher has closed the class.")
+            st.info(CLASS_CLOSED)
             return
         following = st.toggle(
             "Follow the teacher",
