@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from cnnviz import images
-from cnnviz.charts import base
+from cnnviz.charts import base, pictures
 
 
 def test_cell_box_surrounds_whole_cells_in_image_coordinates():
@@ -52,7 +52,7 @@ def picture_pixels(source: str) -> np.ndarray:
 def test_picture_colours_values_as_plotly_colours_the_scale():
     # Values on exact steps of the 256-step scale: 0, 51 and 255 of [0, 255] are 0, 0.2 and 1,
     # where plotly's RdBu reads rgb(103,0,31), rgb(214,96,77) and rgb(5,48,97).
-    source = base.picture_source(
+    source = pictures.picture_source(
         np.array([[0.0, 51.0, 255.0]]), zmin=0, zmax=255, colorscale="RdBu"
     )
     assert source.startswith("data:image/png;base64,")
@@ -60,15 +60,15 @@ def test_picture_colours_values_as_plotly_colours_the_scale():
         picture_pixels(source), [[[103, 0, 31], [214, 96, 77], [5, 48, 97]]]
     )
     # plotly's grey runs from rgb(0,0,0) to rgb(254,254,253): one grey channel; NaN is clear.
-    grey = picture_pixels(base.picture_source(np.array([[0.0, 1.0, np.nan]]), zmin=0, zmax=1))
+    grey = picture_pixels(pictures.picture_source(np.array([[0.0, 1.0, np.nan]]), zmin=0, zmax=1))
     np.testing.assert_array_equal(grey, [[[0, 255], [254, 255], [0, 0]]])  # (grey, alpha)
 
 
 def test_a_photograph_becomes_a_jpeg_close_to_its_values():
     photo = images.load_sample("Photo: cat (Chelsea)")
-    source = base.picture_source(photo, zmin=0, zmax=1)
+    source = pictures.picture_source(photo, zmin=0, zmax=1)
     assert source.startswith("data:image/jpeg;base64,")
-    lookup = base._colour_lookup(base.IMAGE_COLORSCALE)  # the grey level of each step
+    lookup = pictures._colour_lookup(pictures.IMAGE_COLORSCALE)  # the grey level of each step
     expected = lookup[np.round(np.clip(photo, 0, 1) * 255).astype(int)]
     # On average within 2 of 255 grey levels of the exact colours (1.4 when measured).
     assert np.abs(picture_pixels(source).astype(float) - expected).mean() < 2.0
@@ -280,10 +280,10 @@ def test_every_plain_spec_figure_reaches_the_browser_as_its_validated_figure_wou
 
 def test_the_signed_scale_runs_red_for_negative_to_blue_for_positive():
     # What every chart's legend says ("blue cells are positive, red ones negative").
-    scale = base.explicit_colorscale(base.SIGNED_COLORSCALE)
+    scale = pictures.explicit_colorscale(base.SIGNED_COLORSCALE)
     (low_red, _, low_blue), (high_red, _, high_blue) = (
         [int(part) for part in colour[4:-1].split(",")] for colour in (scale[0][1], scale[-1][1])
     )
     assert low_red > low_blue and high_blue > high_red
-    grey = base.explicit_colorscale(base.IMAGE_COLORSCALE)
+    grey = pictures.explicit_colorscale(base.IMAGE_COLORSCALE)
     assert grey[0][1].replace(" ", "") == "rgb(0,0,0)" and grey[0][0] == 0.0

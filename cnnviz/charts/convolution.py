@@ -18,12 +18,12 @@ from cnnviz.charts.base import (
     SIGNED_COLORSCALE,
     cell_box,
     cell_ticks,
-    explicit_colorscale,
     figure_from_spec,
     heatmap,
     image_frame,
     panel_layout,
 )
+from cnnviz.charts.pictures import explicit_colorscale
 from cnnviz.charts.pooling import PADDING_FILL, WINDOW_LINE
 from cnnviz.ops import ConvStep, format_number
 
