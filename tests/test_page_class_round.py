@@ -16,9 +16,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from cnnviz import inference
 from cnnviz.classroom import ClassroomStore
 from cnnviz.classroom.errors import CLASS_CLOSED
-from cnnviz.models import MODEL_SPECS
 from tests.apptest_helpers import APP, TENSORFLOW_TIMEOUT_S
 
 CLASS_PAGE = "pages/classroom.py"
@@ -82,7 +82,10 @@ def test_a_drawing_sent_from_either_page_counts_and_the_label_resets(store, draw
     assert set(drawing.predictions) == {"lenet", "alexnet"}
     (sent,) = [s.value for s in student.success]
     read = drawing.predictions
-    lenet, alexnet = MODEL_SPECS["lenet"].label, MODEL_SPECS["alexnet"].label
+    # The shipped networks are named by how they were trained, as everywhere on the site.
+    registry = inference.load_registry()
+    lenet, alexnet = registry["lenet"].label, registry["alexnet"].label
+    assert lenet == "LeNet-5 (8 epochs, augmented)"
     assert sent == f"Sent as a 1. {lenet} read {read['lenet']}, {alexnet} read {read['alexnet']}."
     assert student.radio(key=f"{key}_label").value is None  # a new digit needs a new label
     assert send_button(student, key).disabled
