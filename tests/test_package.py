@@ -141,3 +141,15 @@ def test_no_cnnviz_module_imports_a_module_that_imports_it_back():
     assert "cnnviz.training.fitting" in graph["cnnviz.training.job"]  # inside a function
     assert sum(len(imported) for imported in graph.values()) > 100
     assert import_loops(graph) == []
+
+
+MAX_MODULE_LINES = 600  # a module past this stacks several concepts: split it by concept
+
+
+def test_no_module_of_the_engine_or_the_pages_is_over_600_lines():
+    root = Path(cnnviz.__file__).resolve().parent.parent
+    modules = sorted([*(root / "cnnviz").rglob("*.py"), *(root / "pages").rglob("*.py")])
+    assert len(modules) > 60  # guards against a vacuous pass: the walk found the tree
+    lengths = {str(path.relative_to(root)): len(path.read_text().splitlines()) for path in modules}
+    too_long = {name: lines for name, lines in lengths.items() if lines > MAX_MODULE_LINES}
+    assert too_long == {}
