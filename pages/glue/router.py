@@ -25,9 +25,11 @@ import runpy
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnviz import PROJECT_ROOT
 
@@ -52,7 +54,14 @@ def through_the_router() -> None:
 
     ``app.py`` runs this very page again through its navigation; this copy then stops.
     """
-    if not getattr(_this_run, "routed", False):
+    if getattr(_this_run, "routed", False):
+        return
+    # A legacy run names app.py as its main script while it runs this page; a page that is its
+    # own main script (``streamlit run pages/x.py``, a page's AppTest) is rerouted only while the
+    # legacy flag is set, since app.py's relative page paths resolve against the main script.
+    ctx = get_script_run_ctx()
+    main_script = Path(ctx.main_script_path).resolve() if ctx is not None else None
+    if main_script == ROUTER.resolve() or PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False  # what st.navigation would have done
         runpy.run_path(str(ROUTER), run_name="__main__")
         st.stop()
