@@ -16,6 +16,7 @@ from bench.support.harness import (
     rerun_after,
     running_app,
     save_screenshot,
+    wait_for_app_idle,
 )
 from cnnviz.classroom import ClassroomStore
 
@@ -30,6 +31,7 @@ FONT_SIZE_JS = "element => parseFloat(getComputedStyle(element).fontSize)"
 def test_the_pooling_pages_first_screen_shows_the_picture_on_a_projector(page, app_url):
     page.set_viewport_size(PROJECTOR)
     open_app_page(page, app_url, "/pooling")
+    wait_for_app_idle(page)  # measured once the whole page has run, not part-way
     first_chart = page.locator("[data-testid='stPlotlyChart']").first
     expect(first_chart).to_be_visible()
     top = first_chart.bounding_box()["y"]
